@@ -1,0 +1,1 @@
+"""cdk-nag packs and the acknowledgement helper."""

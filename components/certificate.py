@@ -1,0 +1,32 @@
+"""The ALB's ACM certificate: imported by ARN, or issued for the domain and validated through Route 53."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_route53 as route53
+from constructs import Construct
+
+from settings.profile import TlsSettings
+
+
+class ServiceCertificate(Construct):
+    """An ACM certificate in the stack's region; DNS-validated when it is issued here."""
+
+    def __init__(self, scope: Construct, id_: str, *, tls: TlsSettings) -> None:
+        super().__init__(scope, id_)
+        self.certificate: acm.ICertificate
+        self.domain_name: str | None = tls.domain_name
+        if tls.certificate_arn is not None:
+            self.certificate = acm.Certificate.from_certificate_arn(self, "Imported", tls.certificate_arn)
+            return
+        if tls.domain_name is None or tls.hosted_zone_id is None or tls.hosted_zone_name is None:
+            raise ValueError("tls: a certificate ARN or a domain name with its hosted zone is required")
+        zone = route53.HostedZone.from_hosted_zone_attributes(
+            self, "Zone", hosted_zone_id=tls.hosted_zone_id, zone_name=tls.hosted_zone_name.rstrip(".")
+        )
+        self.certificate = acm.Certificate(
+            self,
+            "Certificate",
+            domain_name=tls.domain_name,
+            validation=acm.CertificateValidation.from_dns(zone),
+        )

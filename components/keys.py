@@ -1,0 +1,82 @@
+"""Customer-managed KMS keys: rotated yearly, retained, and usable only by the services named here."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+# A retired key cannot be recovered after this window; the longest AWS allows.
+PENDING_WINDOW = Duration.days(30)
+
+
+def _rotated_key(scope: Construct, id_: str, *, alias: str, description: str) -> kms.Key:
+    return kms.Key(
+        scope,
+        id_,
+        alias=alias,
+        description=description,
+        enable_key_rotation=True,
+        pending_window=PENDING_WINDOW,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
+class LogEncryptionKey(Construct):
+    """KMS key for CloudWatch Logs log groups of this account and region, and nothing else."""
+
+    def __init__(self, scope: Construct, id_: str, *, alias: str) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        self.key: kms.Key = _rotated_key(self, "Key", alias=alias, description="Encrypts CloudWatch Logs log groups")
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsOfThisAccountAndRegion",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],  # In a key policy, "*" means this key.
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+                        )
+                    }
+                },
+            )
+        )
+
+
+class DataEncryptionKey(Construct):
+    """KMS key for data at rest (S3 audit buckets, SNS topics) of this account."""
+
+    def __init__(self, scope: Construct, id_: str, *, alias: str) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        self.key: kms.Key = _rotated_key(
+            self, "Key", alias=alias, description="Encrypts audit buckets and notification topics"
+        )
+        # VPC flow-log delivery writes SSE-KMS objects into the flow-log bucket.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowLogDeliveryForThisAccount",
+                principals=[iam.ServicePrincipal("delivery.logs.amazonaws.com")],
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": stack.format_arn(service="logs", resource="*")},
+                },
+            )
+        )
+        # CloudWatch alarms publish to the encrypted alarm topic.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            )
+        )
+

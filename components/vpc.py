@@ -1,0 +1,90 @@
+"""Three-tier VPC with a NAT gateway in every zone, closed default security group, and flow logs."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnResource, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from compliance.acknowledge import acknowledge
+
+PUBLIC_SUBNET_MASK = 24
+PRIVATE_SUBNET_MASK = 22
+ISOLATED_SUBNET_MASK = 24
+# Parquet, partitioned by hour in Hive layout: cheaper to store and directly queryable with Athena.
+FLOW_LOG_DESTINATION_OPTIONS = {"FileFormat": "parquet", "HiveCompatiblePartitions": True, "PerHourPartition": True}
+
+
+class PaymentVpc(Construct):
+    """VPC whose private subnets keep egress when one zone's NAT gateway fails, and whose traffic is logged.
+
+    Public subnets hold only the ALB and the NAT gateways and never hand out public IPs.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        cidr: str,
+        availability_zones: tuple[str, ...],
+        nat_eip_allocation_ids: tuple[str, ...],
+        flow_log_bucket: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.vpc: ec2.Vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(cidr),
+            availability_zones=list(availability_zones),
+            nat_gateways=len(availability_zones),
+            nat_gateway_provider=ec2.NatProvider.gateway(
+                eip_allocation_ids=list(nat_eip_allocation_ids) or None
+            ),
+            restrict_default_security_group=True,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="Public",
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=PUBLIC_SUBNET_MASK,
+                    map_public_ip_on_launch=False,
+                ),
+                ec2.SubnetConfiguration(
+                    name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=PRIVATE_SUBNET_MASK
+                ),
+                ec2.SubnetConfiguration(
+                    name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=ISOLATED_SUBNET_MASK
+                ),
+            ],
+        )
+        self.flow_log: ec2.FlowLog = self.vpc.add_flow_log(
+            "FlowLog",
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+            max_aggregation_interval=ec2.FlowLogMaxAggregationInterval.ONE_MINUTE,
+            destination=ec2.FlowLogDestination.to_s3(flow_log_bucket, "vpc-flow-logs/"),
+        )
+        # Set as an override because CDK writes these keys in camelCase, which CloudFormation rejects
+        # (aws-cdk issue 25432).
+        flow_log_resource = self.flow_log.node.default_child
+        assert isinstance(flow_log_resource, ec2.CfnFlowLog)
+        flow_log_resource.add_property_override("DestinationOptions", FLOW_LOG_DESTINATION_OPTIONS)
+        _drop_redundant_provider_dependency(self)
+        for subnet in self.vpc.public_subnets:
+            acknowledge(
+                subnet.node.find_child("DefaultRoute"),
+                "VPCNoUnrestrictedRouteToIGW",
+                reason="Public subnets hold only the internet-facing ALB and the NAT gateways; compensating "
+                "controls: no public IPs on launch, WAF on the ALB, security groups admitting 443/80 only",
+            )
+
+
+def _drop_redundant_provider_dependency(scope: Construct) -> None:
+    """The default-security-group provider's handler both DependsOn and GetAtts its role; keep the GetAtt."""
+    provider = Stack.of(scope).node.try_find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
+    if provider is None:
+        return
+    handler = provider.node.find_child("Handler")
+    role = provider.node.find_child("Role")
+    assert isinstance(handler, CfnResource) and isinstance(role, CfnResource)
+    handler.remove_resource_dependency(role)

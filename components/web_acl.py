@@ -1,0 +1,95 @@
+"""Regional WAFv2 web ACL for the public ALB, with logging that redacts credentials."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from settings.naming import PhysicalNames
+
+# (rule name, AWS managed rule group); order is evaluation priority after the rate limit.
+MANAGED_RULE_GROUPS: tuple[tuple[str, str], ...] = (
+    ("aws-ip-reputation", "AWSManagedRulesAmazonIpReputationList"),
+    ("aws-known-bad-inputs", "AWSManagedRulesKnownBadInputsRuleSet"),
+    ("aws-common-rule-set", "AWSManagedRulesCommonRuleSet"),
+    ("aws-sqli-rule-set", "AWSManagedRulesSQLiRuleSet"),
+)
+RATE_RULE = "rate-limit-per-ip"
+# Headers that carry credentials or session state never reach the WAF log.
+REDACTED_HEADERS = ("authorization", "cookie", "x-api-key")
+
+
+class RegionalWebAcl(Construct):
+    """Web ACL: per-IP rate limit, then AWS managed rule groups; logs every request to `log_group`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        names: PhysicalNames,
+        rate_limit: int,
+        log_group: logs.ILogGroup,
+    ) -> None:
+        super().__init__(scope, id_)
+        rules = [
+            wafv2.CfnWebACL.RuleProperty(
+                name=RATE_RULE,
+                priority=0,
+                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                        aggregate_key_type="IP", limit=rate_limit, evaluation_window_sec=300
+                    )
+                ),
+                visibility_config=_visibility(names.waf_metric(RATE_RULE)),
+            )
+        ]
+        rules += [
+            wafv2.CfnWebACL.RuleProperty(
+                name=rule_name,
+                priority=priority,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=group
+                    )
+                ),
+                visibility_config=_visibility(names.waf_metric(rule_name)),
+            )
+            for priority, (rule_name, group) in enumerate(MANAGED_RULE_GROUPS, start=1)
+        ]
+        self.web_acl: wafv2.CfnWebACL = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            name=names.web_acl,
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility(names.web_acl),
+            rules=rules,
+        )
+        # WAF wants the log group ARN without the trailing ":*" that ILogGroup.log_group_arn carries.
+        log_destination = Stack.of(self).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=log_group.log_group_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.logging: wafv2.CfnLoggingConfiguration = wafv2.CfnLoggingConfiguration(
+            self,
+            "Logging",
+            resource_arn=self.web_acl.attr_arn,
+            log_destination_configs=[log_destination],
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+                for header in REDACTED_HEADERS
+            ],
+        )
+
+
+def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True
+    )

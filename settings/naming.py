@@ -1,0 +1,63 @@
+"""The few physical names the app sets, and the AWS limits they must fit.
+
+Everything else gets a CloudFormation-generated name. A name is set only where AWS requires one
+(the `aws-waf-logs-` log group) or where operators look for it by name (stacks, the web ACL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STACK_KINDS = ("Security", "Network", "Compute", "Observability")
+
+# WAF rule names; each is also the suffix of that rule's CloudWatch metric name.
+WAF_RULES = (
+    "rate-limit-per-ip",
+    "aws-ip-reputation",
+    "aws-known-bad-inputs",
+    "aws-common-rule-set",
+    "aws-sqli-rule-set",
+)
+
+
+@dataclass(frozen=True)
+class PhysicalNames:
+    service: str
+    environment: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.service}-{self.environment}"
+
+    def stack(self, kind: str) -> str:
+        return f"{self.prefix}-{kind}"
+
+    @property
+    def web_acl(self) -> str:
+        return f"{self.prefix}-web-acl"
+
+    @property
+    def waf_log_group(self) -> str:
+        # WAF only delivers to log groups whose name starts with this prefix.
+        return f"aws-waf-logs-{self.prefix}"
+
+    def waf_metric(self, rule: str) -> str:
+        return f"{self.prefix}-{rule}"
+
+    def limits(self) -> dict[str, tuple[str, int]]:
+        """Each named thing: (name, AWS length limit)."""
+        named = {f"stack name ({kind})": (self.stack(kind), 128) for kind in STACK_KINDS}
+        named["WAF web ACL name"] = (self.web_acl, 128)
+        for rule in WAF_RULES:
+            named[f"WAF metric name ({rule})"] = (self.waf_metric(rule), 128)
+        named["WAF log group name"] = (self.waf_log_group, 512)
+        return named
+
+    def problems(self) -> list[str]:
+        return [
+            f"name: {self.environment!r} makes the {what} {name!r} {len(name)} characters long; "
+            f"the limit is {limit}, so the environment name may be at most "
+            f"{limit - (len(name) - len(self.environment))} characters"
+            for what, (name, limit) in self.limits().items()
+            if len(name) > limit
+        ]

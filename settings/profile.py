@@ -1,0 +1,256 @@
+"""One frozen dataclass describes an environment; validation lives with it."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field, fields
+
+from settings.errors import ConfigError
+from settings.naming import PhysicalNames
+
+# Fargate's accepted task sizes: CPU units -> memory (MiB) allowed with it.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+# Values CloudWatch Logs accepts for retentionInDays.
+CLOUDWATCH_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+MIN_LOG_RETENTION_DAYS = 90
+# PCI DSS 10.5.1: audit trail kept at least twelve months.
+MIN_AUDIT_ARCHIVE_DAYS = 365
+
+DATA_CLASSIFICATIONS = ("internal", "confidential", "restricted")
+CPU_ARCHITECTURES = ("X86_64", "ARM64")
+
+# AWS WAF rate-based rules accept limits from 10 to 2,000,000,000 requests per evaluation window.
+WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
+MAX_TASKS_CEILING = 100
+
+ENV_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
+REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
+EIP_ALLOCATION_PATTERN = re.compile(r"^eipalloc-[0-9a-f]{8,17}$")
+HOSTED_ZONE_ID_PATTERN = re.compile(r"^Z[A-Z0-9]{1,32}$")
+DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+TAG_VALUE_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,256}$")
+CERTIFICATE_ARN_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
+)
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """Where the HTTPS listener's certificate comes from: an imported ARN, or a DNS-validated domain."""
+
+    certificate_arn: str | None = None
+    domain_name: str | None = None
+    hosted_zone_id: str | None = None
+    hosted_zone_name: str | None = None
+
+    def problems(self, region: str) -> list[str]:
+        """Every reason these settings cannot give the ALB a certificate in `region`."""
+        domain_fields = (self.domain_name, self.hosted_zone_id, self.hosted_zone_name)
+        if self.certificate_arn is not None:
+            if any(value is not None for value in domain_fields):
+                return [
+                    "tls: give either tls.certificate_arn or tls.domain_name with tls.hosted_zone_id and "
+                    "tls.hosted_zone_name, not both"
+                ]
+            match = CERTIFICATE_ARN_PATTERN.match(self.certificate_arn)
+            if match is None:
+                return [
+                    f"tls.certificate_arn: {self.certificate_arn!r} is not an ACM certificate ARN "
+                    "(arn:aws:acm:REGION:ACCOUNT:certificate/UUID)"
+                ]
+            if match["region"] != region:
+                return [
+                    f"tls.certificate_arn: certificate is in {match['region']!r} but the ALB is in {region!r}; "
+                    "an ALB can only use a certificate from its own region"
+                ]
+            return []
+        if any(value is None for value in domain_fields):
+            return [
+                "tls: set tls.certificate_arn, or all of tls.domain_name, tls.hosted_zone_id and "
+                f"tls.hosted_zone_name (got domain_name={self.domain_name!r}, hosted_zone_id={self.hosted_zone_id!r}, "
+                f"hosted_zone_name={self.hosted_zone_name!r})"
+            ]
+        assert self.domain_name and self.hosted_zone_id and self.hosted_zone_name
+        found: list[str] = []
+        if not DOMAIN_PATTERN.match(self.domain_name):
+            found.append(f"tls.domain_name: {self.domain_name!r} is not a lower-case DNS name")
+        if not HOSTED_ZONE_ID_PATTERN.match(self.hosted_zone_id):
+            found.append(f"tls.hosted_zone_id: {self.hosted_zone_id!r} is not a Route 53 hosted zone id (Z...)")
+        zone = self.hosted_zone_name.rstrip(".")
+        if not DOMAIN_PATTERN.match(zone):
+            found.append(f"tls.hosted_zone_name: {self.hosted_zone_name!r} is not a lower-case DNS name")
+        elif self.domain_name != zone and not self.domain_name.endswith("." + zone):
+            found.append(
+                f"tls.domain_name: {self.domain_name!r} is not inside hosted zone {zone!r}, "
+                "so DNS validation records cannot be written there"
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """Everything that differs between environments. Built once in app.py, validated on construction."""
+
+    name: str
+    region: str
+    account: str | None
+    tls: TlsSettings
+    cost_center: str
+    data_classification: str = "restricted"
+    service_name: str = "payments"
+    az_count: int = 3
+    vpc_cidr: str = "10.0.0.0/16"
+    nat_eip_allocation_ids: tuple[str, ...] = ()
+    task_cpu: int = 512
+    task_memory_mib: int = 1024
+    cpu_architecture: str = "X86_64"
+    min_tasks: int = 3
+    desired_tasks: int = 3
+    max_tasks: int = 10
+    log_retention_days: int = 90
+    audit_archive_days: int = 400
+    waf_rate_limit: int = 2000
+    termination_protection: bool = False
+    availability_zones: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ConfigError([f"environment {self.name!r}: {problem}" for problem in problems])
+
+    @property
+    def names(self) -> PhysicalNames:
+        return PhysicalNames(service=self.service_name, environment=self.name)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {
+            "Environment": self.name,
+            "Service": self.service_name,
+            "DataClassification": self.data_classification,
+            "CostCenter": self.cost_center,
+        }
+
+    def problems(self) -> list[str]:
+        """Every setting that is wrong, each with its value and what is allowed."""
+        found: list[str] = []
+        found += self._identity_problems()
+        found += self._network_problems()
+        found += self._compute_problems()
+        if self.log_retention_days not in CLOUDWATCH_RETENTION_DAYS or self.log_retention_days < MIN_LOG_RETENTION_DAYS:
+            allowed = [d for d in CLOUDWATCH_RETENTION_DAYS if d >= MIN_LOG_RETENTION_DAYS]
+            found.append(f"log_retention_days: {self.log_retention_days} is not allowed; use one of {allowed}")
+        if self.audit_archive_days < MIN_AUDIT_ARCHIVE_DAYS:
+            found.append(
+                f"audit_archive_days: {self.audit_archive_days} is too short; audit logs are kept at least "
+                f"{MIN_AUDIT_ARCHIVE_DAYS} days"
+            )
+        low, high = WAF_RATE_LIMIT_RANGE
+        if not low <= self.waf_rate_limit <= high:
+            found.append(f"waf_rate_limit: {self.waf_rate_limit} is outside {low}..{high} requests per 5 minutes")
+        found += self.tls.problems(self.region)
+        return found
+
+    def _identity_problems(self) -> list[str]:
+        found: list[str] = []
+        if not ENV_NAME_PATTERN.match(self.name):
+            found.append(
+                f"name: {self.name!r} must use only lower-case letters, digits and '-', "
+                "and start and end with a letter or digit"
+            )
+        else:
+            found += self.names.problems()
+        if not ENV_NAME_PATTERN.match(self.service_name):
+            found.append(f"service_name: {self.service_name!r} must use only lower-case letters, digits and '-'")
+        if not REGION_PATTERN.match(self.region):
+            found.append(f"region: {self.region!r} is not an AWS region name such as 'us-east-1'")
+        if self.account is not None and not ACCOUNT_PATTERN.match(self.account):
+            found.append(f"account: {self.account!r} must be a 12-digit AWS account id")
+        if self.data_classification not in DATA_CLASSIFICATIONS:
+            found.append(f"data_classification: {self.data_classification!r} is not one of {list(DATA_CLASSIFICATIONS)}")
+        if not TAG_VALUE_PATTERN.match(self.cost_center):
+            found.append(
+                f"cost_center: {self.cost_center!r} must be 1-256 characters of letters, digits, spaces and _.:/=+-@"
+            )
+        return found
+
+    def _network_problems(self) -> list[str]:
+        found: list[str] = []
+        if self.az_count not in (2, 3):
+            found.append(f"az_count: {self.az_count} is not allowed; use 2 or 3")
+        elif self.availability_zones:
+            if len(self.availability_zones) != self.az_count:
+                found.append(
+                    f"availability_zones: {list(self.availability_zones)} has {len(self.availability_zones)} zones "
+                    f"but az_count is {self.az_count}"
+                )
+            strangers = [az for az in self.availability_zones if not az.startswith(self.region)]
+            if strangers:
+                found.append(f"availability_zones: {strangers} are not in region {self.region!r}")
+        try:
+            network = ipaddress.IPv4Network(self.vpc_cidr)
+        except ValueError:
+            found.append(f"vpc_cidr: {self.vpc_cidr!r} is not an IPv4 network such as '10.0.0.0/16'")
+        else:
+            if not 16 <= network.prefixlen <= 18:
+                found.append(
+                    f"vpc_cidr: {self.vpc_cidr!r} has prefix /{network.prefixlen}; use /16 to /18 so that a /22 "
+                    "private subnet and /24 public and isolated subnets fit in every zone"
+                )
+            if not network.is_private:
+                found.append(f"vpc_cidr: {self.vpc_cidr!r} is not a private (RFC 1918) range")
+        if self.nat_eip_allocation_ids:
+            if len(self.nat_eip_allocation_ids) != self.az_count:
+                found.append(
+                    f"nat_eip_allocation_ids: {len(self.nat_eip_allocation_ids)} given but there is one NAT gateway "
+                    f"per zone, so give exactly az_count ({self.az_count}) or none"
+                )
+            bad = [a for a in self.nat_eip_allocation_ids if not EIP_ALLOCATION_PATTERN.match(a)]
+            if bad:
+                found.append(f"nat_eip_allocation_ids: {bad} are not Elastic IP allocation ids (eipalloc-...)")
+            if len(set(self.nat_eip_allocation_ids)) != len(self.nat_eip_allocation_ids):
+                found.append(f"nat_eip_allocation_ids: {list(self.nat_eip_allocation_ids)} repeats an allocation")
+        return found
+
+    def _compute_problems(self) -> list[str]:
+        found: list[str] = []
+        memories = FARGATE_SIZES.get(self.task_cpu)
+        if memories is None:
+            found.append(f"task_cpu: {self.task_cpu} is not a Fargate CPU size; use one of {list(FARGATE_SIZES)}")
+        elif self.task_memory_mib not in memories:
+            found.append(
+                f"task_memory_mib: {self.task_memory_mib} is not allowed with task_cpu {self.task_cpu}; "
+                f"Fargate accepts {memories[0]}..{memories[-1]} in steps of "
+                f"{memories[1] - memories[0] if len(memories) > 1 else memories[0]}"
+            )
+        if self.cpu_architecture not in CPU_ARCHITECTURES:
+            found.append(f"cpu_architecture: {self.cpu_architecture!r} is not one of {list(CPU_ARCHITECTURES)}")
+        if not 1 <= self.min_tasks <= self.desired_tasks <= self.max_tasks <= MAX_TASKS_CEILING:
+            found.append(
+                f"min_tasks/desired_tasks/max_tasks: {self.min_tasks}/{self.desired_tasks}/{self.max_tasks} must "
+                f"satisfy 1 <= min <= desired <= max <= {MAX_TASKS_CEILING}"
+            )
+        if self.min_tasks < self.az_count:
+            found.append(
+                f"min_tasks: {self.min_tasks} is fewer than az_count ({self.az_count}); keep at least one task per zone"
+            )
+        return found
+
+
+def field_names() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(EnvironmentConfig))

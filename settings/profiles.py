@@ -1,0 +1,59 @@
+"""The three environment profiles. Edit the account ids, domains and zones before a real deploy."""
+
+from __future__ import annotations
+
+from settings.profile import EnvironmentConfig, TlsSettings
+
+# Account ids and DNS names below are placeholders in reserved ranges (example.com); they make synth
+# deterministic and are the first thing to replace before `cdk deploy` (see README, "Before you deploy").
+PROFILES: dict[str, EnvironmentConfig] = {
+    "dev": EnvironmentConfig(
+        name="dev",
+        account="111111111111",
+        region="us-east-1",
+        az_count=2,
+        vpc_cidr="10.10.0.0/16",
+        min_tasks=2,
+        desired_tasks=2,
+        max_tasks=4,
+        cost_center="payments-dev",
+        tls=TlsSettings(
+            domain_name="payments.dev.example.com",
+            hosted_zone_id="Z0EXAMPLEDEV000000001",
+            hosted_zone_name="dev.example.com",
+        ),
+    ),
+    "staging": EnvironmentConfig(
+        name="staging",
+        account="222222222222",
+        region="us-east-1",
+        az_count=3,
+        vpc_cidr="10.20.0.0/16",
+        min_tasks=3,
+        desired_tasks=3,
+        max_tasks=6,
+        cost_center="payments-staging",
+        tls=TlsSettings(
+            certificate_arn="arn:aws:acm:us-east-1:222222222222:certificate/00000000-0000-4000-8000-000000000000",
+        ),
+    ),
+    "prod": EnvironmentConfig(
+        name="prod",
+        account="333333333333",
+        region="us-east-1",
+        az_count=3,
+        vpc_cidr="10.30.0.0/16",
+        min_tasks=3,
+        desired_tasks=3,
+        max_tasks=10,
+        waf_rate_limit=1000,
+        termination_protection=True,
+        cost_center="payments-prod",
+        tls=TlsSettings(
+            domain_name="payments.example.com",
+            hosted_zone_id="Z0EXAMPLEPROD00000001",
+            hosted_zone_name="example.com",
+        ),
+    ),
+}
+DEFAULT_PROFILE = "dev"

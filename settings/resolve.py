@@ -1,0 +1,162 @@
+"""Pick and check the environment profile from CDK context and process variables.
+
+Only app.py calls this, handing in the context and the environment it read; everything below
+app.py sees the resulting `EnvironmentConfig` and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from settings.errors import ConfigError
+from settings.profile import EnvironmentConfig, TlsSettings
+from settings.profiles import DEFAULT_PROFILE, PROFILES
+
+ENV_CONTEXT_KEY = "env"
+ENV_VARIABLE = "ENVIRONMENT_SUFFIX"
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION", "CDK_DEFAULT_REGION")
+ACCOUNT_VARIABLE = "CDK_DEFAULT_ACCOUNT"
+OVERRIDE_PREFIX = "config."
+# Settings the app derives itself; overriding them would bypass the checks that derive them.
+DERIVED_FIELDS = frozenset({"name", "availability_zones"})
+
+
+@dataclass(frozen=True)
+class Resolution:
+    config: EnvironmentConfig
+    notices: tuple[str, ...]
+
+
+def availability_zone_context_key(account: str, region: str) -> str:
+    """The key under which `cdk.context.json` records the zones of an account and region."""
+    return f"availability-zones:account={account}:region={region}"
+
+
+def resolve_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Resolution:
+    """The validated configuration for this synth, or a ConfigError that says what to change."""
+    notices: list[str] = []
+    name = _profile_name(context, environ, notices)
+    profile = PROFILES[name]
+    overrides = _overrides(context, profile)
+    account = overrides.pop("account", profile.account) or environ.get(ACCOUNT_VARIABLE) or None
+    if account is None:
+        raise ConfigError(
+            [
+                f"account: profile {name!r} names no account and {ACCOUNT_VARIABLE} is not set; "
+                "set the account in the profile or run with credentials for the target account"
+            ]
+        )
+    region = overrides.get("region", profile.region)
+    mismatched = [
+        f"{variable}={environ[variable]!r} disagrees with region {region!r} of environment {name!r}"
+        for variable in REGION_VARIABLES
+        if environ.get(variable) and environ[variable] != region
+    ]
+    if mismatched:
+        raise ConfigError(
+            mismatched
+            + [f"unset those variables or set them to {region!r}, so that synth and deploy target the same region"]
+        )
+    az_count = overrides.get("az_count", profile.az_count)
+    zones = _zones(context, account, region, az_count)
+    return Resolution(
+        config=dataclasses.replace(profile, **overrides, account=account, availability_zones=zones),
+        notices=tuple(notices),
+    )
+
+
+def _profile_name(context: Mapping[str, Any], environ: Mapping[str, str], notices: list[str]) -> str:
+    from_context = context.get(ENV_CONTEXT_KEY)
+    from_environ = environ.get(ENV_VARIABLE) or None
+    if from_context is not None and from_environ is not None and from_context != from_environ:
+        raise ConfigError(
+            [
+                f"environment: -c {ENV_CONTEXT_KEY}={from_context!r} and {ENV_VARIABLE}={from_environ!r} disagree; "
+                "give one, or make them equal"
+            ]
+        )
+    name = from_context or from_environ
+    if name is None:
+        notices.append(
+            f"notice: no -c {ENV_CONTEXT_KEY}=NAME or {ENV_VARIABLE} given; using environment {DEFAULT_PROFILE!r}"
+        )
+        return DEFAULT_PROFILE
+    if name not in PROFILES:
+        raise ConfigError([f"environment: {name!r} is not a profile; use one of {sorted(PROFILES)}"])
+    return str(name)
+
+
+def _zones(context: Mapping[str, Any], account: str, region: str, az_count: int) -> tuple[str, ...]:
+    key = availability_zone_context_key(account, region)
+    zones = context.get(key)
+    if not isinstance(zones, list) or not all(isinstance(zone, str) for zone in zones):
+        raise ConfigError(
+            [
+                f"availability zones: cdk.context.json has no list under {key!r}; synth makes no AWS lookups, so "
+                f"add that key with the zone names of {region} (aws ec2 describe-availability-zones)"
+            ]
+        )
+    if len(zones) < az_count:
+        raise ConfigError(
+            [f"az_count: {az_count} zones wanted but cdk.context.json lists only {zones} for {account}/{region}"]
+        )
+    return tuple(sorted(zones)[:az_count])
+
+
+def _overrides(context: Mapping[str, Any], profile: EnvironmentConfig) -> dict[str, Any]:
+    """`-c config.FIELD=VALUE` (and `config.tls.FIELD`) context entries, converted to the field's type."""
+    hints = typing.get_type_hints(EnvironmentConfig)
+    tls_hints = typing.get_type_hints(TlsSettings)
+    overrides: dict[str, Any] = {}
+    tls_overrides: dict[str, Any] = {}
+    for key, raw in sorted(context.items()):
+        if not key.startswith(OVERRIDE_PREFIX):
+            continue
+        setting = key.removeprefix(OVERRIDE_PREFIX)
+        if setting.startswith("tls.") and setting.removeprefix("tls.") in tls_hints:
+            tls_overrides[setting.removeprefix("tls.")] = _convert(setting, raw, tls_hints[setting.removeprefix("tls.")])
+        elif setting in hints and setting not in DERIVED_FIELDS and setting != "tls":
+            overrides[setting] = _convert(setting, raw, hints[setting])
+        else:
+            allowed = sorted(
+                [f for f in hints if f not in DERIVED_FIELDS and f != "tls"] + [f"tls.{f}" for f in tls_hints]
+            )
+            raise ConfigError([f"{key}: no such setting; settings are {', '.join(allowed)}"])
+    if tls_overrides:
+        overrides["tls"] = dataclasses.replace(profile.tls, **tls_overrides)
+    return overrides
+
+
+def _convert(setting: str, raw: Any, hint: Any) -> Any:
+    """A context value (a string from `-c`, or JSON from cdk.json) as the setting's Python type."""
+    origin = typing.get_origin(hint)
+    arguments = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType) and type(None) in arguments:
+        if raw is None or raw == "":
+            return None
+        (hint,) = [argument for argument in arguments if argument is not type(None)]
+        origin = typing.get_origin(hint)
+    if origin is tuple:
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
+            raise ConfigError([f"{setting}: {raw!r} is not a comma-separated list of strings"])
+        return tuple(item.strip() for item in items if item.strip())
+    if hint is bool:
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in ("true", "false"):
+            return str(raw).lower() == "true"
+        raise ConfigError([f"{setting}: {raw!r} is not true or false"])
+    if hint is int:
+        if isinstance(raw, bool):
+            raise ConfigError([f"{setting}: {raw!r} is not a whole number"])
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError([f"{setting}: {raw!r} is not a whole number"]) from None
+    return str(raw)

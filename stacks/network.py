@@ -1,0 +1,45 @@
+"""Network stack: the VPC, its NAT gateways, endpoints and flow logs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_s3 as s3
+from constructs import Construct, IDependable
+
+from components.endpoints import ServiceEndpoints
+from components.vpc import PaymentVpc
+from settings.profile import EnvironmentConfig
+
+
+class NetworkStack(Stack):
+    """Stateless network; its flow logs land in the security stack's bucket so replacing it loses none."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        flow_log_bucket: s3.IBucket,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        network = PaymentVpc(
+            self,
+            "Network",
+            cidr=config.vpc_cidr,
+            availability_zones=config.availability_zones,
+            nat_eip_allocation_ids=config.nat_eip_allocation_ids,
+            flow_log_bucket=flow_log_bucket,
+        )
+        self.vpc: ec2.IVpc = network.vpc
+        endpoints = ServiceEndpoints(self, "Endpoints", vpc=self.vpc, vpc_cidr=config.vpc_cidr)
+        # What a task needs before it can start: egress through NAT, and the endpoints that stand in for it.
+        self.egress_ready: list[IDependable] = [
+            *(subnet.internet_connectivity_established for subnet in self.vpc.private_subnets),
+            *endpoints.interface_endpoints.values(),
+            *endpoints.gateway_endpoints.values(),
+        ]

@@ -1,0 +1,50 @@
+"""The app factory that both app.py and the tests call, so tests check exactly what synth deploys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import App, Environment, Stack, Tags
+
+from compliance.packs import register_checks
+from settings.profile import EnvironmentConfig
+from stacks.network import NetworkStack
+from stacks.security import SecurityStack
+
+
+@dataclass(frozen=True)
+class PaymentServiceStacks:
+    security: SecurityStack
+    network: NetworkStack
+
+    def all(self) -> tuple[Stack, ...]:
+        return (self.security, self.network)
+
+
+def build_payment_app(app: App, config: EnvironmentConfig, *, checks: bool = True) -> PaymentServiceStacks:
+    """Add one environment's stacks to `app`; `checks` registers the cdk-nag packs that fail synth on any finding."""
+    env = Environment(account=config.account, region=config.region)
+    names = config.names
+    security = SecurityStack(
+        app,
+        "Security",
+        config=config,
+        env=env,
+        stack_name=names.stack("Security"),
+        description=f"{config.service_name} ({config.name}): KMS keys, audit log stores, WAF, certificate",
+        termination_protection=config.termination_protection,
+    )
+    network = NetworkStack(
+        app,
+        "Network",
+        config=config,
+        flow_log_bucket=security.flow_log_bucket,
+        env=env,
+        stack_name=names.stack("Network"),
+        description=f"{config.service_name} ({config.name}): VPC, NAT gateway per zone, endpoints, flow logs",
+    )
+    for key, value in config.tags.items():
+        Tags.of(app).add(key, value)
+    if checks:
+        register_checks(app)
+    return PaymentServiceStacks(security=security, network=network)

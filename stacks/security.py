@@ -1,0 +1,69 @@
+"""Security stack: keys, audit stores, log groups, WAF and the certificate. Stateful; deploys first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from components.audit_bucket import AuditBucket
+from components.certificate import ServiceCertificate
+from components.keys import DataEncryptionKey, LogEncryptionKey
+from components.log_group import EncryptedLogGroup
+from components.web_acl import RegionalWebAcl
+from settings.profile import EnvironmentConfig
+
+
+class SecurityStack(Stack):
+    """Everything whose loss would lose audit data or break encryption, kept apart from stateless stacks."""
+
+    def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id_, **kwargs)
+        names = config.names
+        archive = Duration.days(config.audit_archive_days)
+
+        self.logs_key: kms.IKey = LogEncryptionKey(self, "LogsKey", alias=f"alias/{names.prefix}/logs").key
+        self.data_key: kms.IKey = DataEncryptionKey(self, "DataKey", alias=f"alias/{names.prefix}/data").key
+
+        self.server_access_log_bucket: s3.IBucket = AuditBucket(
+            self, "ServerAccessLogBucket", retention=archive
+        ).bucket
+        self.flow_log_bucket: s3.IBucket = AuditBucket(
+            self,
+            "FlowLogBucket",
+            retention=archive,
+            encryption_key=self.data_key,
+            server_access_logs=self.server_access_log_bucket,
+            server_access_logs_prefix="flow-log-bucket/",
+        ).bucket
+        self.alb_log_bucket: s3.IBucket = AuditBucket(
+            self,
+            "AlbAccessLogBucket",
+            retention=archive,
+            server_access_logs=self.server_access_log_bucket,
+            server_access_logs_prefix="alb-access-log-bucket/",
+        ).bucket
+
+        self.app_log_group: logs.ILogGroup = EncryptedLogGroup(
+            self, "AppLogGroup", key=self.logs_key, retention_days=config.log_retention_days
+        ).log_group
+        self.waf_log_group: logs.ILogGroup = EncryptedLogGroup(
+            self,
+            "WafLogGroup",
+            key=self.logs_key,
+            retention_days=config.log_retention_days,
+            log_group_name=names.waf_log_group,
+        ).log_group
+        web_acl = RegionalWebAcl(
+            self, "WebAcl", names=names, rate_limit=config.waf_rate_limit, log_group=self.waf_log_group
+        )
+        self.web_acl_arn: str = web_acl.web_acl.attr_arn
+
+        service_certificate = ServiceCertificate(self, "Certificate", tls=config.tls)
+        self.certificate: acm.ICertificate = service_certificate.certificate
+        self.domain_name: str | None = service_certificate.domain_name
