@@ -39,9 +39,7 @@ class PaymentVpc(Construct):
             ip_addresses=ec2.IpAddresses.cidr(cidr),
             availability_zones=list(availability_zones),
             nat_gateways=len(availability_zones),
-            nat_gateway_provider=ec2.NatProvider.gateway(
-                eip_allocation_ids=list(nat_eip_allocation_ids) or None
-            ),
+            nat_gateway_provider=ec2.NatProvider.gateway(eip_allocation_ids=list(nat_eip_allocation_ids) or None),
             restrict_default_security_group=True,
             subnet_configuration=[
                 ec2.SubnetConfiguration(
@@ -86,5 +84,6 @@ def _drop_redundant_provider_dependency(scope: Construct) -> None:
         return
     handler = provider.node.find_child("Handler")
     role = provider.node.find_child("Role")
-    assert isinstance(handler, CfnResource) and isinstance(role, CfnResource)
+    assert isinstance(handler, CfnResource)
+    assert isinstance(role, CfnResource)
     handler.remove_resource_dependency(role)

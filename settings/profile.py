@@ -60,9 +60,9 @@ class TlsSettings:
 
     def problems(self, region: str) -> list[str]:
         """Every reason these settings cannot give the ALB a certificate in `region`."""
-        domain_fields = (self.domain_name, self.hosted_zone_id, self.hosted_zone_name)
+        domain, zone_id, zone_name = self.domain_name, self.hosted_zone_id, self.hosted_zone_name
         if self.certificate_arn is not None:
-            if any(value is not None for value in domain_fields):
+            if (domain, zone_id, zone_name) != (None, None, None):
                 return [
                     "tls: give either tls.certificate_arn or tls.domain_name with tls.hosted_zone_id and "
                     "tls.hosted_zone_name, not both"
@@ -79,24 +79,23 @@ class TlsSettings:
                     "an ALB can only use a certificate from its own region"
                 ]
             return []
-        if any(value is None for value in domain_fields):
+        if domain is None or zone_id is None or zone_name is None:
             return [
                 "tls: set tls.certificate_arn, or all of tls.domain_name, tls.hosted_zone_id and "
-                f"tls.hosted_zone_name (got domain_name={self.domain_name!r}, hosted_zone_id={self.hosted_zone_id!r}, "
-                f"hosted_zone_name={self.hosted_zone_name!r})"
+                f"tls.hosted_zone_name (got domain_name={domain!r}, hosted_zone_id={zone_id!r}, "
+                f"hosted_zone_name={zone_name!r})"
             ]
-        assert self.domain_name and self.hosted_zone_id and self.hosted_zone_name
         found: list[str] = []
-        if not DOMAIN_PATTERN.match(self.domain_name):
-            found.append(f"tls.domain_name: {self.domain_name!r} is not a lower-case DNS name")
-        if not HOSTED_ZONE_ID_PATTERN.match(self.hosted_zone_id):
-            found.append(f"tls.hosted_zone_id: {self.hosted_zone_id!r} is not a Route 53 hosted zone id (Z...)")
-        zone = self.hosted_zone_name.rstrip(".")
+        if not DOMAIN_PATTERN.match(domain):
+            found.append(f"tls.domain_name: {domain!r} is not a lower-case DNS name")
+        if not HOSTED_ZONE_ID_PATTERN.match(zone_id):
+            found.append(f"tls.hosted_zone_id: {zone_id!r} is not a Route 53 hosted zone id (Z...)")
+        zone = zone_name.rstrip(".")
         if not DOMAIN_PATTERN.match(zone):
-            found.append(f"tls.hosted_zone_name: {self.hosted_zone_name!r} is not a lower-case DNS name")
-        elif self.domain_name != zone and not self.domain_name.endswith("." + zone):
+            found.append(f"tls.hosted_zone_name: {zone_name!r} is not a lower-case DNS name")
+        elif domain != zone and not domain.endswith("." + zone):
             found.append(
-                f"tls.domain_name: {self.domain_name!r} is not inside hosted zone {zone!r}, "
+                f"tls.domain_name: {domain!r} is not inside hosted zone {zone!r}, "
                 "so DNS validation records cannot be written there"
             )
         return found
@@ -182,7 +181,9 @@ class EnvironmentConfig:
         if self.account is not None and not ACCOUNT_PATTERN.match(self.account):
             found.append(f"account: {self.account!r} must be a 12-digit AWS account id")
         if self.data_classification not in DATA_CLASSIFICATIONS:
-            found.append(f"data_classification: {self.data_classification!r} is not one of {list(DATA_CLASSIFICATIONS)}")
+            found.append(
+                f"data_classification: {self.data_classification!r} is not one of {list(DATA_CLASSIFICATIONS)}"
+            )
         if not TAG_VALUE_PATTERN.match(self.cost_center):
             found.append(
                 f"cost_center: {self.cost_center!r} must be 1-256 characters of letters, digits, spaces and _.:/=+-@"

@@ -51,23 +51,22 @@ def resolve_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Re
                 "set the account in the profile or run with credentials for the target account"
             ]
         )
-    region = overrides.get("region", profile.region)
+    config = dataclasses.replace(profile, **overrides, account=account)
     mismatched = [
-        f"{variable}={environ[variable]!r} disagrees with region {region!r} of environment {name!r}"
+        f"{variable}={environ[variable]!r} disagrees with region {config.region!r} of environment {name!r}"
         for variable in REGION_VARIABLES
-        if environ.get(variable) and environ[variable] != region
+        if environ.get(variable) and environ[variable] != config.region
     ]
     if mismatched:
         raise ConfigError(
-            mismatched
-            + [f"unset those variables or set them to {region!r}, so that synth and deploy target the same region"]
+            [
+                *mismatched,
+                f"unset those variables or set them to {config.region!r}, "
+                "so that synth and deploy target the same region",
+            ]
         )
-    az_count = overrides.get("az_count", profile.az_count)
-    zones = _zones(context, account, region, az_count)
-    return Resolution(
-        config=dataclasses.replace(profile, **overrides, account=account, availability_zones=zones),
-        notices=tuple(notices),
-    )
+    zones = _zones(context, account, config.region, config.az_count)
+    return Resolution(config=dataclasses.replace(config, availability_zones=zones), notices=tuple(notices))
 
 
 def _profile_name(context: Mapping[str, Any], environ: Mapping[str, str], notices: list[str]) -> str:
@@ -119,9 +118,9 @@ def _overrides(context: Mapping[str, Any], profile: EnvironmentConfig) -> dict[s
             continue
         setting = key.removeprefix(OVERRIDE_PREFIX)
         if setting.startswith("tls.") and setting.removeprefix("tls.") in tls_hints:
-            tls_overrides[setting.removeprefix("tls.")] = _convert(setting, raw, tls_hints[setting.removeprefix("tls.")])
+            tls_overrides[setting.removeprefix("tls.")] = _convert(key, raw, tls_hints[setting.removeprefix("tls.")])
         elif setting in hints and setting not in DERIVED_FIELDS and setting != "tls":
-            overrides[setting] = _convert(setting, raw, hints[setting])
+            overrides[setting] = _convert(key, raw, hints[setting])
         else:
             allowed = sorted(
                 [f for f in hints if f not in DERIVED_FIELDS and f != "tls"] + [f"tls.{f}" for f in tls_hints]

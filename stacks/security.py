@@ -30,9 +30,7 @@ class SecurityStack(Stack):
         self.logs_key: kms.IKey = LogEncryptionKey(self, "LogsKey", alias=f"alias/{names.prefix}/logs").key
         self.data_key: kms.IKey = DataEncryptionKey(self, "DataKey", alias=f"alias/{names.prefix}/data").key
 
-        self.server_access_log_bucket: s3.IBucket = AuditBucket(
-            self, "ServerAccessLogBucket", retention=archive
-        ).bucket
+        self.server_access_log_bucket: s3.IBucket = AuditBucket(self, "ServerAccessLogBucket", retention=archive).bucket
         self.flow_log_bucket: s3.IBucket = AuditBucket(
             self,
             "FlowLogBucket",

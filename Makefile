@@ -1,0 +1,62 @@
+# Every target installs what it needs: a Python virtualenv from requirements*.txt and, from
+# package-lock.json, the CDK CLI plus the Node.js LTS it runs on (the machine's own Node is not used).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+ENV ?= dev
+PYTHON ?= python3
+VENV := .venv
+OUT := cdk.out
+STACKS ?= --all
+
+# node_modules/.bin first: the CDK CLI and the jsii runtime behind aws-cdk-lib both run on that Node.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help deps synth test lint format snapshot-update diff deploy clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@node --version | grep -Eq '^v(2[2-9]|[3-9][0-9])\.' || { echo "error: node_modules/.bin/node is $$(node --version), need 22 or newer" >&2; exit 1; }
+	touch $@
+
+deps: $(VENV)/.installed node_modules/.installed ## Install Python and Node dependencies (pinned)
+
+synth: deps ## Synthesize ENV (default dev) with every check: 4 cdk-nag packs, CloudFormation validation, cfn-lint
+	rm -rf $(OUT)
+	cdk synth --no-lookups --quiet -c env=$(ENV) -o $(OUT)
+	cfn-lint $(OUT)/*.template.json
+	@echo "synth: $(ENV) clean: no unacknowledged cdk-nag finding, cfn-lint clean"
+
+test: deps ## Run the test suite (synthesizes the app once per session)
+	pytest
+
+lint: deps ## ruff lint and format check, mypy
+	ruff check .
+	ruff format --check .
+	mypy
+
+format: deps ## Apply ruff fixes and formatting
+	ruff check --fix .
+	ruff format .
+
+snapshot-update: deps ## Rewrite the template snapshots after an intended change
+	pytest tests/test_snapshots.py --snapshot-update
+
+diff: deps ## cdk diff ENV against the deployed stacks (needs AWS credentials)
+	cdk diff $(STACKS) -c env=$(ENV)
+
+deploy: deps ## cdk deploy ENV (needs AWS credentials and a bootstrapped account)
+	cdk deploy $(STACKS) -c env=$(ENV) --require-approval broadening
+
+clean: ## Remove build output and installed dependencies
+	rm -rf $(OUT) $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

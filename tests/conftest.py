@@ -1,0 +1,101 @@
+"""Session fixtures: each profile's app is built by the same factory as app.py and synthesized once."""
+
+from __future__ import annotations
+
+import os
+
+# CDK's built-in CloudFormation validation costs seconds per synth; `make synth` runs it, unit tests do not.
+# Must be set before aws_cdk is imported.
+os.environ["CDK_VALIDATION"] = "false"
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, CfnElement, Stack
+from aws_cdk.assertions import Template
+from constructs import IConstruct
+
+from settings import EnvironmentConfig, resolve_config
+from stacks.payment_app import PaymentServiceStacks, build_payment_app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# Context the CDK CLI adds on every synth; cfn-lint reads the path metadata to recognise CDK templates.
+CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
+
+
+def cdk_context() -> dict[str, Any]:
+    """What `cdk synth` hands the app: cdk.json's context (feature flags), cdk.context.json, CLI defaults."""
+    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+    context.update(json.loads((ROOT / "cdk.context.json").read_text()))
+    return context | CLI_CONTEXT
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    config: EnvironmentConfig
+    app: App
+    stacks: PaymentServiceStacks
+    templates: dict[str, Template]
+    documents: dict[str, dict[str, Any]]
+
+    def template(self, stack: str) -> Template:
+        return self.templates[stack]
+
+    def resources(self, stack: str, resource_type: str) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = self.documents[stack]["Resources"]
+        return {logical_id: r for logical_id, r in found.items() if r["Type"] == resource_type}
+
+    def resource_of(self, construct: IConstruct) -> dict[str, Any]:
+        """The template entry of an L2 construct's CloudFormation resource."""
+        element = construct.node.default_child
+        assert isinstance(element, CfnElement)
+        stack = Stack.of(element)
+        logical_id = stack.resolve(stack.get_logical_id(element))
+        resource: dict[str, Any] = self.documents[stack.node.id]["Resources"][logical_id]
+        return resource
+
+    def logical_id(self, construct: IConstruct) -> str:
+        element = construct.node.default_child
+        assert isinstance(element, CfnElement)
+        stack = Stack.of(element)
+        return str(stack.resolve(stack.get_logical_id(element)))
+
+    def properties(self, stack: str, resource_type: str) -> list[dict[str, Any]]:
+        return [resource.get("Properties", {}) for resource in self.resources(stack, resource_type).values()]
+
+
+def synthesize(environment: str, overrides: Mapping[str, Any] | None = None) -> Synthesized:
+    context = cdk_context() | {"env": environment} | dict(overrides or {})
+    config = resolve_config(context, {}).config
+    app = App(context=context)
+    stacks = build_payment_app(app, config, checks=False)
+    templates = {stack.node.id: Template.from_stack(stack) for stack in stacks.all()}
+    documents = {name: template.to_json() for name, template in templates.items()}
+    return Synthesized(config=config, app=app, stacks=stacks, templates=templates, documents=documents)
+
+
+@pytest.fixture(scope="session")
+def dev() -> Synthesized:
+    return synthesize("dev")
+
+
+@pytest.fixture(scope="session")
+def staging() -> Synthesized:
+    return synthesize("staging")
+
+
+@pytest.fixture(scope="session")
+def prod() -> Synthesized:
+    return synthesize("prod")
+
+
+@pytest.fixture(scope="session", params=["dev", "staging", "prod"])
+def each_profile(request: pytest.FixtureRequest) -> Synthesized:
+    synthesized: Synthesized = request.getfixturevalue(request.param)
+    return synthesized

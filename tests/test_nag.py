@@ -1,0 +1,68 @@
+"""cdk-nag: every pack is active, and the app has no finding that is not acknowledged with a reason."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import App, CfnResource, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+
+from compliance.findings import acknowledgements, unacknowledged_findings
+from compliance.packs import PACK_TYPES
+from tests.conftest import Synthesized
+
+PACK_NAMES = [pack.__name__ for pack in PACK_TYPES]
+
+
+@pytest.mark.parametrize("pack_name", PACK_NAMES)
+def test_no_unacknowledged_finding(each_profile: Synthesized, pack_name: str) -> None:
+    (pack_type,) = [pack for pack in PACK_TYPES if pack.__name__ == pack_name]
+    findings = unacknowledged_findings(pack_type(each_profile.app), each_profile.app)
+    assert findings == [], "\n".join(str(finding) for finding in findings)
+
+
+@pytest.mark.parametrize("pack_type", PACK_TYPES, ids=PACK_NAMES)
+def test_pack_is_active_and_flags_a_known_bad_construct(pack_type: type) -> None:
+    app = App()
+    stack = Stack(app, "KnownBad")
+    s3.CfnBucket(stack, "UnencryptedBucket")
+    logs.CfnLogGroup(stack, "UnencryptedLogGroup")
+    ec2.CfnSecurityGroup(
+        stack,
+        "OpenSsh",
+        group_description="ssh from anywhere",
+        security_group_ingress=[
+            ec2.CfnSecurityGroup.IngressProperty(ip_protocol="tcp", from_port=22, to_port=22, cidr_ip="0.0.0.0/0")
+        ],
+    )
+    findings = unacknowledged_findings(pack_type(app), app)
+    flagged = {finding.construct_path for finding in findings}
+    assert "KnownBad/UnencryptedBucket" in flagged
+    assert len(findings) >= 3
+
+
+def test_acknowledgements_sit_on_single_resources_and_name_a_compensating_control(each_profile: Synthesized) -> None:
+    found = acknowledgements(each_profile.app)
+    assert found
+    for acknowledgement in found:
+        pack, rule = acknowledgement.finding_id.split("::", 1)
+        assert rule.startswith(f"{pack}-"), acknowledgement
+        assert "compensating control" in acknowledgement.reason, acknowledgement
+
+
+def test_every_acknowledgement_matches_a_real_finding(each_profile: Synthesized) -> None:
+    reported = set()
+    for pack_type in PACK_TYPES:
+        pack = pack_type(each_profile.app)
+        for violation in pack.validate_scope(each_profile.app).violations:
+            for resource in violation.violating_resources:
+                reported.add((f"{pack.name}::{violation.rule_name}", resource._values.get("construct_path")))
+    stale = [a for a in acknowledgements(each_profile.app) if (a.finding_id, a.construct_path) not in reported]
+    assert stale == []
+
+
+def test_acknowledged_constructs_are_cloudformation_resources(dev: Synthesized) -> None:
+    by_path = {construct.node.path: construct for construct in dev.app.node.find_all()}
+    for acknowledgement in acknowledgements(dev.app):
+        assert isinstance(by_path[acknowledgement.construct_path], CfnResource), acknowledgement
