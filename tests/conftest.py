@@ -76,7 +76,7 @@ def synthesize(environment: str, overrides: Mapping[str, Any] | None = None) -> 
     app = App(context=context)
     stacks = build_payment_app(app, config, checks=False)
     templates = {stack.node.id: Template.from_stack(stack) for stack in stacks.all()}
-    documents = {name: template.to_json() for name, template in templates.items()}
+    documents = {name: dict(template.to_json()) for name, template in templates.items()}
     return Synthesized(config=config, app=app, stacks=stacks, templates=templates, documents=documents)
 
 
