@@ -9,6 +9,8 @@ PYTHON ?= python3
 VENV := .venv
 OUT := cdk.out
 STACKS ?= --all
+# Extra CDK CLI arguments, e.g. CDK_ARGS='-c config.task_cpu=1024 -c config.task_memory_mib=2048'
+CDK_ARGS ?=
 
 # node_modules/.bin first: the CDK CLI and the jsii runtime behind aws-cdk-lib both run on that Node.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -33,7 +35,7 @@ deps: $(VENV)/.installed node_modules/.installed ## Install Python and Node depe
 
 synth: deps ## Synthesize ENV (default dev) with every check: 4 cdk-nag packs, CloudFormation validation, cfn-lint
 	rm -rf $(OUT)
-	cdk synth --no-lookups --quiet -c env=$(ENV) -o $(OUT)
+	cdk synth --no-lookups --quiet -c env=$(ENV) $(CDK_ARGS) -o $(OUT)
 	cfn-lint $(OUT)/*.template.json
 	@echo "synth: $(ENV) clean: no unacknowledged cdk-nag finding, cfn-lint clean"
 
@@ -53,10 +55,10 @@ snapshot-update: deps ## Rewrite the template snapshots after an intended change
 	pytest tests/test_snapshots.py --snapshot-update
 
 diff: deps ## cdk diff ENV against the deployed stacks (needs AWS credentials)
-	cdk diff $(STACKS) -c env=$(ENV)
+	cdk diff $(STACKS) -c env=$(ENV) $(CDK_ARGS)
 
 deploy: deps ## cdk deploy ENV (needs AWS credentials and a bootstrapped account)
-	cdk deploy $(STACKS) -c env=$(ENV) --require-approval broadening
+	cdk deploy $(STACKS) -c env=$(ENV) $(CDK_ARGS) --require-approval broadening
 
 clean: ## Remove build output and installed dependencies
 	rm -rf $(OUT) $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,31 @@
+"""The README's tables match the code."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from compliance.findings import acknowledgements
+from settings import EnvironmentConfig, TlsSettings
+from tests.conftest import ROOT, Synthesized
+
+README = (ROOT / "README.md").read_text()
+
+
+def test_settings_table_lists_every_setting() -> None:
+    settings = [f.name for f in dataclasses.fields(EnvironmentConfig) if f.name not in ("tls", "availability_zones")]
+    settings += [f"tls.{f.name}" for f in dataclasses.fields(TlsSettings)]
+    missing = [name for name in settings if f"| `{name}` |" not in README]
+    assert missing == []
+
+
+def test_acknowledgement_table_lists_every_acknowledged_rule(each_profile: Synthesized) -> None:
+    rules = {a.finding_id.split("::", 1)[1].split("-", 1)[1] for a in acknowledgements(each_profile.app)}
+    missing = sorted(rule for rule in rules if f"| `{rule}` |" not in README)
+    assert missing == []
+
+
+def test_readme_commands_exist_in_the_makefile() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("synth", "test", "lint", "format", "snapshot-update", "diff", "deploy", "clean"):
+        assert f"| `make {target}` |" in README
+        assert f"\n{target}: " in makefile
