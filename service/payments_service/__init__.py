@@ -1,0 +1,1 @@
+"""Reference payment service: the container contract the infrastructure relies on."""
