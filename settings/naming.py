@@ -41,6 +41,11 @@ class PhysicalNames:
         # WAF only delivers to log groups whose name starts with this prefix.
         return f"aws-waf-logs-{self.prefix}"
 
+    @property
+    def metrics_namespace(self) -> str:
+        """CloudWatch namespace of the service's business metrics (Embedded Metric Format)."""
+        return f"{self.service}/{self.environment}"
+
     def waf_metric(self, rule: str) -> str:
         return f"{self.prefix}-{rule}"
 
@@ -51,6 +56,7 @@ class PhysicalNames:
         for rule in WAF_RULES:
             named[f"WAF metric name ({rule})"] = (self.waf_metric(rule), 128)
         named["WAF log group name"] = (self.waf_log_group, 512)
+        named["metrics namespace"] = (self.metrics_namespace, 255)
         return named
 
     def problems(self) -> list[str]:

@@ -44,6 +44,12 @@ EIP_ALLOCATION_PATTERN = re.compile(r"^eipalloc-[0-9a-f]{8,17}$")
 HOSTED_ZONE_ID_PATTERN = re.compile(r"^Z[A-Z0-9]{1,32}$")
 DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 TAG_VALUE_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,256}$")
+ECR_IMAGE_PATTERN = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
+    r"(?P<repository>[a-z0-9][a-z0-9._/-]{1,255})@(?P<digest>sha256:[0-9a-f]{64})$"
+)
+CAPACITY_WEIGHT_RANGE = (0, 1000)
+REQUESTS_PER_TARGET_RANGE = (10, 100_000)
 CERTIFICATE_ARN_PATTERN = re.compile(
     r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
 )
@@ -118,6 +124,10 @@ class EnvironmentConfig:
     task_cpu: int = 512
     task_memory_mib: int = 1024
     cpu_architecture: str = "X86_64"
+    container_image: str | None = None
+    on_demand_weight: int = 1
+    spot_weight: int = 1
+    requests_per_target: int = 1000
     min_tasks: int = 3
     desired_tasks: int = 3
     max_tasks: int = 10
@@ -239,6 +249,28 @@ class EnvironmentConfig:
                 f"Fargate accepts {memories[0]}..{memories[-1]} in steps of "
                 f"{memories[1] - memories[0] if len(memories) > 1 else memories[0]}"
             )
+        if self.container_image is not None:
+            match = ECR_IMAGE_PATTERN.match(self.container_image)
+            if match is None:
+                found.append(
+                    f"container_image: {self.container_image!r} must be an ECR image pinned by digest, "
+                    "ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:DIGEST (or unset to build the bundled "
+                    "reference service)"
+                )
+            elif match["region"] != self.region:
+                found.append(
+                    f"container_image: repository is in {match['region']!r}; tasks in {self.region!r} pull from "
+                    "their own region's ECR (replicate the image there)"
+                )
+        low, high = CAPACITY_WEIGHT_RANGE
+        for setting, weight in (("on_demand_weight", self.on_demand_weight), ("spot_weight", self.spot_weight)):
+            if not low <= weight <= high:
+                found.append(f"{setting}: {weight} is outside {low}..{high}")
+        if self.on_demand_weight == 0 and self.spot_weight == 0:
+            found.append("on_demand_weight/spot_weight: both are 0; at least one capacity provider needs weight")
+        low, high = REQUESTS_PER_TARGET_RANGE
+        if not low <= self.requests_per_target <= high:
+            found.append(f"requests_per_target: {self.requests_per_target} is outside {low}..{high} per minute")
         if self.cpu_architecture not in CPU_ARCHITECTURES:
             found.append(f"cpu_architecture: {self.cpu_architecture!r} is not one of {list(CPU_ARCHITECTURES)}")
         if not 1 <= self.min_tasks <= self.desired_tasks <= self.max_tasks <= MAX_TASKS_CEILING:

@@ -8,6 +8,7 @@ from aws_cdk import App, Environment, Stack, Tags
 
 from compliance.packs import register_checks
 from settings.profile import EnvironmentConfig
+from stacks.compute import ComputeStack
 from stacks.network import NetworkStack
 from stacks.security import SecurityStack
 
@@ -16,9 +17,10 @@ from stacks.security import SecurityStack
 class PaymentServiceStacks:
     security: SecurityStack
     network: NetworkStack
+    compute: ComputeStack
 
     def all(self) -> tuple[Stack, ...]:
-        return (self.security, self.network)
+        return (self.security, self.network, self.compute)
 
 
 def build_payment_app(app: App, config: EnvironmentConfig, *, checks: bool = True) -> PaymentServiceStacks:
@@ -43,8 +45,24 @@ def build_payment_app(app: App, config: EnvironmentConfig, *, checks: bool = Tru
         stack_name=names.stack("Network"),
         description=f"{config.service_name} ({config.name}): VPC, NAT gateway per zone, endpoints, flow logs",
     )
+    compute = ComputeStack(
+        app,
+        "Compute",
+        config=config,
+        vpc=network.vpc,
+        egress_ready=network.egress_ready,
+        certificate=security.certificate,
+        web_acl_arn=security.web_acl_arn,
+        alb_log_bucket=security.alb_log_bucket,
+        app_log_group=security.app_log_group,
+        data_key=security.data_key,
+        processor_secret=security.processor_secret,
+        env=env,
+        stack_name=names.stack("Compute"),
+        description=f"{config.service_name} ({config.name}): HTTPS ALB with WAF, payment service on ECS Fargate",
+    )
     for key, value in config.tags.items():
         Tags.of(app).add(key, value)
     if checks:
         register_checks(app)
-    return PaymentServiceStacks(security=security, network=network)
+    return PaymentServiceStacks(security=security, network=network, compute=compute)

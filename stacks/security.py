@@ -9,12 +9,14 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from components.audit_bucket import AuditBucket
 from components.certificate import ServiceCertificate
 from components.keys import DataEncryptionKey, LogEncryptionKey
 from components.log_group import EncryptedLogGroup
+from components.processor_secret import ProcessorSecret
 from components.web_acl import RegionalWebAcl
 from settings.profile import EnvironmentConfig
 
@@ -61,6 +63,10 @@ class SecurityStack(Stack):
             self, "WebAcl", names=names, rate_limit=config.waf_rate_limit, log_group=self.waf_log_group
         )
         self.web_acl_arn: str = web_acl.web_acl.attr_arn
+
+        self.processor_secret: secretsmanager.ISecret = ProcessorSecret(
+            self, "ProcessorSecret", key=self.data_key
+        ).secret
 
         service_certificate = ServiceCertificate(self, "Certificate", tls=config.tls)
         self.certificate: acm.ICertificate = service_certificate.certificate

@@ -66,6 +66,11 @@ class Synthesized:
         stack = Stack.of(element)
         return str(stack.resolve(stack.get_logical_id(element)))
 
+    def logical_id_of_cfn(self, stack: Stack, resource_type: str) -> str:
+        """The logical id of the only resource of `resource_type` in `stack`."""
+        (logical_id,) = self.resources(stack.node.id, resource_type)
+        return logical_id
+
     def properties(self, stack: str, resource_type: str) -> list[dict[str, Any]]:
         return [resource.get("Properties", {}) for resource in self.resources(stack, resource_type).values()]
 

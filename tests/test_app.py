@@ -24,8 +24,12 @@ def test_stack_dependency_graph_has_no_cycle(each_profile: Synthesized) -> None:
     assert order.index("Security") < order.index("Network")
 
 
-def test_security_stack_depends_on_nothing_and_network_only_on_security(dev: Synthesized) -> None:
-    assert dependency_graph(dev) == {"Security": set(), "Network": {"Security"}}
+def test_stacks_depend_only_on_the_stacks_below_them(dev: Synthesized) -> None:
+    assert dependency_graph(dev) == {
+        "Security": set(),
+        "Network": {"Security"},
+        "Compute": {"Security", "Network"},
+    }
 
 
 def test_stacks_target_the_profiles_account_and_region(each_profile: Synthesized) -> None:

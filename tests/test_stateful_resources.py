@@ -1,7 +1,7 @@
 """Nothing is lost: stateful resources are retained, and their logical ids cannot drift in a refactor.
 
 A changed logical id makes CloudFormation create a new resource and orphan (or delete) the old one. If
-one of these tests fails, the change would replace a key, a log bucket or a log group: keep the old id
+one of these tests fails, the change would replace a key, a log bucket, a log group or the secret: keep the old id
 (for example with `override_logical_id`) instead of updating the list.
 """
 
@@ -12,12 +12,13 @@ import pytest
 from tests.conftest import Synthesized
 
 SECURITY = "Security"
-STATEFUL_TYPES = ("AWS::KMS::Key", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
+STATEFUL_TYPES = ("AWS::KMS::Key", "AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::SecretsManager::Secret")
 
 PINNED_LOGICAL_IDS = {
     "AWS::KMS::Key": {"LogsKeyFE4C4A83", "DataKey2A0DE9E6"},
     "AWS::S3::Bucket": {"ServerAccessLogBucket34279BE9", "FlowLogBucketE78B4887", "AlbAccessLogBucket99E910E7"},
     "AWS::Logs::LogGroup": {"AppLogGroupFE03ECB4", "WafLogGroupA5E8413B"},
+    "AWS::SecretsManager::Secret": {"ProcessorSecret027DBD0C"},
 }
 
 

@@ -1,0 +1,210 @@
+"""The payment service on Fargate: hardened container, on-demand base under Spot, tuned autoscaling."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from aws_cdk import Duration, Size
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct, IDependable
+
+from compliance.acknowledge import AWS_SOLUTIONS, acknowledge
+from settings.profile import ECR_IMAGE_PATTERN, EnvironmentConfig
+
+SERVICE_SOURCE = Path(__file__).resolve().parents[1] / "service"
+CONTAINER_PORT = 8443
+CONTAINER_USER = "10001:10001"
+SCRATCH_PATH = "/tmp"
+# The service drains for 25 s (DRAIN_SECONDS) inside this.
+STOP_TIMEOUT = Duration.seconds(30)
+# Seconds the ALB health check may fail after start before ECS replaces the task.
+HEALTH_CHECK_GRACE = Duration.seconds(60)
+CPU_TARGET_PERCENT = 60
+MEMORY_TARGET_PERCENT = 70
+# Scale out fast on a spike, scale in slowly so that one quiet minute does not undo it (failure 3.2).
+SCALE_OUT_COOLDOWN = Duration.seconds(60)
+SCALE_IN_COOLDOWN = Duration.seconds(300)
+
+
+def container_image(scope: Construct, config: EnvironmentConfig) -> tuple[ecs.ContainerImage, str]:
+    """The image and the ARN of the ECR repository it is pulled from."""
+    if config.container_image is None:
+        asset = ecr_assets.DockerImageAsset(
+            scope,
+            "ImageAsset",
+            directory=str(SERVICE_SOURCE),
+            platform=ecr_assets.Platform.LINUX_ARM64
+            if config.cpu_architecture == "ARM64"
+            else ecr_assets.Platform.LINUX_AMD64,
+        )
+        return ecs.ContainerImage.from_docker_image_asset(asset), asset.repository.repository_arn
+    match = ECR_IMAGE_PATTERN.match(config.container_image)
+    assert match is not None  # validated by EnvironmentConfig
+    repository = ecr.Repository.from_repository_attributes(
+        scope,
+        "ImageRepository",
+        repository_name=match["repository"],
+        repository_arn=f"arn:aws:ecr:{match['region']}:{match['account']}:repository/{match['repository']}",
+    )
+    return ecs.ContainerImage.from_ecr_repository(repository, match["digest"]), repository.repository_arn
+
+
+class PaymentFargateService(Construct):
+    """Cluster, task definition and service; starts only after the network's egress paths exist."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        vpc: ec2.IVpc,
+        image: ecs.ContainerImage,
+        execution_role: iam.IRole,
+        task_role: iam.IRole,
+        log_group: logs.ILogGroup,
+        secret: secretsmanager.ISecret,
+        target_group: elbv2.ApplicationTargetGroup,
+        load_balancer_security_group: ec2.ISecurityGroup,
+        egress_ready: Sequence[IDependable],
+    ) -> None:
+        super().__init__(scope, id_)
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            vpc=vpc,
+            container_insights_v2=ecs.ContainerInsights.ENHANCED,
+            enable_fargate_capacity_providers=True,
+        )
+        self.task_definition = ecs.FargateTaskDefinition(
+            self,
+            "TaskDefinition",
+            cpu=config.task_cpu,
+            memory_limit_mib=config.task_memory_mib,
+            runtime_platform=ecs.RuntimePlatform(
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+                cpu_architecture=ecs.CpuArchitecture.ARM64
+                if config.cpu_architecture == "ARM64"
+                else ecs.CpuArchitecture.X86_64,
+            ),
+            execution_role=execution_role,
+            task_role=task_role,
+            volumes=[ecs.Volume(name="scratch")],
+        )
+        self.container = self.task_definition.add_container(
+            "App",
+            image=image,
+            essential=True,
+            readonly_root_filesystem=True,
+            user=CONTAINER_USER,
+            privileged=False,
+            linux_parameters=ecs.LinuxParameters(self, "LinuxParameters", init_process_enabled=True),
+            stop_timeout=STOP_TIMEOUT,
+            port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT, name="https")],
+            environment={
+                "SERVICE_NAME": config.service_name,
+                "ENVIRONMENT": config.name,
+                "METRICS_NAMESPACE": config.names.metrics_namespace,
+                "PORT": str(CONTAINER_PORT),
+                "TLS_DIR": f"{SCRATCH_PATH}/tls",
+                "DRAIN_SECONDS": "25",
+            },
+            secrets={"PAYMENT_PROCESSOR_CREDENTIALS": ecs.Secret.from_secrets_manager(secret)},
+            logging=ecs.LogDrivers.aws_logs(
+                stream_prefix=config.service_name,
+                log_group=log_group,
+                mode=ecs.AwsLogDriverMode.NON_BLOCKING,
+                max_buffer_size=Size.mebibytes(25),
+            ),
+            health_check=ecs.HealthCheck(
+                command=["CMD", "python", "-m", "payments_service.healthcheck"],
+                interval=Duration.seconds(15),
+                timeout=Duration.seconds(5),
+                retries=3,
+                start_period=Duration.seconds(15),
+            ),
+        )
+        self.container.add_mount_points(
+            ecs.MountPoint(source_volume="scratch", container_path=SCRATCH_PATH, read_only=False)
+        )
+        acknowledge(
+            self.task_definition.node.default_child or self.task_definition,
+            "ECS2",
+            packs=(AWS_SOLUTIONS,),
+            reason="The environment variables hold only non-secret settings (names, port, paths); compensating "
+            "control: the processor credentials come from Secrets Manager through the `secrets` field",
+        )
+
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="Payment tasks: HTTPS from the ALB in, HTTPS out",
+            allow_all_outbound=False,
+        )
+        self.security_group.add_ingress_rule(
+            load_balancer_security_group, ec2.Port.tcp(CONTAINER_PORT), "HTTPS from the ALB only"
+        )
+        self.security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS endpoints and the payment processor"
+        )
+        load_balancer_security_group.add_egress_rule(
+            self.security_group, ec2.Port.tcp(CONTAINER_PORT), "HTTPS to the payment tasks"
+        )
+
+        self.service = ecs.FargateService(
+            self,
+            "Service",
+            cluster=self.cluster,
+            task_definition=self.task_definition,
+            desired_count=config.desired_tasks,
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            health_check_grace_period=HEALTH_CHECK_GRACE,
+            assign_public_ip=False,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            security_groups=[self.security_group],
+            platform_version=ecs.FargatePlatformVersion.VERSION1_4,
+            enable_execute_command=False,
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+            capacity_provider_strategies=[
+                # The on-demand base keeps min_tasks running when Spot has no capacity (failures 1.4, 5.4).
+                ecs.CapacityProviderStrategy(
+                    capacity_provider="FARGATE", base=config.min_tasks, weight=config.on_demand_weight
+                ),
+                ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=config.spot_weight),
+            ],
+        )
+        self.service.attach_to_application_target_group(target_group)
+        # Failure 1.1: no task starts before the NAT routes and endpoints it pulls and logs through exist.
+        self.service.node.add_dependency(*egress_ready)
+
+        scaling = self.service.auto_scale_task_count(min_capacity=config.min_tasks, max_capacity=config.max_tasks)
+        scaling.scale_on_cpu_utilization(
+            "CpuTarget",
+            target_utilization_percent=CPU_TARGET_PERCENT,
+            scale_out_cooldown=SCALE_OUT_COOLDOWN,
+            scale_in_cooldown=SCALE_IN_COOLDOWN,
+        )
+        scaling.scale_on_memory_utilization(
+            "MemoryTarget",
+            target_utilization_percent=MEMORY_TARGET_PERCENT,
+            scale_out_cooldown=SCALE_OUT_COOLDOWN,
+            scale_in_cooldown=SCALE_IN_COOLDOWN,
+        )
+        scaling.scale_on_request_count(
+            "RequestsTarget",
+            requests_per_target=config.requests_per_target,
+            target_group=target_group,
+            scale_out_cooldown=SCALE_OUT_COOLDOWN,
+            scale_in_cooldown=SCALE_IN_COOLDOWN,
+        )
