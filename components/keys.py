@@ -72,11 +72,14 @@ class DataEncryptionKey(Construct):
                 },
             )
         )
-        # CloudWatch alarms publish to the encrypted alarm topic.
+        # CloudWatch alarms and AWS Budgets publish to the encrypted alarm topics.
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                sid="AllowAlarmsAndBudgetsToPublish",
+                principals=[
+                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+                    iam.ServicePrincipal("budgets.amazonaws.com"),
+                ],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}},

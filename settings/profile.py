@@ -43,6 +43,7 @@ REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
 EIP_ALLOCATION_PATTERN = re.compile(r"^eipalloc-[0-9a-f]{8,17}$")
 HOSTED_ZONE_ID_PATTERN = re.compile(r"^Z[A-Z0-9]{1,32}$")
 DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 TAG_VALUE_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 ECR_IMAGE_PATTERN = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
@@ -135,6 +136,10 @@ class EnvironmentConfig:
     audit_archive_days: int = 400
     waf_rate_limit: int = 2000
     termination_protection: bool = False
+    paging_emails: tuple[str, ...] = ()
+    warning_emails: tuple[str, ...] = ()
+    monthly_budget_usd: int = 1000
+    budget_alert_percentages: tuple[int, ...] = (50, 80, 100)
     availability_zones: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -173,6 +178,22 @@ class EnvironmentConfig:
         if not low <= self.waf_rate_limit <= high:
             found.append(f"waf_rate_limit: {self.waf_rate_limit} is outside {low}..{high} requests per 5 minutes")
         found += self.tls.problems(self.region)
+        found += self._alerting_problems()
+        return found
+
+    def _alerting_problems(self) -> list[str]:
+        found: list[str] = []
+        for setting, emails in (("paging_emails", self.paging_emails), ("warning_emails", self.warning_emails)):
+            bad = [email for email in emails if not EMAIL_PATTERN.match(email)]
+            if bad:
+                found.append(f"{setting}: {bad} are not e-mail addresses")
+        if not 1 <= self.monthly_budget_usd <= 1_000_000:
+            found.append(f"monthly_budget_usd: {self.monthly_budget_usd} is outside 1..1000000")
+        percentages = self.budget_alert_percentages
+        if not percentages or not all(1 <= p <= 1000 for p in percentages) or len(set(percentages)) != len(percentages):
+            found.append(
+                f"budget_alert_percentages: {list(percentages)} must be 1 to 1000 distinct percentages of the budget"
+            )
         return found
 
     def _identity_problems(self) -> list[str]:

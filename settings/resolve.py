@@ -141,10 +141,11 @@ def _convert(setting: str, raw: Any, hint: Any) -> Any:
         (hint,) = [argument for argument in arguments if argument is not type(None)]
         origin = typing.get_origin(hint)
     if origin is tuple:
-        items = raw.split(",") if isinstance(raw, str) else raw
-        if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
-            raise ConfigError([f"{setting}: {raw!r} is not a comma-separated list of strings"])
-        return tuple(item.strip() for item in items if item.strip())
+        items = [item.strip() for item in raw.split(",") if item.strip()] if isinstance(raw, str) else raw
+        if not isinstance(items, list | tuple):
+            raise ConfigError([f"{setting}: {raw!r} is not a comma-separated list"])
+        item_type = typing.get_args(hint)[0]
+        return tuple(_convert(setting, item, item_type) for item in items)
     if hint is bool:
         if isinstance(raw, bool):
             return raw
@@ -158,4 +159,6 @@ def _convert(setting: str, raw: Any, hint: Any) -> Any:
             return int(raw)
         except (TypeError, ValueError):
             raise ConfigError([f"{setting}: {raw!r} is not a whole number"]) from None
+    if not isinstance(raw, str | int | float):
+        raise ConfigError([f"{setting}: {raw!r} is not a text value"])
     return str(raw)

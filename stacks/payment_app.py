@@ -10,6 +10,7 @@ from compliance.packs import register_checks
 from settings.profile import EnvironmentConfig
 from stacks.compute import ComputeStack
 from stacks.network import NetworkStack
+from stacks.observability import ObservabilityStack
 from stacks.security import SecurityStack
 
 
@@ -18,9 +19,10 @@ class PaymentServiceStacks:
     security: SecurityStack
     network: NetworkStack
     compute: ComputeStack
+    observability: ObservabilityStack
 
     def all(self) -> tuple[Stack, ...]:
-        return (self.security, self.network, self.compute)
+        return (self.security, self.network, self.compute, self.observability)
 
 
 def build_payment_app(app: App, config: EnvironmentConfig, *, checks: bool = True) -> PaymentServiceStacks:
@@ -61,8 +63,23 @@ def build_payment_app(app: App, config: EnvironmentConfig, *, checks: bool = Tru
         stack_name=names.stack("Compute"),
         description=f"{config.service_name} ({config.name}): HTTPS ALB with WAF, payment service on ECS Fargate",
     )
+    observability = ObservabilityStack(
+        app,
+        "Observability",
+        config=config,
+        load_balancer=compute.load_balancer.load_balancer,
+        target_group=compute.load_balancer.target_group,
+        service=compute.payments.service,
+        cluster=compute.payments.cluster,
+        app_log_group=security.app_log_group,
+        waf_log_group=security.waf_log_group,
+        data_key=security.data_key,
+        env=env,
+        stack_name=names.stack("Observability"),
+        description=f"{config.service_name} ({config.name}): alarms, dashboard, log queries, cost budget",
+    )
     for key, value in config.tags.items():
         Tags.of(app).add(key, value)
     if checks:
         register_checks(app)
-    return PaymentServiceStacks(security=security, network=network, compute=compute)
+    return PaymentServiceStacks(security=security, network=network, compute=compute, observability=observability)

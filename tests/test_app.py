@@ -29,6 +29,7 @@ def test_stacks_depend_only_on_the_stacks_below_them(dev: Synthesized) -> None:
         "Security": set(),
         "Network": {"Security"},
         "Compute": {"Security", "Network"},
+        "Observability": {"Security", "Compute"},
     }
 
 

@@ -51,7 +51,11 @@ def test_logs_key_admits_only_cloudwatch_logs_of_this_account_and_region(dev: Sy
 def test_data_key_services_are_limited_to_this_account(dev: Synthesized) -> None:
     key = dev.resource_of(dev.stacks.security.data_key)
     services = [s for s in statements(key, "KeyPolicy") if "Service" in s.get("Principal", {})]
-    assert {s["Principal"]["Service"] for s in services} == {"delivery.logs.amazonaws.com", "cloudwatch.amazonaws.com"}
+    principals: set[str] = set()
+    for statement in services:
+        service = statement["Principal"]["Service"]
+        principals.update(service if isinstance(service, list) else [service])
+    assert principals == {"delivery.logs.amazonaws.com", "cloudwatch.amazonaws.com", "budgets.amazonaws.com"}
     for statement in services:
         assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == "111111111111"
         assert "kms:*" not in statement["Action"]

@@ -19,6 +19,6 @@ def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-@pytest.mark.parametrize("stack", ["Security", "Network", "Compute"])
+@pytest.mark.parametrize("stack", ["Security", "Network", "Compute", "Observability"])
 def test_template_matches_snapshot(dev: Synthesized, stack: str, json_snapshot: SnapshotAssertion) -> None:
     assert dev.documents[stack] == json_snapshot(matcher=ASSET_HASHES)

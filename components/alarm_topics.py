@@ -1,0 +1,43 @@
+"""SNS topics for alarms: one that pages, one for warnings. KMS-encrypted, TLS-only."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+
+class AlarmTopics(Construct):
+    """`paging` receives only the composite alarm; `warning` receives every other alarm and the budget."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        key: kms.IKey,
+        paging_emails: tuple[str, ...],
+        warning_emails: tuple[str, ...],
+    ) -> None:
+        super().__init__(scope, id_)
+        self.paging = sns.Topic(
+            self, "PagingTopic", display_name="Payment service: page", master_key=key, enforce_ssl=True
+        )
+        self.warning = sns.Topic(
+            self, "WarningTopic", display_name="Payment service: warning", master_key=key, enforce_ssl=True
+        )
+        for topic, emails in ((self.paging, paging_emails), (self.warning, warning_emails)):
+            for email in emails:
+                topic.add_subscription(subscriptions.EmailSubscription(email))
+        self.warning.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowBudgetsOfThisAccount",
+                principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.warning.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            )
+        )

@@ -1,0 +1,96 @@
+"""Observability stack: alarm topics, alarms, dashboard, saved queries, metric filter and cost budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from components.alarm_topics import AlarmTopics
+from components.cost_budget import MonthlyCostBudget
+from components.dashboard import ServiceDashboard
+from components.log_insights import LogInsights
+from components.service_alarms import ServiceAlarms
+from components.service_metrics import ServiceMetrics
+from settings.profile import EnvironmentConfig
+
+
+class ObservabilityStack(Stack):
+    """Watches the Compute stack's resources through their own metric helpers; holds no data."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: EnvironmentConfig,
+        load_balancer: elbv2.IApplicationLoadBalancer,
+        target_group: elbv2.IApplicationTargetGroup,
+        service: ecs.FargateService,
+        cluster: ecs.ICluster,
+        app_log_group: logs.ILogGroup,
+        waf_log_group: logs.ILogGroup,
+        data_key: kms.IKey,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id_, **kwargs)
+        names = config.names
+        self.topics = AlarmTopics(
+            self,
+            "Topics",
+            key=data_key,
+            paging_emails=config.paging_emails,
+            warning_emails=config.warning_emails,
+        )
+        self.metrics = ServiceMetrics(
+            self,
+            "Metrics",
+            load_balancer=load_balancer,
+            target_group=target_group,
+            service=service,
+            cluster=cluster,
+            names=names,
+            service_name=config.service_name,
+            environment=config.name,
+        )
+        self.alarms = ServiceAlarms(
+            self,
+            "Alarms",
+            metrics=self.metrics,
+            paging_topic=self.topics.paging,
+            warning_topic=self.topics.warning,
+            min_tasks=config.min_tasks,
+            max_tasks=config.max_tasks,
+        )
+        dashboard = ServiceDashboard(
+            self, "Dashboard", metrics=self.metrics, alarms=[self.alarms.composite, *self.alarms.alarms.values()]
+        )
+        LogInsights(
+            self,
+            "LogInsights",
+            prefix=names.prefix,
+            app_log_group=app_log_group,
+            waf_log_group=waf_log_group,
+            metrics_namespace=names.metrics_namespace,
+        )
+        MonthlyCostBudget(
+            self,
+            "CostBudget",
+            limit_usd=config.monthly_budget_usd,
+            alert_percentages=config.budget_alert_percentages,
+            tags=config.tags,
+            topic=self.topics.warning,
+        )
+        CfnOutput(
+            self,
+            "DashboardUrl",
+            value=f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region={self.region}"
+            f"#dashboards:name={dashboard.dashboard.dashboard_name}",
+        )
+        CfnOutput(self, "PagingTopicArn", value=self.topics.paging.topic_arn)
+        CfnOutput(self, "WarningTopicArn", value=self.topics.warning.topic_arn)
