@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from cdk_nag import NagPack
 from constructs import IConstruct
 
-from compliance.acknowledge import AWS_SOLUTIONS, COMPLIANCE_PACKS
+from compliance.acknowledge import AWS_SOLUTIONS, COMPLIANCE_PACKS, PCI_DSS_401
 
 ACKNOWLEDGED_RULES_METADATA = "aws:cdk:acknowledged-rules"
-NAG_PACKS = frozenset((AWS_SOLUTIONS, *COMPLIANCE_PACKS))
+NAG_PACKS = frozenset((AWS_SOLUTIONS, *COMPLIANCE_PACKS, PCI_DSS_401))
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,14 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks
 from constructs import IConstruct
 
+from compliance.pci_dss_401 import PCIDSS401Checks
+
 PACK_TYPES: tuple[type[NagPack], ...] = (
     AwsSolutionsChecks,
     PCIDSS321Checks,
     NIST80053R5Checks,
     HIPAASecurityChecks,
+    PCIDSS401Checks,
 )
 
 

@@ -25,7 +25,7 @@ def app_queries() -> dict[str, logs.QueryString]:
         ),
         "RejectedPaymentsByReason": logs.QueryString(
             filter_statements=["PaymentsRejected = 1"],
-            stats="count(*) as rejected by RejectionReason",
+            stats_statements=["count(*) as rejected by RejectionReason"],
             sort="rejected desc",
         ),
     }
@@ -34,7 +34,7 @@ def app_queries() -> dict[str, logs.QueryString]:
 def waf_query() -> logs.QueryString:
     return logs.QueryString(
         filter_statements=["action = 'BLOCK'"],
-        stats="count(*) as blocked by terminatingRuleId, httpRequest.clientIp",
+        stats_statements=["count(*) as blocked by terminatingRuleId, httpRequest.clientIp"],
         sort="blocked desc",
         limit=100,
     )

@@ -15,6 +15,7 @@ from constructs import Construct
 from components.audit_bucket import AuditBucket
 from components.certificate import ServiceCertificate
 from components.keys import DataEncryptionKey, LogEncryptionKey
+from components.log_archive import LogArchive
 from components.log_group import EncryptedLogGroup
 from components.processor_secret import ProcessorSecret
 from components.web_acl import RegionalWebAcl
@@ -59,6 +60,14 @@ class SecurityStack(Stack):
             retention_days=config.log_retention_days,
             log_group_name=names.waf_log_group,
         ).log_group
+        self.log_archive_bucket: s3.IBucket = LogArchive(
+            self,
+            "LogArchive",
+            key=self.data_key,
+            retention=archive,
+            server_access_logs=self.server_access_log_bucket,
+            sources={"App": self.app_log_group, "Waf": self.waf_log_group},
+        ).bucket
         web_acl = RegionalWebAcl(
             self, "WebAcl", names=names, rate_limit=config.waf_rate_limit, log_group=self.waf_log_group
         )

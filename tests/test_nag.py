@@ -37,9 +37,8 @@ def test_pack_is_active_and_flags_a_known_bad_construct(pack_type: type) -> None
         ],
     )
     findings = unacknowledged_findings(pack_type(app), app)
-    flagged = {finding.construct_path for finding in findings}
-    assert "KnownBad/UnencryptedBucket" in flagged
-    assert len(findings) >= 3
+    # SSH open to the internet breaks a rule of every pack, the PCI DSS v4.0.1 pack included.
+    assert "KnownBad/OpenSsh" in {finding.construct_path for finding in findings}
 
 
 def test_acknowledgements_sit_on_single_resources_and_name_a_compensating_control(each_profile: Synthesized) -> None:

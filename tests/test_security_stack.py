@@ -25,6 +25,7 @@ def bucket_ids(dev: Synthesized) -> dict[str, str]:
         "FlowLogBucket": dev.logical_id(security.flow_log_bucket),
         "AlbAccessLogBucket": dev.logical_id(security.alb_log_bucket),
         "ServerAccessLogBucket": dev.logical_id(security.server_access_log_bucket),
+        "LogArchiveBucket": dev.logical_id(security.log_archive_bucket),
     }
 
 
@@ -63,7 +64,7 @@ def test_data_key_services_are_limited_to_this_account(dev: Synthesized) -> None
 
 def test_audit_buckets_block_public_access_are_versioned_and_owner_enforced(dev: Synthesized) -> None:
     buckets = dev.properties(SECURITY, "AWS::S3::Bucket")
-    assert len(buckets) == 3
+    assert len(buckets) == 4
     for bucket in buckets:
         assert bucket["PublicAccessBlockConfiguration"] == {
             "BlockPublicAcls": True,
@@ -113,7 +114,7 @@ def test_log_delivery_buckets_are_sse_s3_because_alb_and_s3_logging_accept_nothi
 
 def test_audit_buckets_log_their_access_to_the_server_access_log_bucket(dev: Synthesized) -> None:
     ids = bucket_ids(dev)
-    for name in ("AlbAccessLogBucket", "FlowLogBucket"):
+    for name in ("AlbAccessLogBucket", "FlowLogBucket", "LogArchiveBucket"):
         logging = dev.resources(SECURITY, "AWS::S3::Bucket")[ids[name]]["Properties"]["LoggingConfiguration"]
         assert logging["DestinationBucketName"] == {"Ref": ids["ServerAccessLogBucket"]}
 

@@ -16,7 +16,12 @@ STATEFUL_TYPES = ("AWS::KMS::Key", "AWS::S3::Bucket", "AWS::Logs::LogGroup", "AW
 
 PINNED_LOGICAL_IDS = {
     "AWS::KMS::Key": {"LogsKeyFE4C4A83", "DataKey2A0DE9E6"},
-    "AWS::S3::Bucket": {"ServerAccessLogBucket34279BE9", "FlowLogBucketE78B4887", "AlbAccessLogBucket99E910E7"},
+    "AWS::S3::Bucket": {
+        "ServerAccessLogBucket34279BE9",
+        "FlowLogBucketE78B4887",
+        "AlbAccessLogBucket99E910E7",
+        "LogArchiveBucket1DC6EEA8",
+    },
     "AWS::Logs::LogGroup": {"AppLogGroupFE03ECB4", "WafLogGroupA5E8413B"},
     "AWS::SecretsManager::Secret": {"ProcessorSecret027DBD0C"},
 }

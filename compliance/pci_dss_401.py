@@ -1,0 +1,259 @@
+"""A cdk-nag rule pack for PCI DSS v4.0.1 requirements that the PCI DSS 3.2.1 pack does not check.
+
+Each rule reads the synthesized CloudFormation properties of one resource (and, for relational rules,
+the other resources of the same stack, where CloudFormation references can be resolved to logical ids).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+import jsii
+from aws_cdk import CfnResource, Stack
+from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
+from constructs import IConstruct
+
+PACK_NAME = "PCI.DSS.401"
+PUBLIC_LISTENER_PORTS = frozenset({80, 443})
+# PCI DSS 10.5.1: at least three months of audit log immediately available.
+HOT_RETENTION_DAYS = 90
+ARCHIVE_RETENTION_DAYS = 365
+OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
+
+
+def properties(node: CfnResource) -> dict[str, Any]:
+    """The resource's CloudFormation properties (camelCase keys) with tokens resolved."""
+    resolved = Stack.of(node).resolve(node._cfn_properties)  # the L1's own property bag
+    return resolved if isinstance(resolved, dict) else {}
+
+
+def logical_id(node: CfnResource) -> str:
+    return str(Stack.of(node).resolve(node.logical_id))
+
+
+def siblings(node: CfnResource, resource_type: str) -> Iterator[CfnResource]:
+    """Every resource of `resource_type` in the node's stack."""
+    for construct in Stack.of(node).node.find_all():
+        if isinstance(construct, CfnResource) and construct.cfn_resource_type == resource_type:
+            yield construct
+
+
+def refers_to(value: Any, target: CfnResource) -> bool:
+    """True if a resolved property value is a Ref or GetAtt of `target`."""
+    target_id = logical_id(target)
+    if isinstance(value, dict):
+        if value.get("Ref") == target_id:
+            return True
+        get_att = value.get("Fn::GetAtt")
+        if isinstance(get_att, list) and get_att and get_att[0] == target_id:
+            return True
+    return False
+
+
+Check = Callable[[CfnResource], NagRuleCompliance]
+
+
+def waf_on_public_alb(node: CfnResource) -> NagRuleCompliance:
+    if node.cfn_resource_type != "AWS::ElasticLoadBalancingV2::LoadBalancer":
+        return NagRuleCompliance.NOT_APPLICABLE
+    props = properties(node)
+    if props.get("type", "application") != "application" or props.get("scheme") != "internet-facing":
+        return NagRuleCompliance.NOT_APPLICABLE
+    associated = any(
+        refers_to(properties(association).get("resourceArn"), node)
+        for association in siblings(node, "AWS::WAFv2::WebACLAssociation")
+    )
+    return NagRuleCompliance.COMPLIANT if associated else NagRuleCompliance.NON_COMPLIANT
+
+
+def strong_tls_listener(node: CfnResource) -> NagRuleCompliance:
+    if node.cfn_resource_type != "AWS::ElasticLoadBalancingV2::Listener":
+        return NagRuleCompliance.NOT_APPLICABLE
+    props = properties(node)
+    protocol = props.get("protocol")
+    if protocol in ("HTTPS", "TLS"):
+        policy = str(props.get("sslPolicy", ""))
+        # Policies that allow only TLS 1.2 and 1.3; the CloudFormation default (2016-08) allows TLS 1.0.
+        strong = "TLS13" in policy or "TLS-1-2" in policy or "FS-1-2" in policy
+        return NagRuleCompliance.COMPLIANT if strong else NagRuleCompliance.NON_COMPLIANT
+    if protocol == "HTTP":
+        actions = props.get("defaultActions", [])
+        redirects_only = bool(actions) and all(
+            action.get("type") == "redirect" and action.get("redirectConfig", {}).get("protocol") == "HTTPS"
+            for action in actions
+        )
+        forwarding_rules = any(
+            refers_to(properties(rule).get("listenerArn"), node)
+            for rule in siblings(node, "AWS::ElasticLoadBalancingV2::ListenerRule")
+        )
+        compliant = redirects_only and not forwarding_rules
+        return NagRuleCompliance.COMPLIANT if compliant else NagRuleCompliance.NON_COMPLIANT
+    return NagRuleCompliance.NOT_APPLICABLE
+
+
+def audit_log_retention(node: CfnResource) -> NagRuleCompliance:
+    if node.cfn_resource_type == "AWS::Logs::LogGroup":
+        days = properties(node).get("retentionInDays")
+        if not isinstance(days, int):  # never expires
+            return NagRuleCompliance.COMPLIANT
+        if days < HOT_RETENTION_DAYS:
+            return NagRuleCompliance.NON_COMPLIANT
+        if days >= ARCHIVE_RETENTION_DAYS:
+            return NagRuleCompliance.COMPLIANT
+        archived = any(
+            refers_to(properties(subscription).get("logGroupName"), node)
+            for subscription in siblings(node, "AWS::Logs::SubscriptionFilter")
+        )
+        return NagRuleCompliance.COMPLIANT if archived else NagRuleCompliance.NON_COMPLIANT
+    if node.cfn_resource_type == "AWS::S3::Bucket":
+        rules = properties(node).get("lifecycleConfiguration", {}).get("rules", [])
+        expirations = [rule["expirationInDays"] for rule in rules if isinstance(rule.get("expirationInDays"), int)]
+        short = any(days < ARCHIVE_RETENTION_DAYS for days in expirations)
+        return NagRuleCompliance.NON_COMPLIANT if short else NagRuleCompliance.COMPLIANT
+    return NagRuleCompliance.NOT_APPLICABLE
+
+
+def key_rotation(node: CfnResource) -> NagRuleCompliance:
+    if node.cfn_resource_type != "AWS::KMS::Key":
+        return NagRuleCompliance.NOT_APPLICABLE
+    props = properties(node)
+    if props.get("keySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
+        return NagRuleCompliance.NOT_APPLICABLE  # AWS rotates only symmetric keys automatically
+    return NagRuleCompliance.COMPLIANT if props.get("enableKeyRotation") is True else NagRuleCompliance.NON_COMPLIANT
+
+
+def network_traffic_logged(node: CfnResource) -> NagRuleCompliance:
+    if node.cfn_resource_type != "AWS::EC2::VPC":
+        return NagRuleCompliance.NOT_APPLICABLE
+    logged = any(
+        refers_to(properties(flow_log).get("resourceId"), node) and properties(flow_log).get("trafficType") == "ALL"
+        for flow_log in siblings(node, "AWS::EC2::FlowLog")
+    )
+    return NagRuleCompliance.COMPLIANT if logged else NagRuleCompliance.NON_COMPLIANT
+
+
+def _open_rule_allowed(rule: dict[str, Any]) -> bool:
+    if rule.get("cidrIp") not in OPEN_CIDRS and rule.get("cidrIpv6") not in OPEN_CIDRS:
+        return True
+    return (
+        rule.get("ipProtocol") == "tcp"
+        and rule.get("fromPort") == rule.get("toPort")
+        and rule.get("fromPort") in PUBLIC_LISTENER_PORTS
+    )
+
+
+def restricted_inbound(node: CfnResource) -> NagRuleCompliance:
+    if node.cfn_resource_type == "AWS::EC2::SecurityGroup":
+        rules = properties(node).get("securityGroupIngress", [])
+    elif node.cfn_resource_type == "AWS::EC2::SecurityGroupIngress":
+        rules = [properties(node)]
+    else:
+        return NagRuleCompliance.NOT_APPLICABLE
+    return NagRuleCompliance.COMPLIANT if all(map(_open_rule_allowed, rules)) else NagRuleCompliance.NON_COMPLIANT
+
+
+@dataclass(frozen=True)
+class RuleDefinition:
+    suffix: str
+    info: str
+    explanation: str
+    check: Check
+
+
+RULES: tuple[RuleDefinition, ...] = (
+    RuleDefinition(
+        "6.4.2-WafOnPublicAlb",
+        "The internet-facing ALB has no AWS WAF web ACL associated in its stack - (Requirement 6.4.2).",
+        "Public-facing web applications must sit behind an automated technical solution that detects and "
+        "prevents web-based attacks.",
+        waf_on_public_alb,
+    ),
+    RuleDefinition(
+        "4.2.1-StrongTlsListener",
+        "The listener allows TLS older than 1.2, or serves plain HTTP other than a redirect to HTTPS - "
+        "(Requirement 4.2.1).",
+        "Cardholder data in transit over open, public networks needs strong cryptography: HTTPS listeners on a "
+        "TLS 1.2+ policy, and HTTP listeners that only redirect to HTTPS.",
+        strong_tls_listener,
+    ),
+    RuleDefinition(
+        "10.5.1-AuditLogRetention",
+        "Audit logs are not kept 12 months with the last 3 months immediately available - (Requirement 10.5.1).",
+        "Log groups must keep at least 90 days and either keep 365 days or stream to an archive (a subscription "
+        "filter); S3 lifecycle rules must not expire objects before 365 days.",
+        audit_log_retention,
+    ),
+    RuleDefinition(
+        "3.7-KeyRotation",
+        "The KMS key does not rotate automatically - (Requirements 3.6, 3.7.4).",
+        "Cryptographic keys must be changed at the end of their cryptoperiod; enable yearly automatic rotation.",
+        key_rotation,
+    ),
+    RuleDefinition(
+        "10.2-NetworkTrafficLogged",
+        "The VPC has no flow log capturing all traffic in its stack - (Requirements 10.2, 10.2.1).",
+        "Audit logs must capture network activity; a flow log with traffic type ALL records accepted and "
+        "rejected connections.",
+        network_traffic_logged,
+    ),
+    RuleDefinition(
+        "1.3-RestrictedInbound",
+        "The security group admits the internet on a port other than the public listener ports 80 and 443 - "
+        "(Requirements 1.3.1, 1.4.2).",
+        "Inbound traffic from untrusted networks must be limited to what is necessary: only the public "
+        "listener ports may be open to 0.0.0.0/0 or ::/0.",
+        restricted_inbound,
+    ),
+)
+
+
+@jsii.implements(IApplyRule)
+class _AppliedRule:
+    """One rule applied to one resource, in the shape cdk-nag's `applyRule` expects."""
+
+    def __init__(self, definition: RuleDefinition, node: CfnResource) -> None:
+        self._definition = definition
+        self._node = node
+
+    @property
+    def node(self) -> CfnResource:
+        return self._node
+
+    @property
+    def info(self) -> str:
+        return self._definition.info
+
+    @property
+    def explanation(self) -> str:
+        return self._definition.explanation
+
+    @property
+    def level(self) -> NagMessageLevel:
+        return NagMessageLevel.ERROR
+
+    @property
+    def rule_suffix_override(self) -> str | None:
+        return self._definition.suffix
+
+    def rule(self, node: CfnResource) -> NagRuleCompliance:
+        return self._definition.check(node)
+
+
+class PCIDSS401Checks(NagPack):
+    """PCI DSS v4.0.1 requirements beyond cdk-nag's PCI DSS 3.2.1 pack (retired 2024)."""
+
+    def __init__(self, scope: IConstruct | None = None) -> None:
+        super().__init__(scope)
+        self._pack_name = PACK_NAME
+
+    @property
+    def name(self) -> str:
+        return PACK_NAME
+
+    def _check_resource(self, node: CfnResource) -> None:
+        for definition in RULES:
+            # jsii reads these members as properties (plain attributes are not seen); they are read-only
+            # here, which the IApplyRule protocol's setters do not need.
+            self._apply_rule(cast(IApplyRule, _AppliedRule(definition, node)))

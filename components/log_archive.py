@@ -1,0 +1,146 @@
+"""One-year audit log archive: CloudWatch Logs subscription filters stream into Firehose, Firehose into S3.
+
+CloudWatch keeps the last 90 days hot and queryable; the archive bucket keeps everything at least
+`retention` (PCI DSS 10.5.1: twelve months). Both ends are encrypted with the data key.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from compliance.acknowledge import AWS_SOLUTIONS, acknowledge
+from components.audit_bucket import AuditBucket
+
+BUFFER_SECONDS = 300
+BUFFER_MIB = 5
+
+
+class LogArchive(Construct):
+    """Everything written to the `sources` log groups lands in a KMS-encrypted, versioned, retained bucket."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        key: kms.IKey,
+        retention: Duration,
+        server_access_logs: s3.IBucket,
+        sources: dict[str, logs.ILogGroup],
+    ) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        self.bucket: s3.IBucket = AuditBucket(
+            self,
+            "Bucket",
+            retention=retention,
+            encryption_key=key,
+            server_access_logs=server_access_logs,
+            server_access_logs_prefix="log-archive-bucket/",
+        ).bucket
+
+        delivery_role = iam.Role(
+            self,
+            "DeliveryRole",
+            assumed_by=iam.ServicePrincipal("firehose.amazonaws.com").with_conditions(
+                {"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description="Firehose writes the log archive",
+        )
+        delivery_policy = iam.ManagedPolicy(
+            self,
+            "DeliveryPolicy",
+            roles=[delivery_role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="WriteArchive",
+                    actions=[
+                        "s3:AbortMultipartUpload",
+                        "s3:GetBucketLocation",
+                        "s3:GetObject",
+                        "s3:ListBucket",
+                        "s3:ListBucketMultipartUploads",
+                        "s3:PutObject",
+                    ],
+                    resources=[self.bucket.bucket_arn, self.bucket.arn_for_objects("*")],
+                ),
+                iam.PolicyStatement(
+                    sid="EncryptArchive",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=[key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+                ),
+            ],
+        )
+        acknowledge(
+            delivery_policy.node.default_child or delivery_policy,
+            "IAM5",
+            packs=(AWS_SOLUTIONS,),
+            granular=f"Resource::<{stack.get_logical_id(self.bucket.node.default_child)}.Arn>/*",  # type: ignore[arg-type]
+            reason="Firehose writes objects under date prefixes it chooses at delivery time; compensating "
+            "control: the statement is limited to this one archive bucket",
+        )
+        self.stream = firehose.CfnDeliveryStream(
+            self,
+            "Stream",
+            delivery_stream_type="DirectPut",
+            delivery_stream_encryption_configuration_input=firehose.CfnDeliveryStream.DeliveryStreamEncryptionConfigurationInputProperty(
+                key_type="CUSTOMER_MANAGED_CMK", key_arn=key.key_arn
+            ),
+            extended_s3_destination_configuration=firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty(
+                bucket_arn=self.bucket.bucket_arn,
+                role_arn=delivery_role.role_arn,
+                prefix="logs/!{timestamp:yyyy/MM/dd}/",
+                error_output_prefix="errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/",
+                buffering_hints=firehose.CfnDeliveryStream.BufferingHintsProperty(
+                    interval_in_seconds=BUFFER_SECONDS, size_in_m_bs=BUFFER_MIB
+                ),
+                # CloudWatch Logs delivers gzip-compressed batches already.
+                compression_format="UNCOMPRESSED",
+                encryption_configuration=firehose.CfnDeliveryStream.EncryptionConfigurationProperty(
+                    kms_encryption_config=firehose.CfnDeliveryStream.KMSEncryptionConfigProperty(
+                        awskms_key_arn=key.key_arn
+                    )
+                ),
+            ),
+        )
+        self.stream.node.add_dependency(delivery_policy)
+
+        subscription_role = iam.Role(
+            self,
+            "SubscriptionRole",
+            assumed_by=iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com").with_conditions(
+                {"ArnLike": {"aws:SourceArn": stack.format_arn(service="logs", resource="*")}}
+            ),
+            description="CloudWatch Logs forwards log events to the archive stream",
+        )
+        subscription_policy = iam.ManagedPolicy(
+            self,
+            "SubscriptionPolicy",
+            roles=[subscription_role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ForwardToArchive",
+                    actions=["firehose:PutRecord", "firehose:PutRecordBatch"],
+                    resources=[self.stream.attr_arn],
+                )
+            ],
+        )
+        self.subscriptions = []
+        for name, group in sources.items():
+            subscription = logs.CfnSubscriptionFilter(
+                self,
+                f"{name}Subscription",
+                log_group_name=group.log_group_name,
+                filter_pattern="",
+                destination_arn=self.stream.attr_arn,
+                role_arn=subscription_role.role_arn,
+            )
+            subscription.node.add_dependency(subscription_policy)
+            self.subscriptions.append(subscription)
