@@ -16,7 +16,7 @@ CDK_ARGS ?=
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps synth test lint format snapshot-update diff deploy clean
+.PHONY: help deps synth test lint format snapshot-update register diagram docs diff deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -33,11 +33,12 @@ node_modules/.installed: package.json package-lock.json
 
 deps: $(VENV)/.installed node_modules/.installed ## Install Python and Node dependencies (pinned)
 
-synth: deps ## Synthesize ENV (default dev) with every check: 4 cdk-nag packs, CloudFormation validation, cfn-lint
+synth: deps ## Synthesize ENV (default dev) with every check: 5 cdk-nag packs, CloudFormation validation, cfn-lint
 	rm -rf $(OUT)
 	cdk synth --no-lookups --quiet -c env=$(ENV) $(CDK_ARGS) -o $(OUT)
+	python -m compliance.report $(OUT)/validation-report.json
 	cfn-lint $(OUT)/*.template.json
-	@echo "synth: $(ENV) clean: no unacknowledged cdk-nag finding, cfn-lint clean"
+	@echo "synth: $(ENV) clean: no unacknowledged cdk-nag finding, CloudFormation validation and cfn-lint clean"
 
 test: deps ## Run the test suite (synthesizes the app once per session)
 	pytest
@@ -53,6 +54,14 @@ format: deps ## Apply ruff fixes and formatting
 
 snapshot-update: deps ## Rewrite the template snapshots after an intended change
 	pytest tests/test_snapshots.py --snapshot-update
+
+register: deps ## Regenerate docs/ACKNOWLEDGEMENTS.md, the register of acknowledged cdk-nag findings
+	CDK_VALIDATION=false python -m compliance.register
+
+diagram: deps ## Regenerate the architecture diagram in README.md from the synthesized app
+	CDK_VALIDATION=false python -m compliance.diagram
+
+docs: register diagram ## Regenerate every generated document
 
 diff: deps ## cdk diff ENV against the deployed stacks (needs AWS credentials)
 	cdk diff $(STACKS) -c env=$(ENV) $(CDK_ARGS)

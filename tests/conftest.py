@@ -8,7 +8,6 @@ import os
 # Must be set before aws_cdk is imported.
 os.environ["CDK_VALIDATION"] = "false"
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,21 +18,13 @@ from aws_cdk import App, CfnElement, Stack
 from aws_cdk.assertions import Template
 from constructs import IConstruct
 
-from settings import EnvironmentConfig, resolve_config
-from stacks.payment_app import PaymentServiceStacks, build_payment_app
+from compliance.synthesis import build_profile, cdk_context
+from settings import EnvironmentConfig
+from stacks.payment_app import PaymentServiceStacks
+
+__all__ = ["ROOT", "Synthesized", "cdk_context", "synthesize"]
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-# Context the CDK CLI adds on every synth; cfn-lint reads the path metadata to recognise CDK templates.
-CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
-
-
-def cdk_context() -> dict[str, Any]:
-    """What `cdk synth` hands the app: cdk.json's context (feature flags), cdk.context.json, CLI defaults."""
-    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
-    context.update(json.loads((ROOT / "cdk.context.json").read_text()))
-    return context | CLI_CONTEXT
 
 
 @dataclass(frozen=True)
@@ -76,10 +67,7 @@ class Synthesized:
 
 
 def synthesize(environment: str, overrides: Mapping[str, Any] | None = None) -> Synthesized:
-    context = cdk_context() | {"env": environment} | dict(overrides or {})
-    config = resolve_config(context, {}).config
-    app = App(context=context)
-    stacks = build_payment_app(app, config, checks=False)
+    config, app, stacks = build_profile(environment, dict(overrides or {}))
     templates = {stack.node.id: Template.from_stack(stack) for stack in stacks.all()}
     documents = {name: dict(template.to_json()) for name, template in templates.items()}
     return Synthesized(config=config, app=app, stacks=stacks, templates=templates, documents=documents)

@@ -27,6 +27,7 @@ def test_acknowledgement_table_lists_every_acknowledged_rule(each_profile: Synth
 
 def test_readme_commands_exist_in_the_makefile() -> None:
     makefile = (ROOT / "Makefile").read_text()
-    for target in ("synth", "test", "lint", "format", "snapshot-update", "diff", "deploy", "clean"):
+    targets = ("synth", "test", "lint", "format", "register", "diagram", "docs", "snapshot-update", "diff", "deploy")
+    for target in (*targets, "clean"):
         assert f"| `make {target}` |" in README
         assert f"\n{target}: " in makefile

@@ -193,3 +193,42 @@ def test_security_stack_has_termination_protection_in_prod_only(
     assert prod.stacks.security.termination_protection is True
     assert dev.stacks.security.termination_protection is False
     assert staging.stacks.security.termination_protection is False
+
+
+def test_app_and_waf_logs_stream_to_the_one_year_archive(each_profile: Synthesized) -> None:
+    security = each_profile.stacks.security
+    (stream_id,) = each_profile.resources(SECURITY, "AWS::KinesisFirehose::DeliveryStream")
+    subscriptions = each_profile.properties(SECURITY, "AWS::Logs::SubscriptionFilter")
+    sources = {s["LogGroupName"]["Ref"] for s in subscriptions}
+    assert sources == {each_profile.logical_id(security.app_log_group), each_profile.logical_id(security.waf_log_group)}
+    for subscription in subscriptions:
+        assert subscription["FilterPattern"] == ""  # every event
+        assert subscription["DestinationArn"] == {"Fn::GetAtt": [stream_id, "Arn"]}
+
+
+def test_archive_stream_and_bucket_are_encrypted_with_the_data_key_and_kept_a_year(each_profile: Synthesized) -> None:
+    security = each_profile.stacks.security
+    data_key = each_profile.logical_id(security.data_key)
+    (stream,) = each_profile.properties(SECURITY, "AWS::KinesisFirehose::DeliveryStream")
+    assert stream["DeliveryStreamEncryptionConfigurationInput"] == {
+        "KeyARN": {"Fn::GetAtt": [data_key, "Arn"]},
+        "KeyType": "CUSTOMER_MANAGED_CMK",
+    }
+    destination = stream["ExtendedS3DestinationConfiguration"]
+    archive = each_profile.logical_id(security.log_archive_bucket)
+    assert destination["BucketARN"] == {"Fn::GetAtt": [archive, "Arn"]}
+    assert destination["EncryptionConfiguration"] == {
+        "KMSEncryptionConfig": {"AWSKMSKeyARN": {"Fn::GetAtt": [data_key, "Arn"]}}
+    }
+    bucket = each_profile.resource_of(security.log_archive_bucket)["Properties"]
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] >= 365
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {"Fn::GetAtt": [data_key, "Arn"]}
+
+
+def test_flow_logs_are_kept_a_year_in_their_own_bucket(each_profile: Synthesized) -> None:
+    bucket = each_profile.resource_of(each_profile.stacks.security.flow_log_bucket)["Properties"]
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] >= 365
