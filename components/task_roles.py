@@ -46,9 +46,9 @@ class TaskRoles(Construct):
             conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{Stack.of(self).region}.amazonaws.com"}},
         )
 
-        self.execution_policy = iam.ManagedPolicy(
-            self,
-            "ExecutionPolicy",
+        self.execution_role, self.execution_policy = self._role(
+            "Execution",
+            assumed_by=tasks,
             description="ECS agent: pull this image, write this log group, inject this secret",
             statements=[
                 iam.PolicyStatement(
@@ -69,26 +69,12 @@ class TaskRoles(Construct):
                 read_secret,
                 decrypt_secret,
             ],
+            wildcard_reason="ecr:GetAuthorizationToken supports no resource ARN; compensating control: image "
+            "pulls are limited to one repository by the PullImage statement",
         )
-        acknowledge(
-            self.execution_policy.node.default_child or self.execution_policy,
-            "IAM5",
-            packs=(AWS_SOLUTIONS,),
-            granular="Resource::*",
-            reason="ecr:GetAuthorizationToken supports no resource ARN; compensating control: image pulls are "
-            "limited to one repository by the PullImage statement",
-        )
-        self.execution_role = iam.Role(
-            self,
-            "ExecutionRole",
+        self.task_role, self.task_policy = self._role(
+            "Task",
             assumed_by=tasks,
-            description="ECS task execution role of the payment service",
-            managed_policies=[self.execution_policy],
-        )
-
-        self.task_policy = iam.ManagedPolicy(
-            self,
-            "TaskPolicy",
             description="Payment service code: read its secret, use its key, publish its metrics",
             statements=[
                 read_secret,
@@ -105,19 +91,27 @@ class TaskRoles(Construct):
                     conditions={"StringEquals": {"cloudwatch:namespace": metrics_namespace}},
                 ),
             ],
+            wildcard_reason="cloudwatch:PutMetricData supports no resource ARN; compensating control: the "
+            "cloudwatch:namespace condition limits it to this service's namespace",
         )
+
+    def _role(
+        self,
+        kind: str,
+        *,
+        assumed_by: iam.IPrincipal,
+        description: str,
+        statements: list[iam.PolicyStatement],
+        wildcard_reason: str,
+    ) -> tuple[iam.Role, iam.ManagedPolicy]:
+        """A role whose only permissions are `statements`, in a customer-managed policy."""
+        policy = iam.ManagedPolicy(self, f"{kind}Policy", description=description, statements=statements)
         acknowledge(
-            self.task_policy.node.default_child or self.task_policy,
+            policy.node.default_child or policy,
             "IAM5",
             packs=(AWS_SOLUTIONS,),
             granular="Resource::*",
-            reason="cloudwatch:PutMetricData supports no resource ARN; compensating control: the "
-            "cloudwatch:namespace condition limits it to this service's namespace",
+            reason=wildcard_reason,
         )
-        self.task_role = iam.Role(
-            self,
-            "TaskRole",
-            assumed_by=tasks,
-            description="Role of the payment service's code",
-            managed_policies=[self.task_policy],
-        )
+        role = iam.Role(self, f"{kind}Role", assumed_by=assumed_by, description=description, managed_policies=[policy])
+        return role, policy
