@@ -6,7 +6,7 @@ the other resources of the same stack, where CloudFormation references can be re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -33,11 +33,24 @@ def logical_id(node: CfnResource) -> str:
     return str(Stack.of(node).resolve(node.logical_id))
 
 
-def siblings(node: CfnResource, resource_type: str) -> Iterator[CfnResource]:
-    """Every resource of `resource_type` in the node's stack."""
-    for construct in Stack.of(node).node.find_all():
-        if isinstance(construct, CfnResource) and construct.cfn_resource_type == resource_type:
-            yield construct
+class StackIndex:
+    """Resources by stack and type, built once per pack run: relational rules would otherwise walk the
+    whole construct tree (across the jsii bridge) for every resource they check."""
+
+    def __init__(self) -> None:
+        self._by_stack: dict[str, dict[str, list[CfnResource]]] = {}
+
+    def siblings(self, node: CfnResource, resource_type: str) -> list[CfnResource]:
+        """Every resource of `resource_type` in the node's stack."""
+        stack = Stack.of(node)
+        index = self._by_stack.get(stack.node.path)
+        if index is None:
+            index = {}
+            for construct in stack.node.find_all():
+                if isinstance(construct, CfnResource):
+                    index.setdefault(construct.cfn_resource_type, []).append(construct)
+            self._by_stack[stack.node.path] = index
+        return index.get(resource_type, [])
 
 
 def refers_to(value: Any, target: CfnResource) -> bool:
@@ -52,10 +65,10 @@ def refers_to(value: Any, target: CfnResource) -> bool:
     return False
 
 
-Check = Callable[[CfnResource], NagRuleCompliance]
+Check = Callable[[CfnResource, StackIndex], NagRuleCompliance]
 
 
-def waf_on_public_alb(node: CfnResource) -> NagRuleCompliance:
+def waf_on_public_alb(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     if node.cfn_resource_type != "AWS::ElasticLoadBalancingV2::LoadBalancer":
         return NagRuleCompliance.NOT_APPLICABLE
     props = properties(node)
@@ -63,12 +76,12 @@ def waf_on_public_alb(node: CfnResource) -> NagRuleCompliance:
         return NagRuleCompliance.NOT_APPLICABLE
     associated = any(
         refers_to(properties(association).get("resourceArn"), node)
-        for association in siblings(node, "AWS::WAFv2::WebACLAssociation")
+        for association in index.siblings(node, "AWS::WAFv2::WebACLAssociation")
     )
     return NagRuleCompliance.COMPLIANT if associated else NagRuleCompliance.NON_COMPLIANT
 
 
-def strong_tls_listener(node: CfnResource) -> NagRuleCompliance:
+def strong_tls_listener(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     if node.cfn_resource_type != "AWS::ElasticLoadBalancingV2::Listener":
         return NagRuleCompliance.NOT_APPLICABLE
     props = properties(node)
@@ -86,14 +99,14 @@ def strong_tls_listener(node: CfnResource) -> NagRuleCompliance:
         )
         forwarding_rules = any(
             refers_to(properties(rule).get("listenerArn"), node)
-            for rule in siblings(node, "AWS::ElasticLoadBalancingV2::ListenerRule")
+            for rule in index.siblings(node, "AWS::ElasticLoadBalancingV2::ListenerRule")
         )
         compliant = redirects_only and not forwarding_rules
         return NagRuleCompliance.COMPLIANT if compliant else NagRuleCompliance.NON_COMPLIANT
     return NagRuleCompliance.NOT_APPLICABLE
 
 
-def audit_log_retention(node: CfnResource) -> NagRuleCompliance:
+def audit_log_retention(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     if node.cfn_resource_type == "AWS::Logs::LogGroup":
         days = properties(node).get("retentionInDays")
         if not isinstance(days, int):  # never expires
@@ -104,7 +117,7 @@ def audit_log_retention(node: CfnResource) -> NagRuleCompliance:
             return NagRuleCompliance.COMPLIANT
         archived = any(
             refers_to(properties(subscription).get("logGroupName"), node)
-            for subscription in siblings(node, "AWS::Logs::SubscriptionFilter")
+            for subscription in index.siblings(node, "AWS::Logs::SubscriptionFilter")
         )
         return NagRuleCompliance.COMPLIANT if archived else NagRuleCompliance.NON_COMPLIANT
     if node.cfn_resource_type == "AWS::S3::Bucket":
@@ -115,7 +128,7 @@ def audit_log_retention(node: CfnResource) -> NagRuleCompliance:
     return NagRuleCompliance.NOT_APPLICABLE
 
 
-def key_rotation(node: CfnResource) -> NagRuleCompliance:
+def key_rotation(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     if node.cfn_resource_type != "AWS::KMS::Key":
         return NagRuleCompliance.NOT_APPLICABLE
     props = properties(node)
@@ -124,12 +137,12 @@ def key_rotation(node: CfnResource) -> NagRuleCompliance:
     return NagRuleCompliance.COMPLIANT if props.get("enableKeyRotation") is True else NagRuleCompliance.NON_COMPLIANT
 
 
-def network_traffic_logged(node: CfnResource) -> NagRuleCompliance:
+def network_traffic_logged(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     if node.cfn_resource_type != "AWS::EC2::VPC":
         return NagRuleCompliance.NOT_APPLICABLE
     logged = any(
         refers_to(properties(flow_log).get("resourceId"), node) and properties(flow_log).get("trafficType") == "ALL"
-        for flow_log in siblings(node, "AWS::EC2::FlowLog")
+        for flow_log in index.siblings(node, "AWS::EC2::FlowLog")
     )
     return NagRuleCompliance.COMPLIANT if logged else NagRuleCompliance.NON_COMPLIANT
 
@@ -144,7 +157,7 @@ def _open_rule_allowed(rule: dict[str, Any]) -> bool:
     )
 
 
-def restricted_inbound(node: CfnResource) -> NagRuleCompliance:
+def restricted_inbound(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     if node.cfn_resource_type == "AWS::EC2::SecurityGroup":
         rules = properties(node).get("securityGroupIngress", [])
     elif node.cfn_resource_type == "AWS::EC2::SecurityGroupIngress":
@@ -160,6 +173,8 @@ class RuleDefinition:
     info: str
     explanation: str
     check: Check
+    # The resource types the check can judge; it is not applied to others.
+    resource_types: frozenset[str]
 
 
 RULES: tuple[RuleDefinition, ...] = (
@@ -169,6 +184,7 @@ RULES: tuple[RuleDefinition, ...] = (
         "Public-facing web applications must sit behind an automated technical solution that detects and "
         "prevents web-based attacks.",
         waf_on_public_alb,
+        frozenset({"AWS::ElasticLoadBalancingV2::LoadBalancer"}),
     ),
     RuleDefinition(
         "4.2.1-StrongTlsListener",
@@ -177,6 +193,7 @@ RULES: tuple[RuleDefinition, ...] = (
         "Cardholder data in transit over open, public networks needs strong cryptography: HTTPS listeners on a "
         "TLS 1.2+ policy, and HTTP listeners that only redirect to HTTPS.",
         strong_tls_listener,
+        frozenset({"AWS::ElasticLoadBalancingV2::Listener"}),
     ),
     RuleDefinition(
         "10.5.1-AuditLogRetention",
@@ -184,12 +201,14 @@ RULES: tuple[RuleDefinition, ...] = (
         "Log groups must keep at least 90 days and either keep 365 days or stream to an archive (a subscription "
         "filter); S3 lifecycle rules must not expire objects before 365 days.",
         audit_log_retention,
+        frozenset({"AWS::Logs::LogGroup", "AWS::S3::Bucket"}),
     ),
     RuleDefinition(
         "3.7-KeyRotation",
         "The KMS key does not rotate automatically - (Requirements 3.6, 3.7.4).",
         "Cryptographic keys must be changed at the end of their cryptoperiod; enable yearly automatic rotation.",
         key_rotation,
+        frozenset({"AWS::KMS::Key"}),
     ),
     RuleDefinition(
         "10.2-NetworkTrafficLogged",
@@ -197,6 +216,7 @@ RULES: tuple[RuleDefinition, ...] = (
         "Audit logs must capture network activity; a flow log with traffic type ALL records accepted and "
         "rejected connections.",
         network_traffic_logged,
+        frozenset({"AWS::EC2::VPC"}),
     ),
     RuleDefinition(
         "1.3-RestrictedInbound",
@@ -205,6 +225,7 @@ RULES: tuple[RuleDefinition, ...] = (
         "Inbound traffic from untrusted networks must be limited to what is necessary: only the public "
         "listener ports may be open to 0.0.0.0/0 or ::/0.",
         restricted_inbound,
+        frozenset({"AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"}),
     ),
 )
 
@@ -213,9 +234,10 @@ RULES: tuple[RuleDefinition, ...] = (
 class _AppliedRule:
     """One rule applied to one resource, in the shape cdk-nag's `applyRule` expects."""
 
-    def __init__(self, definition: RuleDefinition, node: CfnResource) -> None:
+    def __init__(self, definition: RuleDefinition, node: CfnResource, index: StackIndex) -> None:
         self._definition = definition
         self._node = node
+        self._index = index
 
     @property
     def node(self) -> CfnResource:
@@ -238,7 +260,7 @@ class _AppliedRule:
         return self._definition.suffix
 
     def rule(self, node: CfnResource) -> NagRuleCompliance:
-        return self._definition.check(node)
+        return self._definition.check(node, self._index)
 
 
 class PCIDSS401Checks(NagPack):
@@ -247,13 +269,17 @@ class PCIDSS401Checks(NagPack):
     def __init__(self, scope: IConstruct | None = None) -> None:
         super().__init__(scope)
         self._pack_name = PACK_NAME
+        self._index = StackIndex()
 
     @property
     def name(self) -> str:
         return PACK_NAME
 
     def _check_resource(self, node: CfnResource) -> None:
+        resource_type = node.cfn_resource_type
         for definition in RULES:
+            if resource_type not in definition.resource_types:
+                continue
             # jsii reads these members as properties (plain attributes are not seen); they are read-only
             # here, which the IApplyRule protocol's setters do not need.
-            self._apply_rule(cast(IApplyRule, _AppliedRule(definition, node)))
+            self._apply_rule(cast(IApplyRule, _AppliedRule(definition, node, self._index)))
