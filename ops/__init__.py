@@ -1,0 +1,1 @@
+"""Operations tooling: `python -m ops COMMAND --env NAME` (preflight, verify, drill, cost)."""
