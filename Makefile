@@ -16,7 +16,7 @@ CDK_ARGS ?=
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps synth test lint format snapshot-update register diagram docs diff deploy clean
+.PHONY: help deps synth test lint format snapshot-update register diagram docs preflight verify drill cost diff deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -62,6 +62,18 @@ diagram: deps ## Regenerate the architecture diagram in README.md from the synth
 	CDK_VALIDATION=false python -m compliance.diagram
 
 docs: register diagram ## Regenerate every generated document
+
+preflight: deps ## Check the account before deploying ENV: credentials, bootstrap, quotas, permissions, certificate
+	CDK_VALIDATION=false python -m ops preflight --env $(ENV)
+
+verify: deps ## Check deployed ENV: HTTPS health, redirect, targets, tasks, WAF, flow logs, log groups, alarms
+	CDK_VALIDATION=false python -m ops verify --env $(ENV)
+
+drill: deps ## Stop one task of ENV and time its healthy replacement (prod needs DRILL_ARGS=--allow-prod)
+	CDK_VALIDATION=false python -m ops drill --env $(ENV) $(DRILL_ARGS)
+
+cost: deps ## Monthly cost estimate of ENV from the synthesized templates, all profiles side by side
+	CDK_VALIDATION=false python -m ops cost --env $(ENV)
 
 diff: deps ## cdk diff ENV against the deployed stacks (needs AWS credentials)
 	cdk diff $(STACKS) -c env=$(ENV) $(CDK_ARGS)

@@ -1,4 +1,8 @@
-"""`python -m ops COMMAND --env NAME`: the only place the ops tooling reads the process environment."""
+"""`python -m ops COMMAND --env NAME`: preflight, verify, drill, cost.
+
+The only place the ops tooling reads the process environment. Exit code 0 when every check passes,
+1 when one fails, 2 for a usage or configuration mistake.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,53 @@ import argparse
 import os
 import sys
 
+from botocore.exceptions import BotoCoreError, NoCredentialsError
+
+from ops.cost import CostError
 from settings import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    cost = commands.add_parser("cost", help="monthly cost estimate from the synthesized templates")
-    cost.add_argument("--env", required=True, help="profile name (dev, staging, prod)")
+    for command, summary in (
+        ("preflight", "check the account before a deploy: credentials, bootstrap, quotas, permissions, certificate"),
+        ("verify", "check a deployed profile: health, redirect, targets, tasks, WAF, flow logs, logs, alarms"),
+        ("drill", "stop one task and time its healthy replacement"),
+        ("cost", "monthly cost estimate from the synthesized templates, all profiles side by side"),
+    ):
+        sub = commands.add_parser(command, help=summary)
+        sub.add_argument("--env", required=True, help="profile name (dev, staging, prod)")
+        if command == "drill":
+            sub.add_argument("--allow-prod", action="store_true", help="allow the drill against prod")
+            sub.add_argument("--timeout", type=float, default=600, help="seconds to wait for the replacement")
     arguments = parser.parse_args(argv)
-    try:
-        if arguments.command == "cost":
-            from ops.commands import cost_command
 
-            return cost_command(arguments.env, os.environ)
+    from ops import commands as run
+
+    try:
+        if arguments.command == "preflight":
+            return run.preflight_command(arguments.env, os.environ)
+        if arguments.command == "verify":
+            return run.verify_command(arguments.env, os.environ)
+        if arguments.command == "drill":
+            return run.drill_command(
+                arguments.env, os.environ, allow_prod=arguments.allow_prod, timeout=arguments.timeout
+            )
+        return run.cost_command(arguments.env, os.environ)
     except ConfigError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
-    return 2
+    except CostError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except NoCredentialsError:
+        print("error: no AWS credentials; configure a profile or role for the target account", file=sys.stderr)
+        return 2
+    except BotoCoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

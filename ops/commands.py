@@ -2,13 +2,61 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
+import boto3
 from aws_cdk.assertions import Template
 
-from compliance.synthesis import build_profile, profile_names
+from compliance.synthesis import build_profile, cdk_context, profile_names
+from ops import drill as drill_module
+from ops import preflight as preflight_module
+from ops import verify as verify_module
+from ops.checks import Check, failed, table
 from ops.cost import TrafficAssumptions, estimate, render_comparison, render_profile
+from settings import ConfigError, EnvironmentConfig, resolve_config
+
+
+def profile(name: str, environ: Mapping[str, str]) -> EnvironmentConfig:
+    """The same validation as synth: a ConfigError names what is wrong."""
+    return resolve_config(cdk_context() | {"env": name}, environ).config
+
+
+def report(title: str, checks: list[Check]) -> int:
+    print(f"{title}\n{table(checks)}")
+    return 1 if any(check.failed for check in checks) else 0
+
+
+def preflight_command(name: str, environ: Mapping[str, str]) -> int:
+    try:
+        config = profile(name, environ)
+    except ConfigError as error:
+        return report(f"Preflight: {name}", [failed("configuration", problem) for problem in error.problems])
+    print(f"preflight of {config.name} ({config.account}, {config.region})", file=sys.stderr)
+    clients = preflight_module.Clients.from_session(boto3.Session(region_name=config.region))
+    return report(f"Preflight: {config.name}", preflight_module.preflight(clients, config))
+
+
+def verify_command(name: str, environ: Mapping[str, str]) -> int:
+    config = profile(name, environ)
+    print(f"verifying {config.name} ({config.account}, {config.region})", file=sys.stderr)
+    clients = verify_module.Clients.from_session(boto3.Session(region_name=config.region))
+    return report(f"Verify: {config.name}", verify_module.verify(clients, config))
+
+
+def drill_command(name: str, environ: Mapping[str, str], *, allow_prod: bool, timeout: float) -> int:
+    config = profile(name, environ)
+    if config.name == "prod" and not allow_prod:
+        print("error: the drill stops a production task; run it with --allow-prod to mean it", file=sys.stderr)
+        return 2
+    session = boto3.Session(region_name=config.region)
+    outputs = verify_module.outputs(verify_module.Clients.from_session(session), config.names.stack("Compute"))
+    print(f"drill on {outputs['ServiceName']}: stopping one task, waiting up to {timeout:.0f} s", file=sys.stderr)
+    checks = drill_module.drill(
+        session.client("ecs"), session.client("elbv2"), outputs["ClusterName"], outputs["ServiceName"], timeout=timeout
+    )
+    return report(f"Drill: {config.name}", checks)
 
 
 def synthesized_documents(name: str) -> tuple[str, dict[str, dict[str, Any]]]:
@@ -17,16 +65,14 @@ def synthesized_documents(name: str) -> tuple[str, dict[str, dict[str, Any]]]:
 
 
 def cost_command(name: str, environ: Mapping[str, str]) -> int:
+    profile(name, environ)
     traffic = TrafficAssumptions()
     estimates = {}
-    for profile in profile_names():
-        region, documents = synthesized_documents(profile)
-        estimates[profile] = estimate(documents, region, traffic)
-        if profile == name:
-            print(render_profile(profile, region, estimates[profile], traffic))
-    if name not in estimates:
-        print(f"error: environment {name!r} is not a profile; use one of {profile_names()}")
-        return 2
+    for each in profile_names():
+        region, documents = synthesized_documents(each)
+        estimates[each] = estimate(documents, region, traffic)
+        if each == name:
+            print(render_profile(each, region, estimates[each], traffic))
     print("\nAll profiles:")
     print(render_comparison(estimates))
     return 0

@@ -17,6 +17,7 @@ from components.dashboard import ServiceDashboard
 from components.log_insights import LogInsights
 from components.service_alarms import ServiceAlarms
 from components.service_metrics import ServiceMetrics
+from components.task_drill import TaskStopExperiment
 from settings.profile import EnvironmentConfig
 
 
@@ -86,6 +87,9 @@ class ObservabilityStack(Stack):
             tags=config.tags,
             topic=self.topics.warning,
         )
+        drill = TaskStopExperiment(
+            self, "TaskStopExperiment", cluster=cluster, service=service, stop_alarm=self.alarms.composite
+        )
         CfnOutput(
             self,
             "DashboardUrl",
@@ -94,3 +98,4 @@ class ObservabilityStack(Stack):
         )
         CfnOutput(self, "PagingTopicArn", value=self.topics.paging.topic_arn)
         CfnOutput(self, "WarningTopicArn", value=self.topics.warning.topic_arn)
+        CfnOutput(self, "TaskStopExperimentId", value=drill.template.attr_id)

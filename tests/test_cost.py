@@ -6,7 +6,7 @@ import pytest
 
 from ops.cost import CostError, LineItem, TrafficAssumptions, estimate, render_comparison, render_profile, total
 from ops.prices import HOURS_PER_MONTH, PRICES
-from tests.conftest import Synthesized, synthesize
+from tests.conftest import ROOT, Synthesized, synthesize
 
 US_EAST_1 = PRICES["us-east-1"]
 
@@ -66,3 +66,8 @@ def test_reports_state_prices_date_assumptions_and_compare_profiles(
     assert comparison.splitlines()[0].split()[-3:] == ["dev", "staging", "prod"]
     assert f"{total(estimates['prod']):.2f}" in comparison.splitlines()[-1]
     assert total(estimates["prod"]) > total(estimates["dev"])
+
+
+def test_readme_cost_table_matches_the_estimate(dev: Synthesized, staging: Synthesized, prod: Synthesized) -> None:
+    totals = [f"{total(estimate(s.documents, 'us-east-1')):.2f}" for s in (dev, staging, prod)]
+    assert f"| Total | {' | '.join(totals)} |" in (ROOT / "README.md").read_text()

@@ -290,3 +290,19 @@ def test_outputs_give_dashboard_url_and_topic_arns(dev: Synthesized) -> None:
     assert {"DashboardUrl", "PagingTopicArn", "WarningTopicArn"} <= set(outputs)
     url = json.dumps(outputs["DashboardUrl"]["Value"])
     assert "#dashboards:name=" in url
+
+
+def test_fis_experiment_stops_one_payment_task_and_halts_on_the_page(dev: Synthesized) -> None:
+    (template,) = dev.properties(OBSERVABILITY, "AWS::FIS::ExperimentTemplate")
+    (target,) = template["Targets"].values()
+    assert (target["ResourceType"], target["SelectionMode"]) == ("aws:ecs:task", "COUNT(1)")
+    assert set(target["Parameters"]) == {"cluster", "service"}
+    (action,) = template["Actions"].values()
+    assert action["ActionId"] == "aws:ecs:stop-task"
+    (stop,) = template["StopConditions"]
+    composite = dev.logical_id(dev.stacks.observability.alarms.composite)
+    assert stop == {"Source": "aws:cloudwatch:alarm", "Value": {"Fn::GetAtt": [composite, "Arn"]}}
+    policies = dev.properties(OBSERVABILITY, "AWS::IAM::ManagedPolicy")
+    (statement,) = policies[0]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == ["ecs:DescribeTasks", "ecs:ListTasks", "ecs:StopTask"]
+    assert "ecs:cluster" in statement["Condition"]["ArnEquals"]

@@ -18,7 +18,7 @@ import pytest
 
 from .conftest import client_context, start_process
 
-REQUESTS = 20_000
+REQUESTS = 10_000
 CONCURRENCY = 16
 TIME_LIMIT_SECONDS = 30.0
 P99_OBJECTIVE_MS = 200.0

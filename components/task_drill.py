@@ -1,0 +1,82 @@
+"""AWS FIS experiment template: stop one payment task and let ECS replace it; the paging alarm stops it."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_fis as fis
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from compliance.acknowledge import AWS_SOLUTIONS, acknowledge
+
+
+class TaskStopExperiment(Construct):
+    """The same drill as `python -m ops drill`, run by FIS, halted at once if the service starts paging."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        cluster: ecs.ICluster,
+        service: ecs.FargateService,
+        stop_alarm: cloudwatch.IAlarm,
+    ) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("fis.amazonaws.com").with_conditions(
+                {"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description="FIS stops one task of the payment service",
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="StopPaymentTasks",
+                    actions=["ecs:ListTasks", "ecs:DescribeTasks", "ecs:StopTask"],
+                    # Task ARNs are random; the cluster condition is the scope.
+                    resources=["*"],
+                    conditions={"ArnEquals": {"ecs:cluster": cluster.cluster_arn}},
+                )
+            ],
+        )
+        acknowledge(
+            policy.node.default_child or policy,
+            "IAM5",
+            packs=(AWS_SOLUTIONS,),
+            granular="Resource::*",
+            reason="Task ARNs are random and ecs:ListTasks has no resource ARN; compensating control: the "
+            "ecs:cluster condition limits every action to the payment cluster",
+        )
+        self.template = fis.CfnExperimentTemplate(
+            self,
+            "Template",
+            description="Stop one payment task; ECS must replace it and the ALB must mark it healthy",
+            role_arn=role.role_arn,
+            targets={
+                "PaymentTasks": fis.CfnExperimentTemplate.ExperimentTemplateTargetProperty(
+                    resource_type="aws:ecs:task",
+                    selection_mode="COUNT(1)",
+                    parameters={"cluster": cluster.cluster_name, "service": service.service_name},
+                )
+            },
+            actions={
+                "StopOneTask": fis.CfnExperimentTemplate.ExperimentTemplateActionProperty(
+                    action_id="aws:ecs:stop-task", targets={"Tasks": "PaymentTasks"}
+                )
+            },
+            stop_conditions=[
+                fis.CfnExperimentTemplate.ExperimentTemplateStopConditionProperty(
+                    source="aws:cloudwatch:alarm", value=stop_alarm.alarm_arn
+                )
+            ],
+            tags={"Name": "payment-task-stop"},
+        )

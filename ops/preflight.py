@@ -1,0 +1,203 @@
+"""Preflight: everything a deploy of one profile needs from the account, checked before the deploy."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from ops.checks import Check, failed, passed, run, warned
+from settings import EnvironmentConfig
+
+BOOTSTRAP_QUALIFIER = "hnb659fds"
+# The synthesized templates' CheckBootstrapVersion rule refuses bootstrap versions 1 to 5.
+MIN_BOOTSTRAP_VERSION = 6
+VPCS_PER_REGION = ("vpc", "L-F678F1CE")
+NAT_GATEWAYS_PER_ZONE = ("vpc", "L-FE5A380F")
+FARGATE_ON_DEMAND_VCPU = ("fargate", "L-3032A538")
+ELASTIC_IPS = ("ec2", "L-0263D0A3")
+CONTAINER_BUILDERS = ("docker", "finch", "podman")
+# What `cdk deploy` does with the caller's own identity: assume the bootstrap roles and read the version.
+DEPLOY_ACTIONS = ("sts:AssumeRole", "ssm:GetParameter", "cloudformation:DescribeStacks")
+
+
+@dataclass
+class Clients:
+    """boto3 clients for one account and region (typed Any: the project does not install boto3 stubs)."""
+
+    sts: Any
+    ssm: Any
+    ec2: Any
+    quotas: Any
+    iam: Any
+    acm: Any
+    route53: Any
+
+    @classmethod
+    def from_session(cls, session: boto3.Session) -> Clients:
+        return cls(
+            sts=session.client("sts"),
+            ssm=session.client("ssm"),
+            ec2=session.client("ec2"),
+            quotas=session.client("service-quotas"),
+            iam=session.client("iam"),
+            acm=session.client("acm"),
+            route53=session.client("route53"),
+        )
+
+
+def _quota(clients: Clients, code: tuple[str, str]) -> float | None:
+    try:
+        return float(clients.quotas.get_service_quota(ServiceCode=code[0], QuotaCode=code[1])["Quota"]["Value"])
+    except ClientError:
+        return None
+
+
+def credentials(clients: Clients, config: EnvironmentConfig) -> Check:
+    identity = clients.sts.get_caller_identity()
+    if identity["Account"] != config.account:
+        return failed(
+            "credentials", f"credentials are for account {identity['Account']}, profile deploys to {config.account}"
+        )
+    return passed("credentials", f"{identity['Arn']} in {identity['Account']}")
+
+
+def bootstrap(clients: Clients) -> Check:
+    name = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
+    try:
+        version = int(clients.ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    except ClientError:
+        return failed("CDK bootstrap", f"no {name} parameter: run `npx cdk bootstrap` for this account and region")
+    if version < MIN_BOOTSTRAP_VERSION:
+        return failed(
+            "CDK bootstrap", f"version {version} is older than {MIN_BOOTSTRAP_VERSION}: re-run `cdk bootstrap`"
+        )
+    return passed("CDK bootstrap", f"version {version}")
+
+
+def elastic_ips(clients: Clients, config: EnvironmentConfig) -> Check:
+    quota = _quota(clients, ELASTIC_IPS)
+    if quota is None:  # EC2 reports the same limit as an account attribute
+        attributes = clients.ec2.describe_account_attributes(AttributeNames=["vpc-max-elastic-ips"])
+        quota = float(attributes["AccountAttributes"][0]["AttributeValues"][0]["AttributeValue"])
+    limit = int(quota)
+    addresses = clients.ec2.describe_addresses()["Addresses"]
+    if config.nat_eip_allocation_ids:
+        by_id = {address["AllocationId"]: address for address in addresses}
+        missing = [a for a in config.nat_eip_allocation_ids if a not in by_id]
+        busy = [a for a in config.nat_eip_allocation_ids if a in by_id and by_id[a].get("AssociationId")]
+        if missing or busy:
+            return failed("Elastic IPs", f"allocations missing {missing}, already associated {busy}")
+        return passed("Elastic IPs", f"reusing {len(config.nat_eip_allocation_ids)} existing allocations")
+    needed = config.az_count
+    if len(addresses) + needed > limit:
+        return failed(
+            "Elastic IPs",
+            f"{len(addresses)} of {limit} in use, {needed} more needed for NAT gateways: request a "
+            "quota increase or set nat_eip_allocation_ids",
+        )
+    return passed("Elastic IPs", f"{len(addresses)} of {limit} in use, {needed} needed")
+
+
+def vpcs(clients: Clients) -> Check:
+    quota = _quota(clients, VPCS_PER_REGION)
+    used = len(clients.ec2.describe_vpcs()["Vpcs"])
+    if quota is None:
+        return warned("VPC quota", f"could not read quota {VPCS_PER_REGION[1]}; {used} VPCs exist")
+    if used + 1 > quota:
+        return failed("VPC quota", f"{used} of {quota:g} VPCs in use, 1 more needed")
+    return passed("VPC quota", f"{used} of {quota:g} in use")
+
+
+def nat_gateways(clients: Clients, config: EnvironmentConfig) -> Check:
+    quota = _quota(clients, NAT_GATEWAYS_PER_ZONE)
+    if quota is None:
+        return warned("NAT gateway quota", f"could not read quota {NAT_GATEWAYS_PER_ZONE[1]}")
+    subnets = {s["SubnetId"]: s["AvailabilityZone"] for s in clients.ec2.describe_subnets()["Subnets"]}
+    gateways = clients.ec2.describe_nat_gateways()["NatGateways"]
+    per_zone: dict[str, int] = {}
+    for gateway in gateways:
+        if gateway.get("State") in ("pending", "available"):
+            zone = subnets.get(gateway["SubnetId"], "?")
+            per_zone[zone] = per_zone.get(zone, 0) + 1
+    full = [zone for zone in config.availability_zones if per_zone.get(zone, 0) + 1 > quota]
+    if full:
+        return failed("NAT gateway quota", f"zones {full} are at the quota of {quota:g} NAT gateways per zone")
+    return passed("NAT gateway quota", f"room in {list(config.availability_zones)} (quota {quota:g} per zone)")
+
+
+def fargate_vcpus(clients: Clients, config: EnvironmentConfig) -> Check:
+    needed = config.max_tasks * config.task_cpu / 1024
+    quota = _quota(clients, FARGATE_ON_DEMAND_VCPU)
+    if quota is None:
+        return warned(
+            "Fargate vCPU quota", f"could not read quota {FARGATE_ON_DEMAND_VCPU[1]}; max_tasks needs {needed:g}"
+        )
+    if needed > quota:
+        return failed("Fargate vCPU quota", f"max_tasks needs {needed:g} on-demand vCPUs, quota is {quota:g}")
+    return passed("Fargate vCPU quota", f"max_tasks needs {needed:g} of {quota:g} (other workloads not counted)")
+
+
+def deploy_permissions(clients: Clients, config: EnvironmentConfig) -> Check:
+    arn = clients.sts.get_caller_identity()["Arn"]
+    # An assumed-role session is simulated as its role.
+    match arn.split(":"):
+        case [_, partition, "sts", _, account, resource] if resource.startswith("assumed-role/"):
+            arn = f"arn:{partition}:iam::{account}:role/{resource.split('/')[1]}"
+    roles = f"arn:aws:iam::{config.account}:role/cdk-{BOOTSTRAP_QUALIFIER}-*-{config.account}-{config.region}"
+    try:
+        results = clients.iam.simulate_principal_policy(
+            PolicySourceArn=arn, ActionNames=list(DEPLOY_ACTIONS), ResourceArns=[roles]
+        )["EvaluationResults"]
+    except (ClientError, NotImplementedError) as error:
+        return warned("deploy permissions", f"could not simulate the policy of {arn}: {error}")
+    denied = sorted(r["EvalActionName"] for r in results if r["EvalDecision"] != "allowed")
+    if denied:
+        return failed("deploy permissions", f"{arn} is denied {denied}")
+    return passed("deploy permissions", f"{arn} may {', '.join(DEPLOY_ACTIONS)}")
+
+
+def certificate(clients: Clients, config: EnvironmentConfig) -> Check:
+    tls = config.tls
+    if tls.certificate_arn:
+        status = clients.acm.describe_certificate(CertificateArn=tls.certificate_arn)["Certificate"]["Status"]
+        if status != "ISSUED":
+            return failed("certificate", f"{tls.certificate_arn} is {status}")
+        return passed("certificate", f"{tls.certificate_arn} is ISSUED")
+    zone = clients.route53.get_hosted_zone(Id=tls.hosted_zone_id)["HostedZone"]
+    if zone["Name"].rstrip(".") != (tls.hosted_zone_name or "").rstrip("."):
+        return failed("hosted zone", f"{tls.hosted_zone_id} is {zone['Name']}, profile says {tls.hosted_zone_name}")
+    return passed("hosted zone", f"{tls.hosted_zone_id} is {zone['Name']}")
+
+
+def container_builder(config: EnvironmentConfig, which: Callable[[str], str | None] = shutil.which) -> Check:
+    if config.container_image:
+        return passed("container build tool", "not needed: container_image is an ECR image")
+    found = [tool for tool in CONTAINER_BUILDERS if which(tool)]
+    if not found:
+        return failed("container build tool", f"none of {list(CONTAINER_BUILDERS)} on PATH; cdk deploy builds service/")
+    return passed("container build tool", found[0])
+
+
+def preflight(
+    clients: Clients, config: EnvironmentConfig, which: Callable[[str], str | None] = shutil.which
+) -> list[Check]:
+    checks = [
+        passed("configuration", f"profile {config.name!r} valid, region {config.region} agrees with the environment")
+    ]
+    checks += run("credentials", lambda: credentials(clients, config))
+    if checks[-1].failed:
+        return checks  # every other check would read the wrong account
+    checks += run("CDK bootstrap", lambda: bootstrap(clients))
+    checks += run("Elastic IPs", lambda: elastic_ips(clients, config))
+    checks += run("VPC quota", lambda: vpcs(clients))
+    checks += run("NAT gateway quota", lambda: nat_gateways(clients, config))
+    checks += run("Fargate vCPU quota", lambda: fargate_vcpus(clients, config))
+    checks += run("deploy permissions", lambda: deploy_permissions(clients, config))
+    checks += run("certificate", lambda: certificate(clients, config))
+    checks += run("container build tool", lambda: container_builder(config, which))
+    return checks

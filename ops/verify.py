@@ -1,0 +1,199 @@
+"""Post-deploy verification of one profile, from the stacks' outputs."""
+
+from __future__ import annotations
+
+import ssl
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+
+from ops.checks import Check, failed, passed, run
+from settings import EnvironmentConfig
+
+LATENCY_OBJECTIVE_MS = 200
+EXPECTED_ALARMS = 12  # 11 alarms and the composite page
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    status: int
+    milliseconds: float
+    location: str
+
+
+HttpGet = Callable[[str], HttpResult]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def http_get(url: str, context: ssl.SSLContext | None = None, timeout: float = 5) -> HttpResult:
+    """GET without following redirects, timing the whole exchange."""
+    opener = urllib.request.build_opener(_NoRedirect, urllib.request.HTTPSHandler(context=context))
+    started = time.perf_counter()
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            response.read()
+            status, location = response.status, response.headers.get("Location", "")
+    except urllib.error.HTTPError as error:
+        status, location = error.code, error.headers.get("Location", "")
+    return HttpResult(status, (time.perf_counter() - started) * 1000, location)
+
+
+@dataclass
+class Clients:
+    """boto3 clients for one account and region (typed Any: the project does not install boto3 stubs)."""
+
+    cloudformation: Any
+    ecs: Any
+    elbv2: Any
+    wafv2: Any
+    ec2: Any
+    logs: Any
+    cloudwatch: Any
+
+    @classmethod
+    def from_session(cls, session: boto3.Session) -> Clients:
+        return cls(
+            *(session.client(name) for name in ("cloudformation", "ecs", "elbv2", "wafv2", "ec2", "logs", "cloudwatch"))
+        )
+
+
+def outputs(clients: Clients, stack_name: str) -> dict[str, str]:
+    (stack,) = clients.cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def verify(clients: Clients, config: EnvironmentConfig, get: HttpGet = http_get) -> list[Check]:
+    names = config.names
+    found: dict[str, Any] = {}
+    checks = run("stack outputs", lambda: _outputs(clients, config, found))
+    if checks[-1].failed:
+        return checks
+    url = found["compute"]["ServiceUrl"]
+    checks += run("HTTPS /health", lambda: _health(get, url))
+    checks += run("HTTP redirects to HTTPS", lambda: _redirect(get, url))
+    checks += run("tasks running", lambda: _service(clients, found))
+    if checks[-1].failed and "service" not in found:
+        return checks
+    checks += run("targets healthy", lambda: _targets(clients, found))
+    checks += run("WAF on the ALB", lambda: _waf(clients, found))
+    checks += run("flow logs", lambda: _flow_logs(clients, found))
+    checks += run("log groups", lambda: _log_groups(clients, config, found))
+    checks += run("alarms", lambda: _alarms(clients, names.stack("Observability")))
+    checks += run("dashboard", lambda: _dashboard(clients, found))
+    return checks
+
+
+def _outputs(clients: Clients, config: EnvironmentConfig, found: dict[str, Any]) -> Check:
+    found["compute"] = outputs(clients, config.names.stack("Compute"))
+    found["observability"] = outputs(clients, config.names.stack("Observability"))
+    missing = [key for key in ("ServiceUrl", "ClusterName", "ServiceName") if key not in found["compute"]]
+    if missing or "DashboardUrl" not in found["observability"]:
+        return failed("stack outputs", f"missing outputs {missing or ['DashboardUrl']}")
+    return passed("stack outputs", found["compute"]["ServiceUrl"])
+
+
+def _health(get: HttpGet, url: str) -> Check:
+    result = get(f"{url}/health")
+    if result.status != 200:
+        return failed("HTTPS /health", f"answered {result.status}")
+    if result.milliseconds >= LATENCY_OBJECTIVE_MS:
+        return failed("HTTPS /health", f"200 in {result.milliseconds:.0f} ms, objective {LATENCY_OBJECTIVE_MS} ms")
+    return passed("HTTPS /health", f"200 in {result.milliseconds:.0f} ms")
+
+
+def _redirect(get: HttpGet, url: str) -> Check:
+    result = get(f"http://{urlparse(url).netloc}/health")
+    if result.status not in (301, 308) or not result.location.startswith("https://"):
+        return failed("HTTP redirects to HTTPS", f"answered {result.status} {result.location!r}")
+    return passed("HTTP redirects to HTTPS", f"{result.status} to {result.location}")
+
+
+def _service(clients: Clients, found: dict[str, Any]) -> Check:
+    compute = found["compute"]
+    (service,) = clients.ecs.describe_services(cluster=compute["ClusterName"], services=[compute["ServiceName"]])[
+        "services"
+    ]
+    found["service"] = service
+    running, desired = service["runningCount"], service["desiredCount"]
+    if running != desired:
+        return failed("tasks running", f"{running} running, {desired} desired")
+    return passed("tasks running", f"{running} of {desired}")
+
+
+def _targets(clients: Clients, found: dict[str, Any]) -> Check:
+    service = found["service"]
+    group = service["loadBalancers"][0]["targetGroupArn"]
+    (target_group,) = clients.elbv2.describe_target_groups(TargetGroupArns=[group])["TargetGroups"]
+    found["load_balancer_arn"] = target_group["LoadBalancerArns"][0]
+    states = [
+        d["TargetHealth"]["State"]
+        for d in clients.elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
+    ]
+    healthy = states.count("healthy")
+    if healthy < service["desiredCount"] or healthy != len(states):
+        return failed("targets healthy", f"{healthy} of {len(states)} healthy ({', '.join(states) or 'none'})")
+    return passed("targets healthy", f"{healthy} healthy")
+
+
+def _waf(clients: Clients, found: dict[str, Any]) -> Check:
+    acl = clients.wafv2.get_web_acl_for_resource(ResourceArn=found["load_balancer_arn"]).get("WebACL")
+    if not acl:
+        return failed("WAF on the ALB", "no web ACL associated")
+    return passed("WAF on the ALB", acl["Name"])
+
+
+def _flow_logs(clients: Clients, found: dict[str, Any]) -> Check:
+    (balancer,) = clients.elbv2.describe_load_balancers(LoadBalancerArns=[found["load_balancer_arn"]])["LoadBalancers"]
+    logs = clients.ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [balancer["VpcId"]]}])["FlowLogs"]
+    active = [f for f in logs if f.get("FlowLogStatus") == "ACTIVE" and f.get("TrafficType") == "ALL"]
+    if not active:
+        return failed("flow logs", f"no active ALL-traffic flow log on {balancer['VpcId']}")
+    return passed("flow logs", f"{active[0]['FlowLogId']} to {active[0].get('LogDestination', '?')}")
+
+
+def _log_groups(clients: Clients, config: EnvironmentConfig, found: dict[str, Any]) -> Check:
+    task = clients.ecs.describe_task_definition(taskDefinition=found["service"]["taskDefinition"])["taskDefinition"]
+    app_group = task["containerDefinitions"][0]["logConfiguration"]["options"]["awslogs-group"]
+    problems = []
+    for name in (app_group, config.names.waf_log_group):
+        groups = [
+            g
+            for g in clients.logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+            if g["logGroupName"] == name
+        ]
+        if not groups:
+            problems.append(f"{name} missing")
+        elif not groups[0].get("kmsKeyId"):
+            problems.append(f"{name} not KMS-encrypted")
+        elif groups[0].get("retentionInDays") != config.log_retention_days:
+            problems.append(f"{name} kept {groups[0].get('retentionInDays')} days, not {config.log_retention_days}")
+    if problems:
+        return failed("log groups", "; ".join(problems))
+    return passed("log groups", f"2 groups KMS-encrypted, {config.log_retention_days} days")
+
+
+def _alarms(clients: Clients, prefix: str) -> Check:
+    response = clients.cloudwatch.describe_alarms(AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+    alarms = response["MetricAlarms"] + response["CompositeAlarms"]
+    firing = sorted(alarm["AlarmName"] for alarm in alarms if alarm["StateValue"] == "ALARM")
+    if len(alarms) < EXPECTED_ALARMS:
+        return failed("alarms", f"{len(alarms)} alarms named {prefix}*, expected {EXPECTED_ALARMS}")
+    if firing:
+        return failed("alarms", f"in ALARM: {', '.join(firing)}")
+    return passed("alarms", f"{len(alarms)} alarms, none in ALARM")
+
+
+def _dashboard(clients: Clients, found: dict[str, Any]) -> Check:
+    name = found["observability"]["DashboardUrl"].split("#dashboards:name=", 1)[1]
+    clients.cloudwatch.get_dashboard(DashboardName=name)
+    return passed("dashboard", name)
