@@ -16,6 +16,7 @@ from constructs import Construct
 
 from compliance.acknowledge import AWS_SOLUTIONS, acknowledge
 from components.audit_bucket import AuditBucket
+from components.managed_role import account_service, role_with_policy
 
 BUFFER_SECONDS = 300
 BUFFER_MIB = 5
@@ -45,18 +46,11 @@ class LogArchive(Construct):
             server_access_logs_prefix="log-archive-bucket/",
         ).bucket
 
-        delivery_role = iam.Role(
+        delivery_role, delivery_policy = role_with_policy(
             self,
-            "DeliveryRole",
-            assumed_by=iam.ServicePrincipal("firehose.amazonaws.com").with_conditions(
-                {"StringEquals": {"aws:SourceAccount": stack.account}}
-            ),
+            "Delivery",
+            assumed_by=account_service(self, "firehose.amazonaws.com"),
             description="Firehose writes the log archive",
-        )
-        delivery_policy = iam.ManagedPolicy(
-            self,
-            "DeliveryPolicy",
-            roles=[delivery_role],
             statements=[
                 iam.PolicyStatement(
                     sid="WriteArchive",
@@ -112,18 +106,13 @@ class LogArchive(Construct):
         )
         self.stream.node.add_dependency(delivery_policy)
 
-        subscription_role = iam.Role(
+        subscription_role, subscription_policy = role_with_policy(
             self,
-            "SubscriptionRole",
+            "Subscription",
             assumed_by=iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com").with_conditions(
                 {"ArnLike": {"aws:SourceArn": stack.format_arn(service="logs", resource="*")}}
             ),
             description="CloudWatch Logs forwards log events to the archive stream",
-        )
-        subscription_policy = iam.ManagedPolicy(
-            self,
-            "SubscriptionPolicy",
-            roles=[subscription_role],
             statements=[
                 iam.PolicyStatement(
                     sid="ForwardToArchive",

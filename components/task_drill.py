@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aws_cdk import Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_fis as fis
@@ -10,6 +9,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from compliance.acknowledge import AWS_SOLUTIONS, acknowledge
+from components.managed_role import account_service, role_with_policy
 
 
 class TaskStopExperiment(Construct):
@@ -25,19 +25,11 @@ class TaskStopExperiment(Construct):
         stop_alarm: cloudwatch.IAlarm,
     ) -> None:
         super().__init__(scope, id_)
-        stack = Stack.of(self)
-        role = iam.Role(
+        role, policy = role_with_policy(
             self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("fis.amazonaws.com").with_conditions(
-                {"StringEquals": {"aws:SourceAccount": stack.account}}
-            ),
+            "Experiment",
+            assumed_by=account_service(self, "fis.amazonaws.com"),
             description="FIS stops one task of the payment service",
-        )
-        policy = iam.ManagedPolicy(
-            self,
-            "Policy",
-            roles=[role],
             statements=[
                 iam.PolicyStatement(
                     sid="StopPaymentTasks",

@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from compliance.acknowledge import AWS_SOLUTIONS, acknowledge
+from components.managed_role import role_with_policy
 
 
 class TaskRoles(Construct):
@@ -105,7 +106,9 @@ class TaskRoles(Construct):
         wildcard_reason: str,
     ) -> tuple[iam.Role, iam.ManagedPolicy]:
         """A role whose only permissions are `statements`, in a customer-managed policy."""
-        policy = iam.ManagedPolicy(self, f"{kind}Policy", description=description, statements=statements)
+        role, policy = role_with_policy(
+            self, kind, assumed_by=assumed_by, description=description, statements=statements
+        )
         acknowledge(
             policy.node.default_child or policy,
             "IAM5",
@@ -113,5 +116,4 @@ class TaskRoles(Construct):
             granular="Resource::*",
             reason=wildcard_reason,
         )
-        role = iam.Role(self, f"{kind}Role", assumed_by=assumed_by, description=description, managed_policies=[policy])
         return role, policy

@@ -374,13 +374,19 @@ def task_starter(ecs: Any) -> Any:
     return start
 
 
-def test_drill_stops_a_task_and_times_its_healthy_replacement(session: boto3.Session) -> None:
-    config = dev_config()
-    deployed(session, config)
+@pytest.fixture
+def two_tasks(session: boto3.Session) -> tuple[Any, Any, Any]:
+    """A deployed service with its two tasks running: (ecs, elbv2, start another task)."""
+    deployed(session, dev_config())
     ecs, elbv2 = session.client("ecs"), session.client("elbv2")
     start_task = task_starter(ecs)
     for _ in range(2):
         start_task()
+    return ecs, elbv2, start_task
+
+
+def test_drill_stops_a_task_and_times_its_healthy_replacement(two_tasks: tuple[Any, Any, Any]) -> None:
+    ecs, elbv2, start_task = two_tasks
     now = [0.0]
 
     def scheduler(seconds: float) -> None:
@@ -396,13 +402,8 @@ def test_drill_stops_a_task_and_times_its_healthy_replacement(session: boto3.Ses
     assert len(stopped) == 1
 
 
-def test_drill_fails_when_no_replacement_arrives_in_time(session: boto3.Session) -> None:
-    config = dev_config()
-    deployed(session, config)
-    ecs, elbv2 = session.client("ecs"), session.client("elbv2")
-    start_task = task_starter(ecs)
-    for _ in range(2):
-        start_task()
+def test_drill_fails_when_no_replacement_arrives_in_time(two_tasks: tuple[Any, Any, Any]) -> None:
+    ecs, elbv2, _ = two_tasks
     now = [0.0]
 
     def tick(seconds: float) -> None:
