@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
@@ -12,8 +14,21 @@ WIDTH = 12
 HEIGHT = 6
 
 
-def _graph(title: str, left: list[cloudwatch.IMetric], **options: object) -> cloudwatch.GraphWidget:
-    return cloudwatch.GraphWidget(title=title, left=left, width=WIDTH, height=HEIGHT, **options)  # type: ignore[arg-type]
+def _graph(
+    title: str,
+    left: Sequence[cloudwatch.IMetric],
+    *,
+    right: Sequence[cloudwatch.IMetric] | None = None,
+    left_annotations: Sequence[cloudwatch.HorizontalAnnotation] | None = None,
+) -> cloudwatch.GraphWidget:
+    return cloudwatch.GraphWidget(
+        title=title,
+        left=list(left),
+        right=list(right or []),
+        left_annotations=list(left_annotations or []),
+        width=WIDTH,
+        height=HEIGHT,
+    )
 
 
 class ServiceDashboard(Construct):

@@ -6,7 +6,7 @@ CloudWatch keeps the last 90 days hot and queryable; the archive bucket keeps ev
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import CfnElement, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
@@ -72,11 +72,13 @@ class LogArchive(Construct):
                 ),
             ],
         )
+        bucket_resource = self.bucket.node.default_child
+        assert isinstance(bucket_resource, CfnElement)
         acknowledge(
             delivery_policy.node.default_child or delivery_policy,
             "IAM5",
             packs=(AWS_SOLUTIONS,),
-            granular=f"Resource::<{stack.get_logical_id(self.bucket.node.default_child)}.Arn>/*",  # type: ignore[arg-type]
+            granular=f"Resource::<{stack.get_logical_id(bucket_resource)}.Arn>/*",
             reason="Firehose writes objects under date prefixes it chooses at delivery time; compensating "
             "control: the statement is limited to this one archive bucket",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from settings.errors import ConfigError
 from settings.naming import PhysicalNames
@@ -304,7 +304,3 @@ class EnvironmentConfig:
                 f"min_tasks: {self.min_tasks} is fewer than az_count ({self.az_count}); keep at least one task per zone"
             )
         return found
-
-
-def field_names() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(EnvironmentConfig))
