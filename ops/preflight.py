@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-import boto3
 from botocore.exceptions import ClientError
 
 from ops.checks import Check, failed, passed, run, warned
+from ops.clients import ClientSet
 from settings import EnvironmentConfig
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
@@ -26,8 +26,10 @@ DEPLOY_ACTIONS = ("sts:AssumeRole", "ssm:GetParameter", "cloudformation:Describe
 
 
 @dataclass
-class Clients:
-    """boto3 clients for one account and region (typed Any: the project does not install boto3 stubs)."""
+class Clients(ClientSet):
+    """The clients preflight reads with."""
+
+    SERVICES: ClassVar[dict[str, str]] = {"quotas": "service-quotas"}
 
     sts: Any
     ssm: Any
@@ -36,18 +38,6 @@ class Clients:
     iam: Any
     acm: Any
     route53: Any
-
-    @classmethod
-    def from_session(cls, session: boto3.Session) -> Clients:
-        return cls(
-            sts=session.client("sts"),
-            ssm=session.client("ssm"),
-            ec2=session.client("ec2"),
-            quotas=session.client("service-quotas"),
-            iam=session.client("iam"),
-            acm=session.client("acm"),
-            route53=session.client("route53"),
-        )
 
 
 def _quota(clients: Clients, code: tuple[str, str]) -> float | None:

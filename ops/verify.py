@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-import boto3
-
 from ops.checks import Check, failed, passed, run
+from ops.clients import ClientSet
 from settings import EnvironmentConfig
 
 LATENCY_OBJECTIVE_MS = 200
@@ -49,8 +48,8 @@ def http_get(url: str, context: ssl.SSLContext | None = None, timeout: float = 5
 
 
 @dataclass
-class Clients:
-    """boto3 clients for one account and region (typed Any: the project does not install boto3 stubs)."""
+class Clients(ClientSet):
+    """The clients verify reads with."""
 
     cloudformation: Any
     ecs: Any
@@ -59,12 +58,6 @@ class Clients:
     ec2: Any
     logs: Any
     cloudwatch: Any
-
-    @classmethod
-    def from_session(cls, session: boto3.Session) -> Clients:
-        return cls(
-            *(session.client(name) for name in ("cloudformation", "ecs", "elbv2", "wafv2", "ec2", "logs", "cloudwatch"))
-        )
 
 
 def outputs(clients: Clients, stack_name: str) -> dict[str, str]:
