@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cdk_nag import NagPack
 from constructs import IConstruct
@@ -48,14 +49,17 @@ def acknowledgements(root: IConstruct) -> list[Acknowledgement]:
     return found
 
 
-def unacknowledged_findings(pack: NagPack, root: IConstruct) -> list[Finding]:
+def unacknowledged_findings(
+    pack: NagPack, root: IConstruct, report: Any = None, acknowledged_in: list[Acknowledgement] | None = None
+) -> list[Finding]:
     """The pack's findings in `root`, less those acknowledged on the construct or one of its parents.
 
     `NagPack.validate_scope` reports acknowledged findings too; CDK's validation framework filters them
     only during `cdk synth`, so tests filter them here the same way.
     """
-    acknowledged = {(a.construct_path, a.finding_id) for a in acknowledgements(root)}
-    report = pack.validate_scope(root)
+    found = acknowledged_in if acknowledged_in is not None else acknowledgements(root)
+    acknowledged = {(a.construct_path, a.finding_id) for a in found}
+    report = report or pack.validate_scope(root)
     findings = []
     for violation in report.violations:
         finding_id = f"{pack.name}::{violation.rule_name}"

@@ -8,10 +8,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import App
 
-from compliance.findings import acknowledgements
+from compliance.findings import Acknowledgement, acknowledgements
 from compliance.packs import nag_packs
 from compliance.synthesis import ROOT, build_profile, profile_names
 
@@ -27,33 +28,41 @@ class Entry:
     reason: str
 
 
-def entries(app: App) -> set[Entry]:
-    """Acknowledged findings of one app, each with the description its pack reports."""
+def entries(
+    app: App, reports: list[tuple[str, Any]] | None = None, found: list[Acknowledgement] | None = None
+) -> set[Entry]:
+    """Acknowledged findings of one app, each with the description its pack reports.
+
+    `reports` ((pack name, report) pairs) and `found` (the app's acknowledgements) skip recomputing them.
+    """
+    if reports is None:
+        reports = [(pack.name, pack.validate_scope(app)) for pack in nag_packs(app)]
     descriptions: dict[tuple[str, str], str] = {}
-    for pack in nag_packs(app):
-        for violation in pack.validate_scope(app).violations:
+    for pack_name, report in reports:
+        for violation in report.violations:
             for resource in violation.violating_resources:
                 path = str(resource._values.get("construct_path", ""))
-                descriptions[(f"{pack.name}::{violation.rule_name}", path)] = violation.description
-    found = set()
-    for acknowledgement in acknowledgements(app):
-        pack_name, rule = acknowledgement.finding_id.split("::", 1)
-        found.add(
+                descriptions[(f"{pack_name}::{violation.rule_name}", path)] = violation.description
+    registered = set()
+    for acknowledgement in found if found is not None else acknowledgements(app):
+        acknowledged_pack, rule = acknowledgement.finding_id.split("::", 1)
+        registered.add(
             Entry(
-                pack=pack_name,
+                pack=acknowledged_pack,
                 rule=rule,
                 construct_path=acknowledgement.construct_path,
                 finding=descriptions.get((acknowledgement.finding_id, acknowledgement.construct_path), "(no finding)"),
                 reason=acknowledgement.reason,
             )
         )
-    return found
+    return registered
 
 
-def render(apps: Mapping[str, App]) -> str:
+def render(profiles: Mapping[str, set[Entry]]) -> str:
+    """The register of each profile's `entries`."""
     by_entry: dict[Entry, list[str]] = {}
-    for profile, app in apps.items():
-        for entry in entries(app):
+    for profile, found in profiles.items():
+        for entry in found:
             by_entry.setdefault(entry, []).append(profile)
     lines = [
         "# Acknowledgement register",
@@ -75,9 +84,9 @@ def render(apps: Mapping[str, App]) -> str:
 
 
 def main() -> int:
-    apps = {name: build_profile(name)[1] for name in profile_names()}
+    profiles = {name: entries(build_profile(name)[1]) for name in profile_names()}
     REGISTER.parent.mkdir(exist_ok=True)
-    REGISTER.write_text(render(apps))
+    REGISTER.write_text(render(profiles))
     print(f"wrote {REGISTER.relative_to(ROOT)}", file=sys.stderr)
     return 0
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -10,6 +13,20 @@ from constructs import Construct
 from compliance.acknowledge import acknowledge
 
 INFREQUENT_ACCESS_AFTER = Duration.days(30)
+# S3 Replication Time Control: 99.99 % of objects replicated within 15 minutes, with metrics.
+REPLICATION_TIME = s3.ReplicationTimeValue.FIFTEEN_MINUTES
+
+
+@dataclass(frozen=True)
+class Replication:
+    """Where an audit bucket replicates to: a bucket in the standby region, encrypted with a key there."""
+
+    role: iam.IRole
+    bucket_name: str
+    region: str
+    key_arn: str
+
+
 GLACIER_AFTER = Duration.days(90)
 # Overwritten or deleted objects stay recoverable this long.
 NONCURRENT_VERSIONS_KEPT = Duration.days(90)
@@ -31,11 +48,32 @@ class AuditBucket(Construct):
         encryption_key: kms.IKey | None = None,
         server_access_logs: s3.IBucket | None = None,
         server_access_logs_prefix: str | None = None,
+        replication: Replication | None = None,
+        bucket_name: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
+        rules = None
+        if replication is not None:
+            destination = s3.Bucket.from_bucket_attributes(
+                self, "ReplicaBucket", bucket_name=replication.bucket_name, region=replication.region
+            )
+            rules = [
+                s3.ReplicationRule(
+                    destination=destination,
+                    priority=0,
+                    kms_key=kms.Key.from_key_arn(self, "ReplicaKey", replication.key_arn),
+                    sse_kms_encrypted_objects=encryption_key is not None,
+                    replication_time_control=REPLICATION_TIME,
+                    metrics=REPLICATION_TIME,
+                    delete_marker_replication=False,
+                )
+            ]
         self.bucket: s3.Bucket = s3.Bucket(
             self,
             "Bucket",
+            bucket_name=bucket_name,
+            replication_rules=rules,
+            replication_role=replication.role if replication else None,
             encryption=s3.BucketEncryption.KMS if encryption_key else s3.BucketEncryption.S3_MANAGED,
             encryption_key=encryption_key,
             bucket_key_enabled=encryption_key is not None,
@@ -66,12 +104,20 @@ class AuditBucket(Construct):
         )
         resource = self.bucket.node.default_child
         assert resource is not None
-        acknowledge(
-            resource,
-            "S3BucketReplicationEnabled",
-            reason="Single-region until a standby region is configured; compensating controls: versioning, "
-            "RETAIN on stack deletion, and 90 days of noncurrent versions protect every object from loss",
-        )
+        if bucket_name is not None:
+            acknowledge(
+                resource,
+                "S3BucketReplicationEnabled",
+                reason="This bucket is the standby region's replica of a primary audit bucket; compensating "
+                "controls: versioning, RETAIN on stack deletion, and the primary copy",
+            )
+        elif replication is None:
+            acknowledge(
+                resource,
+                "S3BucketReplicationEnabled",
+                reason="Single-region until a standby region is configured; compensating controls: versioning, "
+                "RETAIN on stack deletion, and 90 days of noncurrent versions protect every object from loss",
+            )
         if encryption_key is None:
             acknowledge(
                 resource,

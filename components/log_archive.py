@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from compliance.acknowledge import AWS_SOLUTIONS, acknowledge
-from components.audit_bucket import AuditBucket
+from components.audit_bucket import AuditBucket, Replication
 from components.managed_role import account_service, role_with_policy
 
 BUFFER_SECONDS = 300
@@ -34,6 +34,7 @@ class LogArchive(Construct):
         retention: Duration,
         server_access_logs: s3.IBucket,
         sources: dict[str, logs.ILogGroup],
+        replication: Replication | None = None,
     ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
@@ -44,6 +45,7 @@ class LogArchive(Construct):
             encryption_key=key,
             server_access_logs=server_access_logs,
             server_access_logs_prefix="log-archive-bucket/",
+            replication=replication,
         ).bucket
 
         delivery_role, delivery_policy = role_with_policy(

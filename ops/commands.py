@@ -14,7 +14,7 @@ from ops import drill as drill_module
 from ops import preflight as preflight_module
 from ops import verify as verify_module
 from ops.checks import Check, failed, table
-from ops.cost import TrafficAssumptions, estimate, render_comparison, render_profile
+from ops.cost import TrafficAssumptions, estimate_regions, render_comparison, render_profile
 from settings import ConfigError, EnvironmentConfig, resolve_config
 
 
@@ -59,9 +59,15 @@ def drill_command(name: str, environ: Mapping[str, str], *, allow_prod: bool, ti
     return report(f"Drill: {config.name}", checks)
 
 
-def synthesized_documents(name: str) -> tuple[str, dict[str, dict[str, Any]]]:
+def synthesized_regions(name: str) -> list[tuple[str, dict[str, dict[str, Any]]]]:
+    """(region, templates) of the profile's primary region and, if it has one, its standby region."""
     config, _, stacks = build_profile(name)
-    return config.region, {stack.node.id: dict(Template.from_stack(stack).to_json()) for stack in stacks.all()}
+    regions = [(config.region, stacks)] + ([(config.standby_region, stacks.standby)] if stacks.standby else [])
+    return [
+        (str(region), {stack.node.id: dict(Template.from_stack(stack).to_json()) for stack in region_stacks.all()})
+        for region, region_stacks in regions
+        if region_stacks is not None
+    ]
 
 
 def cost_command(name: str, environ: Mapping[str, str]) -> int:
@@ -69,10 +75,10 @@ def cost_command(name: str, environ: Mapping[str, str]) -> int:
     traffic = TrafficAssumptions()
     estimates = {}
     for each in profile_names():
-        region, documents = synthesized_documents(each)
-        estimates[each] = estimate(documents, region, traffic)
+        regions = synthesized_regions(each)
+        estimates[each] = estimate_regions(regions, traffic)
         if each == name:
-            print(render_profile(each, region, estimates[each], traffic))
+            print(render_profile(each, regions[0][0], estimates[each], traffic))
     print("\nAll profiles:")
     print(render_comparison(estimates))
     return 0

@@ -6,7 +6,7 @@ templates, so the estimate follows the code; traffic-dependent lines use the sta
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,6 +186,22 @@ def estimate(
     )
     secrets = len(_resources(documents, "AWS::SecretsManager::Secret"))
     items.append(LineItem("Secrets Manager", f"{secrets} secret", secrets * prices.secret_month))
+    return items
+
+
+def estimate_regions(
+    regions: Sequence[tuple[str, Mapping[str, Mapping[str, Any]]]], traffic: TrafficAssumptions | None = None
+) -> list[LineItem]:
+    """A profile's line items over its regions: the primary first, then the standby's, marked as such.
+
+    The traffic-dependent lines assume the primary serves the traffic; a standby's tasks, NAT and endpoints
+    still cost what they cost while idle, and its traffic lines are counted too, as an upper bound.
+    """
+    items: list[LineItem] = []
+    for index, (region, documents) in enumerate(regions):
+        for item in estimate(documents, region, traffic):
+            label = item.item if index == 0 else f"Standby {region}: {item.item}"
+            items.append(LineItem(label, item.basis, item.monthly_usd))
     return items
 
 

@@ -6,6 +6,7 @@ against public June 2026 price summaries). Add a region by copying the table wit
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 HOURS_PER_MONTH = 730
@@ -42,33 +43,36 @@ class PriceTable:
     secret_month: float
 
 
+_US_EAST_1 = PriceTable(
+    region="us-east-1",
+    reviewed="2026-11-29",
+    nat_gateway_hour=0.045,
+    nat_gateway_gb=0.045,
+    interface_endpoint_az_hour=0.01,
+    interface_endpoint_gb=0.01,
+    public_ipv4_hour=0.005,
+    alb_hour=0.0225,
+    alb_lcu_hour=0.008,
+    waf_web_acl_month=5.0,
+    waf_rule_month=1.0,
+    waf_million_requests=0.60,
+    fargate_vcpu_hour_x86=0.04048,
+    fargate_gb_hour_x86=0.004445,
+    fargate_vcpu_hour_arm=0.03238,
+    fargate_gb_hour_arm=0.00356,
+    fargate_spot_discount=0.70,
+    kms_key_month=1.0,
+    alarm_metric_month=0.10,
+    composite_alarm_month=0.50,
+    dashboard_month=3.0,
+    logs_ingest_gb=0.50,
+    logs_storage_gb_month=0.03,
+    s3_standard_gb_month=0.023,
+    firehose_gb=0.029,
+    secret_month=0.40,
+)
 PRICES: dict[str, PriceTable] = {
-    "us-east-1": PriceTable(
-        region="us-east-1",
-        reviewed="2026-11-29",
-        nat_gateway_hour=0.045,
-        nat_gateway_gb=0.045,
-        interface_endpoint_az_hour=0.01,
-        interface_endpoint_gb=0.01,
-        public_ipv4_hour=0.005,
-        alb_hour=0.0225,
-        alb_lcu_hour=0.008,
-        waf_web_acl_month=5.0,
-        waf_rule_month=1.0,
-        waf_million_requests=0.60,
-        fargate_vcpu_hour_x86=0.04048,
-        fargate_gb_hour_x86=0.004445,
-        fargate_vcpu_hour_arm=0.03238,
-        fargate_gb_hour_arm=0.00356,
-        fargate_spot_discount=0.70,
-        kms_key_month=1.0,
-        alarm_metric_month=0.10,
-        composite_alarm_month=0.50,
-        dashboard_month=3.0,
-        logs_ingest_gb=0.50,
-        logs_storage_gb_month=0.03,
-        s3_standard_gb_month=0.023,
-        firehose_gb=0.029,
-        secret_month=0.40,
-    ),
+    "us-east-1": _US_EAST_1,
+    # US West (Oregon) lists the same prices as US East (N. Virginia) for every line used here.
+    "us-west-2": dataclasses.replace(_US_EAST_1, region="us-west-2"),
 }

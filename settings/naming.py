@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 STACK_KINDS = ("Security", "Network", "Compute", "Observability")
+# Audit buckets replicated to the standby region.
+REPLICATED_BUCKETS = ("flow-logs", "alb-logs", "log-archive")
 
 # WAF rule names; each is also the suffix of that rule's CloudWatch metric name.
 WAF_RULES = (
@@ -40,6 +42,15 @@ class PhysicalNames:
     def waf_log_group(self) -> str:
         # WAF only delivers to log groups whose name starts with this prefix.
         return f"aws-waf-logs-{self.prefix}"
+
+    @property
+    def data_key_alias(self) -> str:
+        return f"alias/{self.prefix}/data"
+
+    def replica_bucket(self, kind: str, account: str, region: str) -> str:
+        """Name of the standby region's replica of an audit bucket; set, because the primary region's
+        replication rule must name it before either stack exists."""
+        return f"{self.prefix}-{kind}-replica-{account}-{region}"
 
     @property
     def metrics_namespace(self) -> str:

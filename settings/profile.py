@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from dataclasses import dataclass, field
 
 from settings.errors import ConfigError
-from settings.naming import PhysicalNames
+from settings.naming import REPLICATED_BUCKETS, PhysicalNames
 
 # Fargate's accepted task sizes: CPU units -> memory (MiB) allowed with it.
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
@@ -50,6 +51,8 @@ ECR_IMAGE_PATTERN = re.compile(
     r"(?P<repository>[a-z0-9][a-z0-9._/-]{1,255})@(?P<digest>sha256:[0-9a-f]{64})$"
 )
 CAPACITY_WEIGHT_RANGE = (0, 1000)
+ROLES = ("primary", "standby")
+STANDBY_MODES = ("warm", "pilot-light")
 REQUESTS_PER_TARGET_RANGE = (10, 100_000)
 CERTIFICATE_ARN_PATTERN = re.compile(
     r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
@@ -140,7 +143,12 @@ class EnvironmentConfig:
     warning_emails: tuple[str, ...] = ()
     monthly_budget_usd: int = 1000
     budget_alert_percentages: tuple[int, ...] = (50, 80, 100)
+    standby_region: str | None = None
+    standby_mode: str = "warm"
     availability_zones: tuple[str, ...] = field(default=())
+    standby_availability_zones: tuple[str, ...] = field(default=())
+    # "primary", or "standby" for the configuration derived for the standby region (see `standby`).
+    role: str = "primary"
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -179,7 +187,51 @@ class EnvironmentConfig:
             found.append(f"waf_rate_limit: {self.waf_rate_limit} is outside {low}..{high} requests per 5 minutes")
         found += self.tls.problems(self.region)
         found += self._alerting_problems()
+        found += self._standby_problems()
         return found
+
+    def _standby_problems(self) -> list[str]:
+        found: list[str] = []
+        if self.role not in ROLES:
+            found.append(f"role: {self.role!r} is not one of {list(ROLES)}")
+        if self.standby_mode not in STANDBY_MODES:
+            found.append(f"standby_mode: {self.standby_mode!r} is not one of {list(STANDBY_MODES)}")
+        if self.standby_region is None:
+            return found
+        if not REGION_PATTERN.match(self.standby_region):
+            found.append(f"standby_region: {self.standby_region!r} is not an AWS region name such as 'us-west-2'")
+        elif self.standby_region == self.region:
+            found.append(f"standby_region: {self.standby_region!r} is the primary region; name another region")
+        for kind in REPLICATED_BUCKETS:
+            name = self.names.replica_bucket(kind, self.account or "0" * 12, self.standby_region)
+            if len(name) > 63:
+                found.append(f"name: {self.name!r} makes the replica bucket name {name!r} longer than 63 characters")
+        if self.tls.domain_name is None:
+            found.append(
+                "standby_region: DNS failover needs a Route 53 zone, so set tls.domain_name, tls.hosted_zone_id "
+                "and tls.hosted_zone_name (each region then issues its own certificate for that name)"
+            )
+        return found
+
+    def standby(self) -> EnvironmentConfig:
+        """The configuration of the standby region: same service, its own zones, keys, WAF and certificate.
+
+        Pilot-light runs no task until failover (operators scale it up); warm keeps the primary's minimum.
+        """
+        if self.standby_region is None:
+            raise ValueError(f"environment {self.name!r} has no standby region")
+        tasks = 0 if self.standby_mode == "pilot-light" else self.min_tasks
+        return dataclasses.replace(
+            self,
+            role="standby",
+            region=self.standby_region,
+            availability_zones=self.standby_availability_zones,
+            standby_region=None,
+            standby_availability_zones=(),
+            nat_eip_allocation_ids=(),
+            min_tasks=tasks,
+            desired_tasks=tasks,
+        )
 
     def _alerting_problems(self) -> list[str]:
         found: list[str] = []
@@ -294,12 +346,13 @@ class EnvironmentConfig:
             found.append(f"requests_per_target: {self.requests_per_target} is outside {low}..{high} per minute")
         if self.cpu_architecture not in CPU_ARCHITECTURES:
             found.append(f"cpu_architecture: {self.cpu_architecture!r} is not one of {list(CPU_ARCHITECTURES)}")
-        if not 1 <= self.min_tasks <= self.desired_tasks <= self.max_tasks <= MAX_TASKS_CEILING:
+        lowest = 0 if self.role == "standby" and self.standby_mode == "pilot-light" else 1
+        if not lowest <= self.min_tasks <= self.desired_tasks <= self.max_tasks <= MAX_TASKS_CEILING:
             found.append(
                 f"min_tasks/desired_tasks/max_tasks: {self.min_tasks}/{self.desired_tasks}/{self.max_tasks} must "
                 f"satisfy 1 <= min <= desired <= max <= {MAX_TASKS_CEILING}"
             )
-        if self.min_tasks < self.az_count:
+        if self.min_tasks < self.az_count and not (self.role == "standby" and self.standby_mode == "pilot-light"):
             found.append(
                 f"min_tasks: {self.min_tasks} is fewer than az_count ({self.az_count}); keep at least one task per zone"
             )

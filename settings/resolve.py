@@ -23,7 +23,7 @@ REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION", "CDK_DEFAULT_REGION")
 ACCOUNT_VARIABLE = "CDK_DEFAULT_ACCOUNT"
 OVERRIDE_PREFIX = "config."
 # Settings the app derives itself; overriding them would bypass the checks that derive them.
-DERIVED_FIELDS = frozenset({"name", "availability_zones"})
+DERIVED_FIELDS = frozenset({"name", "availability_zones", "standby_availability_zones", "role"})
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,11 @@ def resolve_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Re
             ]
         )
     zones = _zones(context, account, config.region, config.az_count)
-    return Resolution(config=dataclasses.replace(config, availability_zones=zones), notices=tuple(notices))
+    standby_zones = _zones(context, account, config.standby_region, config.az_count) if config.standby_region else ()
+    return Resolution(
+        config=dataclasses.replace(config, availability_zones=zones, standby_availability_zones=standby_zones),
+        notices=tuple(notices),
+    )
 
 
 def _profile_name(context: Mapping[str, Any], environ: Mapping[str, str], notices: list[str]) -> str:

@@ -16,6 +16,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IDependable
 
+from components.failover_record import FailoverRecord
 from components.fargate_service import CONTAINER_PORT, PaymentFargateService, container_image
 from components.load_balancer import HttpsLoadBalancer
 from components.task_roles import TaskRoles
@@ -88,13 +89,23 @@ class ComputeStack(Stack):
             zone = route53.HostedZone.from_hosted_zone_attributes(
                 self, "Zone", hosted_zone_id=tls.hosted_zone_id, zone_name=tls.hosted_zone_name.rstrip(".")
             )
-            route53.ARecord(
-                self,
-                "ServiceAlias",
-                zone=zone,
-                record_name=tls.domain_name,
-                target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(alb)),
-            )
+            if config.standby_region or config.role == "standby":
+                FailoverRecord(
+                    self,
+                    "Failover",
+                    zone=zone,
+                    domain_name=tls.domain_name,
+                    load_balancer=alb,
+                    primary=config.role == "primary",
+                )
+            else:
+                route53.ARecord(
+                    self,
+                    "ServiceAlias",
+                    zone=zone,
+                    record_name=tls.domain_name,
+                    target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(alb)),
+                )
             host = tls.domain_name
         CfnOutput(self, "ServiceUrl", value=f"https://{host}", description="HTTPS endpoint of the payment API")
         CfnOutput(self, "LoadBalancerDnsName", value=alb.load_balancer_dns_name)

@@ -79,14 +79,16 @@ class ObservabilityStack(Stack):
             waf_log_group=waf_log_group,
             metrics_namespace=names.metrics_namespace,
         )
-        MonthlyCostBudget(
-            self,
-            "CostBudget",
-            limit_usd=config.monthly_budget_usd,
-            alert_percentages=config.budget_alert_percentages,
-            tags=config.tags,
-            topic=self.topics.warning,
-        )
+        if config.role == "primary":
+            # One budget per environment: it filters on tags, so it already counts the standby region.
+            MonthlyCostBudget(
+                self,
+                "CostBudget",
+                limit_usd=config.monthly_budget_usd,
+                alert_percentages=config.budget_alert_percentages,
+                tags=config.tags,
+                topic=self.topics.warning,
+            )
         drill = TaskStopExperiment(
             self, "TaskStopExperiment", cluster=cluster, service=service, stop_alarm=self.alarms.composite
         )

@@ -16,40 +16,73 @@ from stacks.security import SecurityStack
 
 @dataclass(frozen=True)
 class PaymentServiceStacks:
+    """The four stacks of one region; `standby` holds the standby region's four, when the profile has one."""
+
     security: SecurityStack
     network: NetworkStack
     compute: ComputeStack
     observability: ObservabilityStack
+    standby: PaymentServiceStacks | None = None
 
     def all(self) -> tuple[Stack, ...]:
+        """This region's stacks (the standby region's are in `standby`)."""
         return (self.security, self.network, self.compute, self.observability)
+
+    def every_region(self) -> tuple[Stack, ...]:
+        return self.all() + (self.standby.all() if self.standby else ())
+
+
+# Construct-id prefix of the standby region's stacks; the primary's keep their unprefixed ids.
+STANDBY_PREFIX = "Standby"
 
 
 def build_payment_app(app: App, config: EnvironmentConfig, *, checks: bool = True) -> PaymentServiceStacks:
-    """Add one environment's stacks to `app`; `checks` registers the cdk-nag packs that fail synth on any finding."""
+    """Add one environment's stacks to `app` (in both regions when it has a standby); `checks` registers the
+    cdk-nag packs that fail synth on any finding."""
+    standby = _region_stacks(app, config.standby(), STANDBY_PREFIX) if config.standby_region else None
+    primary = _region_stacks(app, config, "")
+    if standby is not None:
+        # S3 refuses a replication rule whose destination bucket does not exist yet.
+        primary.security.add_dependency(standby.security, "the replica buckets must exist before replication")
+    for key, value in config.tags.items():
+        Tags.of(app).add(key, value)
+    if checks:
+        register_checks(app)
+    return PaymentServiceStacks(
+        security=primary.security,
+        network=primary.network,
+        compute=primary.compute,
+        observability=primary.observability,
+        standby=standby,
+    )
+
+
+def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentServiceStacks:
+    """The four stacks in `config.region`; stack names are the same in both regions."""
     env = Environment(account=config.account, region=config.region)
     names = config.names
+    where = f"{config.name}, {config.role} in {config.region}" if config.role == "standby" else config.name
     security = SecurityStack(
         app,
-        "Security",
+        f"{prefix}Security",
         config=config,
         env=env,
         stack_name=names.stack("Security"),
-        description=f"{config.service_name} ({config.name}): KMS keys, audit log stores, WAF, certificate",
+        description=f"{config.service_name} ({where}): KMS keys, audit log stores, WAF, certificate",
         termination_protection=config.termination_protection,
     )
     network = NetworkStack(
         app,
-        "Network",
+        f"{prefix}Network",
         config=config,
         flow_log_bucket=security.flow_log_bucket,
         env=env,
         stack_name=names.stack("Network"),
-        description=f"{config.service_name} ({config.name}): VPC, NAT gateway per zone, endpoints, flow logs",
+        description=f"{config.service_name} ({where}): VPC, NAT gateway per zone, endpoints, flow logs",
     )
     compute = ComputeStack(
         app,
-        "Compute",
+        f"{prefix}Compute",
         config=config,
         vpc=network.vpc,
         egress_ready=network.egress_ready,
@@ -61,11 +94,11 @@ def build_payment_app(app: App, config: EnvironmentConfig, *, checks: bool = Tru
         processor_secret=security.processor_secret,
         env=env,
         stack_name=names.stack("Compute"),
-        description=f"{config.service_name} ({config.name}): HTTPS ALB with WAF, payment service on ECS Fargate",
+        description=f"{config.service_name} ({where}): HTTPS ALB with WAF, payment service on ECS Fargate",
     )
     observability = ObservabilityStack(
         app,
-        "Observability",
+        f"{prefix}Observability",
         config=config,
         load_balancer=compute.load_balancer.load_balancer,
         target_group=compute.load_balancer.target_group,
@@ -76,10 +109,6 @@ def build_payment_app(app: App, config: EnvironmentConfig, *, checks: bool = Tru
         data_key=security.data_key,
         env=env,
         stack_name=names.stack("Observability"),
-        description=f"{config.service_name} ({config.name}): alarms, dashboard, log queries, cost budget",
+        description=f"{config.service_name} ({where}): alarms, dashboard, log queries, cost budget",
     )
-    for key, value in config.tags.items():
-        Tags.of(app).add(key, value)
-    if checks:
-        register_checks(app)
     return PaymentServiceStacks(security=security, network=network, compute=compute, observability=observability)

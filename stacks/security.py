@@ -12,13 +12,15 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from components.audit_bucket import AuditBucket
+from components.audit_bucket import AuditBucket, Replication
 from components.certificate import ServiceCertificate
 from components.keys import DataEncryptionKey, LogEncryptionKey
 from components.log_archive import LogArchive
 from components.log_group import EncryptedLogGroup
 from components.processor_secret import ProcessorSecret
+from components.replication import AuditReplication
 from components.web_acl import RegionalWebAcl
+from settings.naming import REPLICATED_BUCKETS
 from settings.profile import EnvironmentConfig
 
 
@@ -34,6 +36,15 @@ class SecurityStack(Stack):
         self.data_key: kms.IKey = DataEncryptionKey(self, "DataKey", alias=f"alias/{names.prefix}/data").key
 
         self.server_access_log_bucket: s3.IBucket = AuditBucket(self, "ServerAccessLogBucket", retention=archive).bucket
+        replication = (
+            AuditReplication(self, "Replication", names=names, standby_region=config.standby_region)
+            if config.standby_region
+            else None
+        )
+
+        def replicate(kind: str) -> Replication | None:
+            return replication.target(kind) if replication else None
+
         self.flow_log_bucket: s3.IBucket = AuditBucket(
             self,
             "FlowLogBucket",
@@ -41,6 +52,7 @@ class SecurityStack(Stack):
             encryption_key=self.data_key,
             server_access_logs=self.server_access_log_bucket,
             server_access_logs_prefix="flow-log-bucket/",
+            replication=replicate("flow-logs"),
         ).bucket
         self.alb_log_bucket: s3.IBucket = AuditBucket(
             self,
@@ -48,6 +60,7 @@ class SecurityStack(Stack):
             retention=archive,
             server_access_logs=self.server_access_log_bucket,
             server_access_logs_prefix="alb-access-log-bucket/",
+            replication=replicate("alb-logs"),
         ).bucket
 
         self.app_log_group: logs.ILogGroup = EncryptedLogGroup(
@@ -67,7 +80,30 @@ class SecurityStack(Stack):
             retention=archive,
             server_access_logs=self.server_access_log_bucket,
             sources={"App": self.app_log_group, "Waf": self.waf_log_group},
+            replication=replicate("log-archive"),
         ).bucket
+        if replication:
+            replication.allow(
+                {
+                    "flow-logs": self.flow_log_bucket,
+                    "alb-logs": self.alb_log_bucket,
+                    "log-archive": self.log_archive_bucket,
+                },
+                self.data_key,
+            )
+        # The standby region keeps the primary's replicas, under the names the primary replicates to.
+        self.replica_buckets: dict[str, s3.IBucket] = {
+            kind: AuditBucket(
+                self,
+                f"{kind.title().replace('-', '')}Replica",
+                retention=archive,
+                encryption_key=self.data_key,
+                server_access_logs=self.server_access_log_bucket,
+                server_access_logs_prefix=f"{kind}-replica/",
+                bucket_name=names.replica_bucket(kind, config.account or "", config.region),
+            ).bucket
+            for kind in (REPLICATED_BUCKETS if config.role == "standby" else ())
+        }
         web_acl = RegionalWebAcl(
             self, "WebAcl", names=names, rate_limit=config.waf_rate_limit, log_group=self.waf_log_group
         )

@@ -9,15 +9,17 @@ import os
 os.environ["CDK_VALIDATION"] = "false"
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk import App, CfnElement, Stack
 from aws_cdk.assertions import Template
+from cdk_nag import NagPack
 from constructs import IConstruct
 
+from compliance.findings import Acknowledgement, acknowledgements
 from compliance.synthesis import build_profile, cdk_context
 from settings import EnvironmentConfig
 from stacks.payment_app import PaymentServiceStacks
@@ -34,6 +36,26 @@ class Synthesized:
     stacks: PaymentServiceStacks
     templates: dict[str, Template]
     documents: dict[str, dict[str, Any]]
+    # Templates of the standby region's stacks (keyed like `documents`), when the profile has one.
+    standby_documents: dict[str, dict[str, Any]]
+    # Pack reports and acknowledgements, computed at most once per session (each walks the whole tree).
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def acknowledgements(self) -> list[Acknowledgement]:
+        """Every cdk-nag acknowledgement in the app, collected once per session."""
+        if "acknowledgements" not in self._cache:
+            self._cache["acknowledgements"] = acknowledgements(self.app)
+        found: list[Acknowledgement] = self._cache["acknowledgements"]
+        return found
+
+    def pack_report(self, pack_type: type[NagPack]) -> tuple[NagPack, Any]:
+        """The pack and its report over the whole app, computed once per session."""
+        if pack_type.__name__ not in self._cache:
+            pack = pack_type(self.app)
+            self._cache[pack_type.__name__] = (pack, pack.validate_scope(self.app))
+        report: tuple[NagPack, Any] = self._cache[pack_type.__name__]
+        return report
 
     def template(self, stack: str) -> Template:
         return self.templates[stack]
@@ -70,7 +92,16 @@ def synthesize(environment: str, overrides: Mapping[str, Any] | None = None) -> 
     config, app, stacks = build_profile(environment, dict(overrides or {}))
     templates = {stack.node.id: Template.from_stack(stack) for stack in stacks.all()}
     documents = {name: dict(template.to_json()) for name, template in templates.items()}
-    return Synthesized(config=config, app=app, stacks=stacks, templates=templates, documents=documents)
+    standby = stacks.standby.all() if stacks.standby else ()
+    standby_documents = {stack.node.id: dict(Template.from_stack(stack).to_json()) for stack in standby}
+    return Synthesized(
+        config=config,
+        app=app,
+        stacks=stacks,
+        templates=templates,
+        documents=documents,
+        standby_documents=standby_documents,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from ops.cost import CostError, LineItem, TrafficAssumptions, estimate, render_comparison, render_profile, total
+from ops.cost import (
+    CostError,
+    LineItem,
+    TrafficAssumptions,
+    estimate,
+    estimate_regions,
+    render_comparison,
+    render_profile,
+    total,
+)
 from ops.prices import HOURS_PER_MONTH, PRICES
 from tests.conftest import ROOT, Synthesized, synthesize
 
@@ -68,6 +79,22 @@ def test_reports_state_prices_date_assumptions_and_compare_profiles(
     assert total(estimates["prod"]) > total(estimates["dev"])
 
 
+def regions(synthesized: Synthesized) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = [(synthesized.config.region, synthesized.documents)]
+    if synthesized.config.standby_region:
+        found.append((synthesized.config.standby_region, synthesized.standby_documents))
+    return found
+
+
+def test_standby_region_is_priced_and_marked(prod: Synthesized) -> None:
+    items = estimate_regions(regions(prod))
+    standby = [item for item in items if item.item.startswith("Standby us-west-2: ")]
+    assert standby
+    # Pilot-light: no task runs in the standby region until failover.
+    (fargate,) = [item for item in standby if item.item.endswith("Fargate on-demand")]
+    assert fargate.monthly_usd == 0
+
+
 def test_readme_cost_table_matches_the_estimate(dev: Synthesized, staging: Synthesized, prod: Synthesized) -> None:
-    totals = [f"{total(estimate(s.documents, 'us-east-1')):.2f}" for s in (dev, staging, prod)]
+    totals = [f"{total(estimate_regions(regions(s))):.2f}" for s in (dev, staging, prod)]
     assert f"| Total | {' | '.join(totals)} |" in (ROOT / "README.md").read_text()

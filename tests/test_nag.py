@@ -8,7 +8,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 
-from compliance.findings import acknowledgements, unacknowledged_findings
+from compliance.findings import unacknowledged_findings
 from compliance.packs import PACK_TYPES
 from tests.conftest import Synthesized
 
@@ -18,7 +18,8 @@ PACK_NAMES = [pack.__name__ for pack in PACK_TYPES]
 @pytest.mark.parametrize("pack_name", PACK_NAMES)
 def test_no_unacknowledged_finding(each_profile: Synthesized, pack_name: str) -> None:
     (pack_type,) = [pack for pack in PACK_TYPES if pack.__name__ == pack_name]
-    findings = unacknowledged_findings(pack_type(each_profile.app), each_profile.app)
+    pack, report = each_profile.pack_report(pack_type)
+    findings = unacknowledged_findings(pack, each_profile.app, report, each_profile.acknowledgements)
     assert findings == [], "\n".join(str(finding) for finding in findings)
 
 
@@ -42,7 +43,7 @@ def test_pack_is_active_and_flags_a_known_bad_construct(pack_type: type) -> None
 
 
 def test_acknowledgements_sit_on_single_resources_and_name_a_compensating_control(each_profile: Synthesized) -> None:
-    found = acknowledgements(each_profile.app)
+    found = each_profile.acknowledgements
     assert found
     for acknowledgement in found:
         pack, rule = acknowledgement.finding_id.split("::", 1)
@@ -53,15 +54,15 @@ def test_acknowledgements_sit_on_single_resources_and_name_a_compensating_contro
 def test_every_acknowledgement_matches_a_real_finding(each_profile: Synthesized) -> None:
     reported = set()
     for pack_type in PACK_TYPES:
-        pack = pack_type(each_profile.app)
-        for violation in pack.validate_scope(each_profile.app).violations:
+        pack, report = each_profile.pack_report(pack_type)
+        for violation in report.violations:
             for resource in violation.violating_resources:
                 reported.add((f"{pack.name}::{violation.rule_name}", resource._values.get("construct_path")))
-    stale = [a for a in acknowledgements(each_profile.app) if (a.finding_id, a.construct_path) not in reported]
+    stale = [a for a in each_profile.acknowledgements if (a.finding_id, a.construct_path) not in reported]
     assert stale == []
 
 
 def test_acknowledged_constructs_are_cloudformation_resources(dev: Synthesized) -> None:
     by_path = {construct.node.path: construct for construct in dev.app.node.find_all()}
-    for acknowledgement in acknowledgements(dev.app):
+    for acknowledgement in dev.acknowledgements:
         assert isinstance(by_path[acknowledgement.construct_path], CfnResource), acknowledgement

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from compliance.register import REGISTER, render
+from compliance.packs import PACK_TYPES
+from compliance.register import REGISTER, entries, render
 from tests.conftest import Synthesized
 
 
 def test_committed_register_is_current(dev: Synthesized, staging: Synthesized, prod: Synthesized) -> None:
-    generated = render({"dev": dev.app, "staging": staging.app, "prod": prod.app})
+    profiles = {}
+    for synthesized in (dev, staging, prod):
+        reports = [(pack.name, report) for pack, report in map(synthesized.pack_report, PACK_TYPES)]
+        profiles[synthesized.config.name] = entries(synthesized.app, reports, synthesized.acknowledgements)
+    generated = render(profiles)
     assert REGISTER.read_text() == generated, "run `make register` and commit docs/ACKNOWLEDGEMENTS.md"
 
 
