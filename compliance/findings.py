@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,15 @@ def acknowledgements(root: IConstruct) -> list[Acknowledgement]:
     return found
 
 
+def reported(pack_name: str, report: Any) -> Iterator[tuple[str, str, str]]:
+    """(finding id, construct path, description) of every violation in a pack's report, one per resource."""
+    for violation in report.violations:
+        for resource in violation.violating_resources:
+            # jsii's Python binding has no property for the newer `constructPath` field yet.
+            path = str(resource._values.get("construct_path", ""))
+            yield f"{pack_name}::{violation.rule_name}", path, violation.description
+
+
 def unacknowledged_findings(
     pack: NagPack, root: IConstruct, report: Any = None, acknowledged_in: list[Acknowledgement] | None = None
 ) -> list[Finding]:
@@ -61,12 +71,8 @@ def unacknowledged_findings(
     acknowledged = {(a.construct_path, a.finding_id) for a in found}
     report = report or pack.validate_scope(root)
     findings = []
-    for violation in report.violations:
-        finding_id = f"{pack.name}::{violation.rule_name}"
-        for resource in violation.violating_resources:
-            # jsii's Python binding has no property for the newer `constructPath` field yet.
-            path = str(resource._values.get("construct_path", ""))
-            ancestors = ["/".join(path.split("/")[:depth]) for depth in range(len(path.split("/")), 0, -1)]
-            if not any((ancestor, finding_id) in acknowledged for ancestor in ancestors):
-                findings.append(Finding(pack.name, violation.rule_name, path, violation.description))
+    for finding_id, path, description in reported(pack.name, report):
+        ancestors = ["/".join(path.split("/")[:depth]) for depth in range(len(path.split("/")), 0, -1)]
+        if not any((ancestor, finding_id) in acknowledged for ancestor in ancestors):
+            findings.append(Finding(pack.name, finding_id.split("::", 1)[1], path, description))
     return findings

@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_cdk import App
 
-from compliance.findings import Acknowledgement, acknowledgements
+from compliance.findings import Acknowledgement, acknowledgements, reported
 from compliance.packs import nag_packs
 from compliance.synthesis import ROOT, build_profile, profile_names
 
@@ -37,12 +37,11 @@ def entries(
     """
     if reports is None:
         reports = [(pack.name, pack.validate_scope(app)) for pack in nag_packs(app)]
-    descriptions: dict[tuple[str, str], str] = {}
-    for pack_name, report in reports:
-        for violation in report.violations:
-            for resource in violation.violating_resources:
-                path = str(resource._values.get("construct_path", ""))
-                descriptions[(f"{pack_name}::{violation.rule_name}", path)] = violation.description
+    descriptions = {
+        (finding_id, path): description
+        for pack_name, report in reports
+        for finding_id, path, description in reported(pack_name, report)
+    }
     registered = set()
     for acknowledgement in found if found is not None else acknowledgements(app):
         acknowledged_pack, rule = acknowledgement.finding_id.split("::", 1)

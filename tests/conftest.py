@@ -66,11 +66,7 @@ class Synthesized:
 
     def resource_of(self, construct: IConstruct) -> dict[str, Any]:
         """The template entry of an L2 construct's CloudFormation resource."""
-        element = construct.node.default_child
-        assert isinstance(element, CfnElement)
-        stack = Stack.of(element)
-        logical_id = stack.resolve(stack.get_logical_id(element))
-        resource: dict[str, Any] = self.documents[stack.node.id]["Resources"][logical_id]
+        resource: dict[str, Any] = self.documents[Stack.of(construct).node.id]["Resources"][self.logical_id(construct)]
         return resource
 
     def logical_id(self, construct: IConstruct) -> str:
