@@ -7,6 +7,9 @@ SHELL := /bin/bash
 ENV ?= dev
 PYTHON ?= python3
 VENV := .venv
+# The reference service's dependencies exactly as its image installs them (the Dockerfile's build stage);
+# the container contract test runs the service on these alone.
+SERVICE_PACKAGES := .build/service-site-packages
 OUT := cdk.out
 STACKS ?= --all
 # Extra CDK CLI arguments, e.g. CDK_ARGS='-c config.task_cpu=1024 -c config.task_memory_mib=2048'
@@ -31,7 +34,12 @@ node_modules/.installed: package.json package-lock.json
 	@node --version | grep -Eq '^v(2[2-9]|[3-9][0-9])\.' || { echo "error: node_modules/.bin/node is $$(node --version), need 22 or newer" >&2; exit 1; }
 	touch $@
 
-deps: $(VENV)/.installed node_modules/.installed ## Install Python and Node dependencies (pinned)
+$(SERVICE_PACKAGES)/.installed: service/requirements.txt $(VENV)/.installed
+	rm -rf $(SERVICE_PACKAGES)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --only-binary=:all: --target $(SERVICE_PACKAGES) -r service/requirements.txt
+	touch $@
+
+deps: $(VENV)/.installed node_modules/.installed $(SERVICE_PACKAGES)/.installed ## Install Python and Node dependencies (pinned)
 
 synth: deps ## Synthesize ENV (default dev) with every check: 5 cdk-nag packs, CloudFormation validation, cfn-lint
 	rm -rf $(OUT)
@@ -82,4 +90,4 @@ deploy: deps ## cdk deploy ENV (needs AWS credentials and a bootstrapped account
 	cdk deploy $(STACKS) -c env=$(ENV) $(CDK_ARGS) --require-approval broadening
 
 clean: ## Remove build output and installed dependencies
-	rm -rf $(OUT) $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(OUT) $(VENV) node_modules .build .pytest_cache .mypy_cache .ruff_cache

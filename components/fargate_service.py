@@ -17,14 +17,11 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IDependable
 
 from compliance.acknowledge import AWS_SOLUTIONS, acknowledge
+from components.container_contract import CONTRACT, PROCESSOR_SECRET_VARIABLE, REFERENCE_HEALTH_CHECK
 from settings.profile import ECR_IMAGE_PATTERN, EnvironmentConfig
 
 SERVICE_SOURCE = Path(__file__).resolve().parents[1] / "service"
-CONTAINER_PORT = 8443
-CONTAINER_USER = "10001:10001"
-SCRATCH_PATH = "/tmp"
-# The service drains for 25 s (DRAIN_SECONDS) inside this.
-STOP_TIMEOUT = Duration.seconds(30)
+CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 # Seconds the ALB health check may fail after start before ECS replaces the task.
 HEALTH_CHECK_GRACE = Duration.seconds(60)
 CPU_TARGET_PERCENT = 60
@@ -32,6 +29,17 @@ MEMORY_TARGET_PERCENT = 70
 # Scale out fast on a spike, scale in slowly so that one quiet minute does not undo it (failure 3.2).
 SCALE_OUT_COOLDOWN = Duration.seconds(60)
 SCALE_IN_COOLDOWN = Duration.seconds(300)
+
+
+def health_check_command(config: EnvironmentConfig) -> tuple[str, ...] | None:
+    """The container health check: the profile's, else the reference service's when the app builds it.
+
+    An image of your own gets no container check unless the profile names one: the ALB's check of
+    `/health` (part of the contract) still replaces a task that stops answering.
+    """
+    if config.health_check_command is not None:
+        return config.health_check_command
+    return REFERENCE_HEALTH_CHECK if config.container_image is None else None
 
 
 def container_image(scope: Construct, config: EnvironmentConfig) -> tuple[ecs.ContainerImage, str]:
@@ -77,12 +85,15 @@ class PaymentFargateService(Construct):
         egress_ready: Sequence[IDependable],
     ) -> None:
         super().__init__(scope, id_)
-        self.cluster = ecs.Cluster(
-            self,
+        self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENHANCED)
+        # Made here rather than by `enable_fargate_capacity_providers`, whose association appears only at synth,
+        # too late for the service to depend on it. Same construct path, so the same logical id.
+        self.capacity_providers = ecs.CfnClusterCapacityProviderAssociations(
+            self.cluster,
             "Cluster",
-            vpc=vpc,
-            container_insights_v2=ecs.ContainerInsights.ENHANCED,
-            enable_fargate_capacity_providers=True,
+            cluster=self.cluster.cluster_name,
+            capacity_providers=list(CAPACITY_PROVIDERS),
+            default_capacity_provider_strategy=[],
         )
         self.task_definition = ecs.FargateTaskDefinition(
             self,
@@ -99,25 +110,23 @@ class PaymentFargateService(Construct):
             task_role=task_role,
             volumes=[ecs.Volume(name="scratch")],
         )
+        health_check = health_check_command(config)
         self.container = self.task_definition.add_container(
             "App",
             image=image,
             essential=True,
             readonly_root_filesystem=True,
-            user=CONTAINER_USER,
+            user=CONTRACT.user,
             privileged=False,
             linux_parameters=ecs.LinuxParameters(self, "LinuxParameters", init_process_enabled=True),
-            stop_timeout=STOP_TIMEOUT,
-            port_mappings=[ecs.PortMapping(container_port=CONTAINER_PORT, name="https")],
-            environment={
-                "SERVICE_NAME": config.service_name,
-                "ENVIRONMENT": config.name,
-                "METRICS_NAMESPACE": config.names.metrics_namespace,
-                "PORT": str(CONTAINER_PORT),
-                "TLS_DIR": f"{SCRATCH_PATH}/tls",
-                "DRAIN_SECONDS": "25",
-            },
-            secrets={"PAYMENT_PROCESSOR_CREDENTIALS": ecs.Secret.from_secrets_manager(secret)},
+            stop_timeout=CONTRACT.stop_timeout,
+            port_mappings=[ecs.PortMapping(container_port=CONTRACT.port, name="https")],
+            environment=CONTRACT.environment(
+                service_name=config.service_name,
+                environment=config.name,
+                metrics_namespace=config.names.metrics_namespace,
+            ),
+            secrets={PROCESSOR_SECRET_VARIABLE: ecs.Secret.from_secrets_manager(secret)},
             logging=ecs.LogDrivers.aws_logs(
                 stream_prefix=config.service_name,
                 log_group=log_group,
@@ -125,15 +134,17 @@ class PaymentFargateService(Construct):
                 max_buffer_size=Size.mebibytes(25),
             ),
             health_check=ecs.HealthCheck(
-                command=["CMD", "python", "-m", "payments_service.healthcheck"],
+                command=list(health_check),
                 interval=Duration.seconds(15),
                 timeout=Duration.seconds(5),
                 retries=3,
                 start_period=Duration.seconds(15),
-            ),
+            )
+            if health_check
+            else None,
         )
         self.container.add_mount_points(
-            ecs.MountPoint(source_volume="scratch", container_path=SCRATCH_PATH, read_only=False)
+            ecs.MountPoint(source_volume="scratch", container_path=CONTRACT.scratch_path, read_only=False)
         )
         acknowledge(
             self.task_definition.node.default_child or self.task_definition,
@@ -151,13 +162,13 @@ class PaymentFargateService(Construct):
             allow_all_outbound=False,
         )
         self.security_group.add_ingress_rule(
-            load_balancer_security_group, ec2.Port.tcp(CONTAINER_PORT), "HTTPS from the ALB only"
+            load_balancer_security_group, ec2.Port.tcp(CONTRACT.port), "HTTPS from the ALB only"
         )
         self.security_group.add_egress_rule(
             ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS endpoints and the payment processor"
         )
         load_balancer_security_group.add_egress_rule(
-            self.security_group, ec2.Port.tcp(CONTAINER_PORT), "HTTPS to the payment tasks"
+            self.security_group, ec2.Port.tcp(CONTRACT.port), "HTTPS to the payment tasks"
         )
 
         self.service = ecs.FargateService(
@@ -185,6 +196,8 @@ class PaymentFargateService(Construct):
             ],
         )
         self.service.attach_to_application_target_group(target_group)
+        # Created, updated and deleted only while the cluster has the capacity providers its strategy names.
+        self.service.node.add_dependency(self.capacity_providers)
         # Failure 1.1: no task starts before the NAT routes and endpoints it pulls and logs through exist.
         self.service.node.add_dependency(*egress_ready)
 

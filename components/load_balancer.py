@@ -11,10 +11,11 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from compliance.acknowledge import AWS_SOLUTIONS, COMPLIANCE_PACKS, HIPAA_SECURITY, NIST_800_53_R5, acknowledge
+from components.container_contract import CONTRACT
 
 # TLS 1.2 and 1.3 only, forward-secret AEAD ciphers, hybrid post-quantum key exchange (2025 policy).
 SSL_POLICY = elbv2.SslPolicy.TLS13_12_RES_PQ
-HEALTH_CHECK_PATH = "/health"
+HEALTH_CHECK_PATH = CONTRACT.health_path
 
 
 class HttpsLoadBalancer(Construct):

@@ -129,6 +129,9 @@ class EnvironmentConfig:
     task_memory_mib: int = 1024
     cpu_architecture: str = "X86_64"
     container_image: str | None = None
+    # Exec form, as ECS takes it: ("CMD", program, args...) or ("CMD-SHELL", "command line"). Unset: the
+    # reference service's check when the app builds it, none (the ALB's /health check only) for your own image.
+    health_check_command: tuple[str, ...] | None = None
     on_demand_weight: int = 1
     spot_weight: int = 1
     requests_per_target: int = 1000
@@ -335,6 +338,7 @@ class EnvironmentConfig:
                     f"container_image: repository is in {match['region']!r}; tasks in {self.region!r} pull from "
                     "their own region's ECR (replicate the image there)"
                 )
+        found += _health_check_problems(self.health_check_command)
         low, high = CAPACITY_WEIGHT_RANGE
         for setting, weight in (("on_demand_weight", self.on_demand_weight), ("spot_weight", self.spot_weight)):
             if not low <= weight <= high:
@@ -357,3 +361,17 @@ class EnvironmentConfig:
                 f"min_tasks: {self.min_tasks} is fewer than az_count ({self.az_count}); keep at least one task per zone"
             )
         return found
+
+
+def _health_check_problems(command: tuple[str, ...] | None) -> list[str]:
+    if command is None:
+        return []
+    kind, arguments = (command[0], command[1:]) if command else ("", ())
+    if kind == "CMD" and arguments:
+        return []
+    if kind == "CMD-SHELL" and len(arguments) == 1:
+        return []
+    return [
+        f"health_check_command: {list(command)} must be CMD followed by the program and its arguments, "
+        "or CMD-SHELL followed by one command line (for example CMD,python,-m,my_service.healthcheck)"
+    ]

@@ -17,7 +17,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IDependable
 
 from components.failover_record import FailoverRecord
-from components.fargate_service import CONTAINER_PORT, PaymentFargateService, container_image
+from components.container_contract import CONTRACT
+from components.fargate_service import PaymentFargateService, container_image
 from components.load_balancer import HttpsLoadBalancer
 from components.task_roles import TaskRoles
 from settings.profile import EnvironmentConfig
@@ -54,7 +55,7 @@ class ComputeStack(Stack):
             certificate=certificate,
             web_acl_arn=web_acl_arn,
             access_log_bucket=alb_log_bucket,
-            target_port=CONTAINER_PORT,
+            target_port=CONTRACT.port,
             deletion_protection=config.termination_protection,
         )
         image, repository_arn = container_image(self, config)

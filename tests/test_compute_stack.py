@@ -7,12 +7,8 @@ from typing import Any
 import pytest
 
 from components.endpoints import GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS
-from components.fargate_service import (
-    CONTAINER_PORT,
-    SCALE_IN_COOLDOWN,
-    SCALE_OUT_COOLDOWN,
-    STOP_TIMEOUT,
-)
+from components.container_contract import CONTRACT
+from components.fargate_service import SCALE_IN_COOLDOWN, SCALE_OUT_COOLDOWN
 from tests.conftest import Synthesized, synthesize
 
 COMPUTE = "Compute"
@@ -105,14 +101,14 @@ def test_waf_web_acl_is_associated_with_the_alb_in_the_albs_stack(dev: Synthesiz
 
 def test_targets_are_reached_over_https_and_checked_on_health(each_profile: Synthesized) -> None:
     group = one(each_profile, "AWS::ElasticLoadBalancingV2::TargetGroup")
-    assert (group["Protocol"], group["Port"], group["TargetType"]) == ("HTTPS", CONTAINER_PORT, "ip")
+    assert (group["Protocol"], group["Port"], group["TargetType"]) == ("HTTPS", CONTRACT.port, "ip")
     assert (group["HealthCheckProtocol"], group["HealthCheckPath"]) == ("HTTPS", "/health")
     assert group["Matcher"] == {"HttpCode": "200"}
     # A new task is in service after 2 checks 10 s apart; a failing one is out after 3.
     assert (group["HealthCheckIntervalSeconds"], group["HealthyThresholdCount"]) == (10, 2)
     assert (group["UnhealthyThresholdCount"], group["HealthCheckTimeoutSeconds"]) == (3, 5)
     attrs = attributes(group, "TargetGroupAttributes")
-    assert int(attrs["deregistration_delay.timeout_seconds"]) < STOP_TIMEOUT.to_seconds()
+    assert int(attrs["deregistration_delay.timeout_seconds"]) < CONTRACT.stop_timeout.to_seconds()
     assert attrs["slow_start.duration_seconds"] == "30"
 
 
@@ -127,7 +123,7 @@ def test_alb_admits_443_and_80_from_the_internet_and_talks_only_to_tasks(dev: Sy
     (egress,) = dev.properties(COMPUTE, "AWS::EC2::SecurityGroupEgress")
     task_group = dev.logical_id(dev.stacks.compute.payments.security_group)
     assert egress["DestinationSecurityGroupId"] == {"Fn::GetAtt": [task_group, "GroupId"]}
-    assert (egress["FromPort"], egress["ToPort"]) == (CONTAINER_PORT, CONTAINER_PORT)
+    assert (egress["FromPort"], egress["ToPort"]) == (CONTRACT.port, CONTRACT.port)
 
 
 def test_tasks_admit_only_the_alb_on_the_container_port_and_egress_only_https(dev: Synthesized) -> None:
@@ -138,7 +134,7 @@ def test_tasks_admit_only_the_alb_on_the_container_port_and_egress_only_https(de
     alb_group = dev.logical_id(dev.stacks.compute.load_balancer.security_group)
     assert ingress["GroupId"] == {"Fn::GetAtt": [task_group_id, "GroupId"]}
     assert ingress["SourceSecurityGroupId"] == {"Fn::GetAtt": [alb_group, "GroupId"]}
-    assert (ingress["FromPort"], ingress["ToPort"]) == (CONTAINER_PORT, CONTAINER_PORT)
+    assert (ingress["FromPort"], ingress["ToPort"]) == (CONTRACT.port, CONTRACT.port)
     assert [(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in task_group["SecurityGroupEgress"]] == [
         ("tcp", 443, 443)
     ]
@@ -186,7 +182,7 @@ def test_container_is_read_only_non_root_unprivileged_with_init_and_stop_timeout
     assert app["User"] == "10001:10001"
     assert app["Privileged"] is False
     assert app["LinuxParameters"]["InitProcessEnabled"] is True
-    assert app["StopTimeout"] == STOP_TIMEOUT.to_seconds() == 30
+    assert app["StopTimeout"] == CONTRACT.stop_timeout.to_seconds() == 30
     assert app["MountPoints"] == [{"ContainerPath": "/tmp", "ReadOnly": False, "SourceVolume": "scratch"}]
     assert int(next(e["Value"] for e in app["Environment"] if e["Name"] == "DRAIN_SECONDS")) < app["StopTimeout"]
 

@@ -1,0 +1,133 @@
+"""The container contract: an image runs as Fargate runs the synthesized task definition.
+
+Everything comes from the synthesized template (user, read-only root, mounts, environment, secret names,
+health check, stop timeout) and the image's Dockerfile; `tests/container/fargate.py` rebuilds the
+container's view with Linux namespaces. Proven for the reference service and for a second image that
+shares nothing with it but the contract (`tests/container/images/minimal`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from payments_service.tls import self_signed_context
+
+from components.container_contract import CONTRACT
+from tests.conftest import ROOT, Synthesized, synthesize
+from tests.container import dockerfile
+from tests.container.fargate import BuildContext, ContractError, FargateTask, TaskContainer, signal_name
+
+SERVICE = ROOT / "service"
+SERVICE_PACKAGES = ROOT / ".build" / "service-site-packages"
+MINIMAL = Path(__file__).parent / "container" / "images" / "minimal"
+MINIMAL_IMAGE = "111111111111.dkr.ecr.us-east-1.amazonaws.com/minimal-https@sha256:" + "4" * 64
+MINIMAL_HEALTH_CHECK = "CMD,python,/srv/check.py"
+STARTUP_SECONDS = 10
+
+
+def task_container(synthesized: Synthesized) -> TaskContainer:
+    (task,) = synthesized.properties("Compute", "AWS::ECS::TaskDefinition")
+    return TaskContainer.from_task_definition(task)
+
+
+@pytest.fixture(scope="session")
+def own_image() -> Synthesized:
+    """dev, pointed at an image of its own with its own health check: what an adopting team configures."""
+    return synthesize(
+        "dev", {"config.container_image": MINIMAL_IMAGE, "config.health_check_command": MINIMAL_HEALTH_CHECK}
+    )
+
+
+def reference_build() -> BuildContext:
+    if not (SERVICE_PACKAGES / ".installed").exists():
+        pytest.fail(f"{SERVICE_PACKAGES} is missing: run `make deps` (the image's packages, as its build stage makes them)")
+    return BuildContext(SERVICE, {("build", "/build/site-packages"): SERVICE_PACKAGES})
+
+
+def minimal_build(directory: Path) -> BuildContext:
+    """The minimal image's context, with the certificate its Dockerfile copies made now (none is committed)."""
+    shutil.copytree(MINIMAL, directory)
+    self_signed_context(directory / "tls")
+    (directory / "tls").chmod(0o755)
+    (directory / "tls" / "server.key").chmod(0o644)  # COPY keeps this mode: the task user must read it
+    return BuildContext(directory, {})
+
+
+@contextmanager
+def running(container: TaskContainer, image_text: str, build: BuildContext, workspace: Path) -> Iterator[FargateTask]:
+    task = FargateTask(container, dockerfile.read(image_text), build, workspace, region="us-east-1")
+    task.start()
+    try:
+        yield task
+    finally:
+        task.close()
+
+
+def assert_meets_the_contract(task: FargateTask) -> None:
+    status = task.wait_until_serving(CONTRACT.health_path, STARTUP_SECONDS)
+    assert status == "200", f"GET {CONTRACT.health_path} over HTTPS answered {status!r}:\n{task.output()}"
+    check = task.run_health_check()
+    assert check.returncode == 0, f"health check {task.container.health_check} failed: {check}\n{task.output()}"
+    code, seconds = task.stop()
+    assert code == 0, f"after SIGTERM: {signal_name(code)} after {seconds:.1f} s:\n{task.output()}"
+    assert seconds < task.container.stop_timeout
+
+
+def test_reference_image_serves_passes_its_health_check_and_drains_on_sigterm(dev: Synthesized, tmp_path: Path) -> None:
+    container = task_container(dev)
+    with running(container, (SERVICE / "Dockerfile").read_text(), reference_build(), tmp_path) as task:
+        assert_meets_the_contract(task)
+
+
+def test_own_image_with_its_own_health_check_runs_under_the_same_task_definition(
+    own_image: Synthesized, tmp_path: Path
+) -> None:
+    container = task_container(own_image)
+    assert container.health_check == tuple(MINIMAL_HEALTH_CHECK.split(","))
+    build = minimal_build(tmp_path / "context")
+    with running(container, (MINIMAL / "Dockerfile").read_text(), build, tmp_path) as task:
+        assert_meets_the_contract(task)
+
+
+def test_scratch_mount_is_root_owned_0755_unless_the_image_declares_it(dev: Synthesized, tmp_path: Path) -> None:
+    """Fargate's default for a bind mount; an image that does not declare its scratch path cannot start."""
+    undeclared = (SERVICE / "Dockerfile").read_text().replace(f'VOLUME ["{CONTRACT.scratch_path}"]', "")
+    assert dockerfile.read(undeclared).volumes == {}
+    with running(task_container(dev), undeclared, reference_build(), tmp_path) as task:
+        with pytest.raises(ContractError, match="container exited"):
+            task.wait_until_serving(CONTRACT.health_path, STARTUP_SECONDS)
+        assert "PermissionError" in task.output()
+
+
+def test_a_declared_scratch_path_of_another_user_is_not_writable(own_image: Synthesized, tmp_path: Path) -> None:
+    other_user = (MINIMAL / "Dockerfile").read_text().replace("chown 10001:10001", "chown 4242:4242")
+    build = minimal_build(tmp_path / "context")
+    with running(task_container(own_image), other_user, build, tmp_path) as task:
+        with pytest.raises(ContractError, match="container exited"):
+            task.wait_until_serving(CONTRACT.health_path, STARTUP_SECONDS)
+        assert "Permission denied" in task.output()
+
+
+def test_the_root_filesystem_is_read_only_for_the_task(dev: Synthesized, tmp_path: Path) -> None:
+    container = task_container(dev)
+    with running(container, (SERVICE / "Dockerfile").read_text(), reference_build(), tmp_path) as task:
+        assert task.wait_until_serving(CONTRACT.health_path, STARTUP_SECONDS) == "200"
+        result = task.exec(["/bin/sh", "-c", "touch /app/x || touch /tmp/x && echo ok"])
+        assert "Read-only file system" in result.stderr
+        assert result.stdout.strip() == "ok"
+
+
+def test_the_image_declares_the_scratch_path_for_the_task_user() -> None:
+    image = dockerfile.read((SERVICE / "Dockerfile").read_text())
+    declared = image.volumes[CONTRACT.scratch_path]
+    assert declared is not None
+    assert (declared.uid, declared.gid) == (CONTRACT.uid, CONTRACT.gid)
+
+
+def test_drain_ends_before_ecs_kills_the_task(each_profile: Synthesized) -> None:
+    container = task_container(each_profile)
+    assert int(container.environment["DRAIN_SECONDS"]) < container.stop_timeout == CONTRACT.stop_timeout.to_seconds()
