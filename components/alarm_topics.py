@@ -1,4 +1,9 @@
-"""SNS topics for alarms: one that pages, one for warnings. KMS-encrypted, TLS-only."""
+"""SNS topics for alarms: one that pages, one for warnings. KMS-encrypted, TLS-only, and open to exactly the
+services that publish to them: CloudWatch alarms of this account and region, and AWS Budgets of this account.
+
+The topic policy replaces SNS's default policy, so each publisher needs its own allow here (and on the key:
+see `DataEncryptionKey`); `tests/paths/matrix.py` evaluates both for every alarm and the budget.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+
+from components import source_arns
 
 
 class AlarmTopics(Construct):
@@ -29,15 +36,31 @@ class AlarmTopics(Construct):
         self.warning = sns.Topic(
             self, "WarningTopic", display_name="Payment service: warning", master_key=key, enforce_ssl=True
         )
+        stack = Stack.of(self)
         for topic, emails in ((self.paging, paging_emails), (self.warning, warning_emails)):
             for email in emails:
                 topic.add_subscription(subscriptions.EmailSubscription(email))
+            topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowAlarmsOfThisAccountAndRegion",
+                    principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                    actions=["sns:Publish"],
+                    resources=[topic.topic_arn],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": stack.account},
+                        "ArnLike": {"aws:SourceArn": source_arns.alarms(stack)},
+                    },
+                )
+            )
         self.warning.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowBudgetsOfThisAccount",
                 principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
                 actions=["sns:Publish"],
                 resources=[self.warning.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": source_arns.budgets(stack)},
+                },
             )
         )

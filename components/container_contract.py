@@ -32,8 +32,16 @@ class ContainerContract:
     scratch_path: str = "/tmp"
     # After SIGTERM the image stops taking new work, finishes what it has and exits 0 within `drain`;
     # ECS sends SIGKILL at `stop_timeout`.
-    drain: Duration = Duration.seconds(25)
-    stop_timeout: Duration = Duration.seconds(30)
+    drain_seconds: int = 25
+    stop_timeout_seconds: int = 30
+
+    @property
+    def drain(self) -> Duration:
+        return Duration.seconds(self.drain_seconds)
+
+    @property
+    def stop_timeout(self) -> Duration:
+        return Duration.seconds(self.stop_timeout_seconds)
 
     @property
     def user(self) -> str:
@@ -47,7 +55,7 @@ class ContainerContract:
             "METRICS_NAMESPACE": metrics_namespace,
             "PORT": str(self.port),
             "TLS_DIR": f"{self.scratch_path}/tls",
-            "DRAIN_SECONDS": str(int(self.drain.to_seconds())),
+            "DRAIN_SECONDS": str(self.drain_seconds),
         }
 
 
@@ -57,5 +65,10 @@ PROCESSOR_SECRET_VARIABLE = "PAYMENT_PROCESSOR_CREDENTIALS"
 # dimensions Service and Environment). An image that never emits PaymentsAccepted pages through
 # `NoPayments` once it serves traffic.
 BUSINESS_METRICS = ("PaymentsAccepted", "PaymentsRejected", "PaymentLatency")
+
+# The AWS calls the reference service makes with the task role, as (action, resource ARN pattern): none. It
+# receives its secret from ECS at start and publishes metrics through its log lines. The task role allows
+# exactly these (tests/paths/matrix.py, "the task role allows what the service calls").
+SERVICE_AWS_CALLS: tuple[tuple[str, str], ...] = ()
 
 CONTRACT = ContainerContract()

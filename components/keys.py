@@ -7,6 +7,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from components import source_arns
+
 # A retired key cannot be recovered after this window; the longest AWS allows.
 PENDING_WINDOW = Duration.days(30)
 
@@ -68,20 +70,25 @@ class DataEncryptionKey(Construct):
                 resources=["*"],
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {"aws:SourceArn": stack.format_arn(service="logs", resource="*")},
+                    "ArnLike": {"aws:SourceArn": source_arns.log_delivery(stack)},
                 },
             )
         )
-        # CloudWatch alarms and AWS Budgets publish to the encrypted alarm topics.
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowAlarmsAndBudgetsToPublish",
-                principals=[
-                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
-                    iam.ServicePrincipal("budgets.amazonaws.com"),
-                ],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+        # CloudWatch alarms and AWS Budgets publish to the encrypted alarm topics (SNS "Enable compatibility
+        # between event sources from AWS services and encrypted topics"); both send these source keys to KMS.
+        for sid, service, sources in (
+            ("AllowAlarmsToPublish", "cloudwatch.amazonaws.com", source_arns.alarms(stack)),
+            ("AllowBudgetsToPublish", "budgets.amazonaws.com", source_arns.budgets(stack)),
+        ):
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    resources=["*"],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": stack.account},
+                        "ArnLike": {"aws:SourceArn": sources},
+                    },
+                )
             )
-        )

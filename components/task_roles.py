@@ -1,8 +1,9 @@
-"""Execution and task roles with exactly the permissions the service needs, in customer-managed policies.
+"""Execution and task roles with exactly the permissions the container needs, in customer-managed policies.
 
 The roles are handed to ECS as immutable (`without_policy_updates`), so CDK's automatic grants add
 nothing: no inline `DefaultPolicy`, and no statement in another stack's key or log-group policy, which
-would make a cross-stack cycle. Every permission is therefore listed here, and tests pin the lists.
+would make a cross-stack cycle. Every permission is therefore listed here, and
+`tests/paths/matrix.py` evaluates each one against the request ECS or the service makes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from compliance.acknowledge import AWS_SOLUTIONS, acknowledge
-from components.managed_role import role_with_policy
+from components.container_contract import SERVICE_AWS_CALLS
+from components.managed_role import account_service, role_with_policy
 
 
 class TaskRoles(Construct):
@@ -28,28 +30,22 @@ class TaskRoles(Construct):
         log_group: logs.ILogGroup,
         secret_arn: str,
         key_arn: str,
-        metrics_namespace: str,
     ) -> None:
         super().__init__(scope, id_)
+        stack = Stack.of(self)
+        # The ECS agent assumes the execution role with aws:SourceAccount only (AWS documents no aws:SourceArn
+        # for it); the task role is assumed for a task of this account and region, and AWS sends both keys.
+        agent = account_service(self, "ecs-tasks.amazonaws.com")
         tasks = iam.ServicePrincipal("ecs-tasks.amazonaws.com").with_conditions(
             {
-                "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
-                "ArnLike": {"aws:SourceArn": Stack.of(self).format_arn(service="ecs", resource="*")},
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": stack.format_arn(service="ecs", resource="*")},
             }
         )
-        read_secret = iam.PolicyStatement(
-            sid="ReadProcessorSecret", actions=["secretsmanager:GetSecretValue"], resources=[secret_arn]
-        )
-        decrypt_secret = iam.PolicyStatement(
-            sid="DecryptWithDataKey",
-            actions=["kms:Decrypt"],
-            resources=[key_arn],
-            conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{Stack.of(self).region}.amazonaws.com"}},
-        )
-
-        self.execution_role, self.execution_policy = self._role(
+        self.execution_role, self.execution_policy = role_with_policy(
+            self,
             "Execution",
-            assumed_by=tasks,
+            assumed_by=agent,
             description="ECS agent: pull this image, write this log group, inject this secret",
             statements=[
                 iam.PolicyStatement(
@@ -67,53 +63,36 @@ class TaskRoles(Construct):
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                     resources=[log_group.log_group_arn],
                 ),
-                read_secret,
-                decrypt_secret,
-            ],
-            wildcard_reason="ecr:GetAuthorizationToken supports no resource ARN; compensating control: image "
-            "pulls are limited to one repository by the PullImage statement",
-        )
-        self.task_role, self.task_policy = self._role(
-            "Task",
-            assumed_by=tasks,
-            description="Payment service code: read its secret, use its key, publish its metrics",
-            statements=[
-                read_secret,
-                decrypt_secret,
                 iam.PolicyStatement(
-                    sid="UseDataKey",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    sid="ReadProcessorSecret", actions=["secretsmanager:GetSecretValue"], resources=[secret_arn]
+                ),
+                iam.PolicyStatement(
+                    sid="DecryptWithDataKey",
+                    actions=["kms:Decrypt"],
                     resources=[key_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="PublishOwnMetrics",
-                    actions=["cloudwatch:PutMetricData"],
-                    resources=["*"],  # PutMetricData has no resource-level permissions; the namespace is the scope.
-                    conditions={"StringEquals": {"cloudwatch:namespace": metrics_namespace}},
+                    conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com"}},
                 ),
             ],
-            wildcard_reason="cloudwatch:PutMetricData supports no resource ARN; compensating control: the "
-            "cloudwatch:namespace condition limits it to this service's namespace",
-        )
-
-    def _role(
-        self,
-        kind: str,
-        *,
-        assumed_by: iam.IPrincipal,
-        description: str,
-        statements: list[iam.PolicyStatement],
-        wildcard_reason: str,
-    ) -> tuple[iam.Role, iam.ManagedPolicy]:
-        """A role whose only permissions are `statements`, in a customer-managed policy."""
-        role, policy = role_with_policy(
-            self, kind, assumed_by=assumed_by, description=description, statements=statements
         )
         acknowledge(
-            policy.node.default_child or policy,
+            self.execution_policy.node.default_child or self.execution_policy,
             "IAM5",
             packs=(AWS_SOLUTIONS,),
             granular="Resource::*",
-            reason=wildcard_reason,
+            reason="ecr:GetAuthorizationToken supports no resource ARN; compensating control: image pulls are "
+            "limited to one repository by the PullImage statement",
         )
-        return role, policy
+        description = "Payment service code: the AWS calls it makes"
+        if SERVICE_AWS_CALLS:
+            self.task_role, _ = role_with_policy(
+                self,
+                "Task",
+                assumed_by=tasks,
+                description=description,
+                statements=[
+                    iam.PolicyStatement(actions=[action], resources=[arn]) for action, arn in SERVICE_AWS_CALLS
+                ],
+            )
+        else:
+            # The reference service calls no AWS API: its role may do nothing.
+            self.task_role = iam.Role(self, "TaskRole", assumed_by=tasks, description=description)

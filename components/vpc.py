@@ -12,8 +12,10 @@ from compliance.acknowledge import acknowledge
 PUBLIC_SUBNET_MASK = 24
 PRIVATE_SUBNET_MASK = 22
 ISOLATED_SUBNET_MASK = 24
-# Parquet, partitioned by hour in Hive layout: cheaper to store and directly queryable with Athena.
-FLOW_LOG_DESTINATION_OPTIONS = {"FileFormat": "parquet", "HiveCompatiblePartitions": True, "PerHourPartition": True}
+# Parquet, partitioned by hour in Hive layout: cheaper to store and directly queryable with Athena. Passed as
+# typed options so that CDK writes the bucket policy for the path Hive layout delivers to
+# (PREFIX/AWSLogs/aws-account-id=ACCOUNT/...), not the plain layout's (PREFIX/AWSLogs/ACCOUNT/...).
+FLOW_LOG_FORMAT = ec2.FlowLogFileFormat.PARQUET
 
 
 class PaymentVpc(Construct):
@@ -60,13 +62,23 @@ class PaymentVpc(Construct):
             "FlowLog",
             traffic_type=ec2.FlowLogTrafficType.ALL,
             max_aggregation_interval=ec2.FlowLogMaxAggregationInterval.ONE_MINUTE,
-            destination=ec2.FlowLogDestination.to_s3(flow_log_bucket, "vpc-flow-logs/"),
+            destination=ec2.FlowLogDestination.to_s3(
+                flow_log_bucket,
+                "vpc-flow-logs/",
+                file_format=FLOW_LOG_FORMAT,
+                hive_compatible_partitions=True,
+                per_hour_partition=True,
+            ),
         )
-        # Set as an override because CDK writes these keys in camelCase, which CloudFormation rejects
-        # (aws-cdk issue 25432).
+        # The typed options above make CDK write the bucket policy for the Hive path. CDK then emits the options
+        # with camelCase keys, which AWS::EC2::FlowLog does not read (aws-cdk issue 25432): delivery would fall back
+        # to plain text on the non-Hive path that policy no longer allows. Rename the keys to what AWS reads.
         flow_log_resource = self.flow_log.node.default_child
         assert isinstance(flow_log_resource, ec2.CfnFlowLog)
-        flow_log_resource.add_property_override("DestinationOptions", FLOW_LOG_DESTINATION_OPTIONS)
+        options = Stack.of(self).resolve(flow_log_resource.destination_options)
+        for key, value in options.items():
+            flow_log_resource.add_property_deletion_override(f"DestinationOptions.{key}")
+            flow_log_resource.add_property_override(f"DestinationOptions.{key[0].upper()}{key[1:]}", value)
         _drop_redundant_provider_dependency(self)
         for subnet in self.vpc.public_subnets:
             acknowledge(

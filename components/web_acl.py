@@ -1,12 +1,19 @@
-"""Regional WAFv2 web ACL for the public ALB, with logging that redacts credentials."""
+"""Regional WAFv2 web ACL for the public ALB, with logging that redacts credentials.
+
+WAF's log delivery writes into the log group only if a CloudWatch Logs resource policy lets
+`delivery.logs.amazonaws.com` do so. WAF would add one to the account on its own, outside the templates;
+this construct writes it, so that the path is declared, reviewed and evaluated with the app.
+"""
 
 from __future__ import annotations
 
 from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from components import source_arns
 from settings.naming import PhysicalNames
 
 # (rule name, AWS managed rule group); order is evaluation priority after the rate limit.
@@ -77,6 +84,24 @@ class RegionalWebAcl(Construct):
             resource_name=log_group.log_group_name,
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
+        stack = Stack.of(self)
+        self.log_delivery_policy = logs.ResourcePolicy(
+            self,
+            "LogDeliveryPolicy",
+            resource_policy_name=names.waf_log_delivery_policy,
+            policy_statements=[
+                iam.PolicyStatement(
+                    sid="WafLogDelivery",
+                    principals=[iam.ServicePrincipal("delivery.logs.amazonaws.com")],
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[f"{log_destination}:log-stream:*"],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": stack.account},
+                        "ArnLike": {"aws:SourceArn": source_arns.log_delivery(stack)},
+                    },
+                )
+            ],
+        )
         self.logging: wafv2.CfnLoggingConfiguration = wafv2.CfnLoggingConfiguration(
             self,
             "Logging",
@@ -87,6 +112,7 @@ class RegionalWebAcl(Construct):
                 for header in REDACTED_HEADERS
             ],
         )
+        self.logging.node.add_dependency(self.log_delivery_policy)
 
 
 def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

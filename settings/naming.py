@@ -44,6 +44,11 @@ class PhysicalNames:
         return f"aws-waf-logs-{self.prefix}"
 
     @property
+    def waf_log_delivery_policy(self) -> str:
+        # CloudWatch Logs resource policies are named per account and region.
+        return f"{self.prefix}-waf-log-delivery"
+
+    @property
     def data_key_alias(self) -> str:
         return f"alias/{self.prefix}/data"
 
@@ -67,6 +72,7 @@ class PhysicalNames:
         for rule in WAF_RULES:
             named[f"WAF metric name ({rule})"] = (self.waf_metric(rule), 128)
         named["WAF log group name"] = (self.waf_log_group, 512)
+        named["CloudWatch Logs resource policy name"] = (self.waf_log_delivery_policy, 255)
         named["metrics namespace"] = (self.metrics_namespace, 255)
         return named
 

@@ -16,8 +16,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IDependable
 
-from components.failover_record import FailoverRecord
 from components.container_contract import CONTRACT
+from components.failover_record import FailoverRecord
 from components.fargate_service import PaymentFargateService, container_image
 from components.load_balancer import HttpsLoadBalancer
 from components.task_roles import TaskRoles
@@ -66,7 +66,6 @@ class ComputeStack(Stack):
             log_group=app_log_group,
             secret_arn=secret.secret_arn,
             key_arn=data_key.key_arn,
-            metrics_namespace=config.names.metrics_namespace,
         )
         self.payments = PaymentFargateService(
             self,

@@ -44,7 +44,9 @@ def own_image() -> Synthesized:
 
 def reference_build() -> BuildContext:
     if not (SERVICE_PACKAGES / ".installed").exists():
-        pytest.fail(f"{SERVICE_PACKAGES} is missing: run `make deps` (the image's packages, as its build stage makes them)")
+        pytest.fail(
+            f"{SERVICE_PACKAGES} is missing: run `make deps` (the image's packages, as its build stage makes them)"
+        )
     return BuildContext(SERVICE, {("build", "/build/site-packages"): SERVICE_PACKAGES})
 
 

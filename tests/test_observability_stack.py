@@ -206,15 +206,6 @@ def test_alarm_topics_are_kms_encrypted_and_tls_only(dev: Synthesized) -> None:
         assert [s["Condition"] for s in denies] == [{"Bool": {"aws:SecureTransport": "false"}}]
 
 
-def test_data_key_lets_alarms_and_budgets_publish_to_encrypted_topics(dev: Synthesized) -> None:
-    key = dev.resource_of(dev.stacks.security.data_key)
-    (statement,) = [
-        s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowAlarmsAndBudgetsToPublish"
-    ]
-    assert sorted(statement["Principal"]["Service"]) == ["budgets.amazonaws.com", "cloudwatch.amazonaws.com"]
-    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "111111111111"}}
-
-
 def test_email_subscriptions_come_from_config(dev: Synthesized) -> None:
     assert dev.resources(OBSERVABILITY, "AWS::SNS::Subscription") == {}
     subscribed = synthesize(

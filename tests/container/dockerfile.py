@@ -145,7 +145,7 @@ def _environment(rest: str, variables: dict[str, str], where: str) -> dict[str, 
         if len(words) < 2:
             raise DockerfileError(f"{where}: ENV needs a value")
         return {words[0]: _substitute(" ".join(words[1:]), variables)}
-    pairs = {}
+    pairs: dict[str, str] = {}
     for word in words:
         key, _, value = word.partition("=")
         pairs[key] = _substitute(value, variables | pairs)
@@ -213,11 +213,11 @@ def _apply(command: list[str], image: Image, where: str) -> None:
         if "--gid" in options or "-g" in options:
             image.groups[operands[-1]] = int(options.get("--gid") or options["-g"])
     elif program == "useradd":
-        uid = options.get("--uid") or options.get("-u")
-        group = options.get("--gid") or options.get("-g")
-        if uid is not None and operands:
-            gid = image.groups.get(group or "", int(group) if group and group.isdigit() else int(uid))
-            image.users[operands[-1]] = (int(uid), gid)
+        uid_text = options.get("--uid") or options.get("-u")
+        group_text = options.get("--gid") or options.get("-g")
+        if uid_text is not None and operands:
+            default_gid = int(group_text) if group_text and group_text.isdigit() else int(uid_text)
+            image.users[operands[-1]] = (int(uid_text), image.groups.get(group_text or "", default_gid))
     elif program == "install" and ("-d" in options or "--directory" in options):
         owner = options.get("-o") or options.get("--owner") or "0"
         uid, gid = _owner(owner, options.get("-g") or options.get("--group"), image, where)

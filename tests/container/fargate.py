@@ -184,7 +184,9 @@ class FargateTask:
         passwd = Path("/etc/passwd").read_text() + "".join(
             f"{name}:x:{uid}:{gid}::/nonexistent:/usr/sbin/nologin\n" for name, (uid, gid) in self.image.users.items()
         )
-        group = Path("/etc/group").read_text() + "".join(f"{name}:x:{gid}:\n" for name, gid in self.image.groups.items())
+        group = Path("/etc/group").read_text() + "".join(
+            f"{name}:x:{gid}:\n" for name, gid in self.image.groups.items()
+        )
         entries = []
         for name, text in (("passwd", passwd), ("group", group)):
             path = self.workspace / name
@@ -200,14 +202,24 @@ class FargateTask:
         executable = prefix / "bin" / version
         links = {f"/bin/{name}": str(executable) for name in ("python", "python3", version)}
         entries: list[dict[str, Any]] = [
-            {"kind": "tmpfs", "path": "/usr/local", "uid": 0, "gid": 0, "mode": "0755", "links": links, "read_only": True}
+            {
+                "kind": "tmpfs",
+                "path": "/usr/local",
+                "uid": 0,
+                "gid": 0,
+                "mode": "0755",
+                "links": links,
+                "read_only": True,
+            }
         ]
         if not prefix.is_relative_to("/usr"):
             entries.append({"kind": "dir", "path": str(prefix)})
             entries.append({"kind": "bind", "path": str(prefix), "source": str(prefix), "read_only": True})
         packages = prefix / "lib" / version / "site-packages"
         if packages.is_dir():
-            entries.append({"kind": "tmpfs", "path": str(packages), "uid": 0, "gid": 0, "mode": "0755", "read_only": True})
+            entries.append(
+                {"kind": "tmpfs", "path": str(packages), "uid": 0, "gid": 0, "mode": "0755", "read_only": True}
+            )
         return entries
 
     def _copies(self) -> list[dict[str, Any]]:
@@ -218,7 +230,9 @@ class FargateTask:
                 host = self.build.source(copy.stage, source)
                 if not host.exists():
                     raise ContractError(f"COPY source {host} does not exist")
-                destination = PurePosixPath(copy.destination) / host.name if into_directory else PurePosixPath(copy.destination)
+                destination = (
+                    PurePosixPath(copy.destination) / host.name if into_directory else PurePosixPath(copy.destination)
+                )
                 entries.append({"kind": "dir", "path": str(destination.parent)})
                 entries.append({"kind": "bind", "path": str(destination), "source": str(host), "read_only": True})
         return entries

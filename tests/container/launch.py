@@ -47,7 +47,9 @@ def lay_out(root: str, entry: dict[str, Any]) -> None:
             mount("-o", "remount,bind,ro", target)
     elif kind == "tmpfs":
         os.makedirs(target, exist_ok=True)
-        mount("-t", "tmpfs", "-o", f"mode={entry['mode']},uid={entry['uid']},gid={entry['gid']},size=64m", "tmpfs", target)
+        mount(
+            "-t", "tmpfs", "-o", f"mode={entry['mode']},uid={entry['uid']},gid={entry['gid']},size=64m", "tmpfs", target
+        )
         for name, link in entry.get("links", {}).items():
             os.makedirs(os.path.dirname(target + name), exist_ok=True)
             os.symlink(link, target + name)
