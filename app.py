@@ -17,13 +17,13 @@ def main() -> int:
     app = App()
     try:
         resolution = resolve_config(app.node.get_all_context(), os.environ)
+        for notice in resolution.notices:
+            print(notice, file=sys.stderr)
+        build_payment_app(app, resolution.config)
     except ConfigError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
-    for notice in resolution.notices:
-        print(notice, file=sys.stderr)
-    build_payment_app(app, resolution.config)
     app.synth()
     return 0
 

@@ -1,4 +1,8 @@
-"""S3 bucket for audit records: private, TLS-only, versioned, tiered to colder storage, retained."""
+"""S3 bucket for audit records: private, TLS-only, versioned, tiered to colder storage, retained.
+
+Retained on stack deletion and replacement, deleted only when its stack's first create fails (nothing is in it
+yet, and a named replica bucket left behind would make the retry fail with AlreadyExists).
+"""
 
 from __future__ import annotations
 
@@ -84,7 +88,7 @@ class AuditBucket(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=server_access_logs,
             server_access_logs_prefix=server_access_logs_prefix,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="TierThenExpire",
@@ -109,14 +113,14 @@ class AuditBucket(Construct):
                 resource,
                 "S3BucketReplicationEnabled",
                 reason="This bucket is the standby region's replica of a primary audit bucket; compensating "
-                "controls: versioning, RETAIN on stack deletion, and the primary copy",
+                "controls: versioning, retained on stack deletion, and the primary copy",
             )
         elif replication is None:
             acknowledge(
                 resource,
                 "S3BucketReplicationEnabled",
                 reason="Single-region until a standby region is configured; compensating controls: versioning, "
-                "RETAIN on stack deletion, and 90 days of noncurrent versions protect every object from loss",
+                "retained on stack deletion, and 90 days of noncurrent versions protect every object from loss",
             )
         if encryption_key is None:
             acknowledge(

@@ -21,7 +21,7 @@ def _rotated_key(scope: Construct, id_: str, *, alias: str, description: str) ->
         description=description,
         enable_key_rotation=True,
         pending_window=PENDING_WINDOW,
-        removal_policy=RemovalPolicy.RETAIN,
+        removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     )
 
 

@@ -28,7 +28,9 @@ RETENTION: dict[int, logs.RetentionDays] = {
 
 
 class EncryptedLogGroup(Construct):
-    """Log group under a customer-managed key, kept `retention_days` and retained on stack deletion."""
+    """Log group under a customer-managed key, kept `retention_days` and retained on stack deletion or replacement
+    (not when the stack's first create fails: then there is nothing to keep and a named group would block the retry).
+    """
 
     def __init__(
         self,
@@ -46,5 +48,5 @@ class EncryptedLogGroup(Construct):
             log_group_name=log_group_name,
             encryption_key=key,
             retention=RETENTION[retention_days],
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )

@@ -20,7 +20,7 @@ class ProcessorSecret(Construct):
             "Secret",
             description="Payment processor API credentials; set the real value with put-secret-value",
             encryption_key=key,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=48),
         )
         resource = self.secret.node.default_child

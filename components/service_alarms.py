@@ -57,6 +57,7 @@ class ServiceAlarms(Construct):
         warning_topic: sns.ITopic,
         min_tasks: int,
         max_tasks: int,
+        page_alarm_name: str,
     ) -> None:
         super().__init__(scope, id_)
         above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
@@ -209,6 +210,8 @@ class ServiceAlarms(Construct):
         self.composite = cloudwatch.CompositeAlarm(
             self,
             "Page",
+            # Named, so that operators and `make verify` find the one alarm that pages by the environment's prefix.
+            composite_alarm_name=page_alarm_name,
             alarm_description="Payment service failing its users: "
             + ", ".join(alarm.node.id for alarm in self.paging_signals),
             alarm_rule=cloudwatch.AlarmRule.any_of(*self.paging_signals),

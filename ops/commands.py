@@ -34,8 +34,12 @@ def preflight_command(name: str, environ: Mapping[str, str]) -> int:
     except ConfigError as error:
         return report(f"Preflight: {name}", [failed("configuration", problem) for problem in error.problems])
     print(f"preflight of {config.name} ({config.account}, {config.region})", file=sys.stderr)
-    clients = preflight_module.Clients.from_session(boto3.Session(region_name=config.region))
-    return report(f"Preflight: {config.name}", preflight_module.preflight(clients, config))
+    session = boto3.Session(region_name=config.region)
+    clients = preflight_module.Clients.from_session(session)
+    checks = preflight_module.preflight(
+        clients, config, lambda service, region: session.client(service, region_name=region)
+    )
+    return report(f"Preflight: {config.name}", checks)
 
 
 def verify_command(name: str, environ: Mapping[str, str]) -> int:

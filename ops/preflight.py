@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from ops.checks import Check, failed, passed, run, warned
 from ops.clients import ClientSet
 from settings import EnvironmentConfig
+from settings.profile import ECR_IMAGE_PATTERN
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 # The synthesized templates' CheckBootstrapVersion rule refuses bootstrap versions 1 to 5.
@@ -38,6 +39,12 @@ class Clients(ClientSet):
     iam: Any
     acm: Any
     route53: Any
+    cloudformation: Any
+    sns: Any
+
+
+# A client of a service in a region (service, region): the standby region is checked with its own clients.
+Regional = Callable[[str, str], Any]
 
 
 def _quota(clients: Clients, code: tuple[str, str]) -> float | None:
@@ -56,17 +63,15 @@ def credentials(clients: Clients, config: EnvironmentConfig) -> Check:
     return passed("credentials", f"{identity['Arn']} in {identity['Account']}")
 
 
-def bootstrap(clients: Clients) -> Check:
+def bootstrap(ssm: Any, check: str = "CDK bootstrap", region: str = "this region") -> Check:
     name = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
     try:
-        version = int(clients.ssm.get_parameter(Name=name)["Parameter"]["Value"])
+        version = int(ssm.get_parameter(Name=name)["Parameter"]["Value"])
     except ClientError:
-        return failed("CDK bootstrap", f"no {name} parameter: run `npx cdk bootstrap` for this account and region")
+        return failed(check, f"no {name} parameter: run `npx cdk bootstrap` for this account and {region}")
     if version < MIN_BOOTSTRAP_VERSION:
-        return failed(
-            "CDK bootstrap", f"version {version} is older than {MIN_BOOTSTRAP_VERSION}: re-run `cdk bootstrap`"
-        )
-    return passed("CDK bootstrap", f"version {version}")
+        return failed(check, f"version {version} is older than {MIN_BOOTSTRAP_VERSION}: re-run `cdk bootstrap`")
+    return passed(check, f"version {version}")
 
 
 def elastic_ips(clients: Clients, config: EnvironmentConfig) -> Check:
@@ -173,8 +178,68 @@ def container_builder(config: EnvironmentConfig, which: Callable[[str], str | No
     return passed("container build tool", found[0])
 
 
+def container_images(config: EnvironmentConfig, client_in: Regional) -> list[Check]:
+    """Each pinned image exists, by digest, in the registry of the region whose tasks pull it."""
+    images = [(config.region, config.container_image)]
+    if config.standby_region:
+        images.append((config.standby_region, config.standby_image))
+    checks = []
+    for region, image in images:
+        name = f"image in {region}"
+        match = ECR_IMAGE_PATTERN.match(image or "")
+        if match is None:
+            checks.append(passed(name, "built from service/ and pushed by cdk deploy"))
+            continue
+        try:
+            client_in("ecr", region).describe_images(
+                registryId=match["account"],
+                repositoryName=match["repository"],
+                imageIds=[{"imageDigest": match["digest"]}],
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "ClientError")
+            reason = f"{image}: {code}"
+            if region != config.region:
+                reason += (
+                    " (replicate the repository there: ECR cross-region replication, or set standby_container_image)"
+                )
+            checks.append(failed(name, reason))
+        else:
+            checks.append(passed(name, image or ""))
+    return checks
+
+
+def paging_subscribers(clients: Clients, config: EnvironmentConfig) -> Check:
+    """Someone receives the page: the profile subscribes e-mail addresses, or the deployed topic has a
+    confirmed subscriber (an on-call tool subscribed outside this app)."""
+    if config.paging_emails:
+        return passed(
+            "paging subscribers",
+            f"{', '.join(config.paging_emails)} (each must confirm the subscription e-mail after the deploy)",
+        )
+    stack = config.names.stack("Observability")
+    try:
+        (described,) = clients.cloudformation.describe_stacks(StackName=stack)["Stacks"]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+        topic = outputs["PagingTopicArn"]
+    except (ClientError, KeyError):
+        return failed(
+            "paging subscribers",
+            "nobody is paged: paging_emails is empty and the paging topic is not deployed yet; set "
+            "paging_emails, or deploy and subscribe your on-call tool to the PagingTopicArn output",
+        )
+    subscriptions = clients.sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    confirmed = [s["Endpoint"] for s in subscriptions if s["SubscriptionArn"].startswith("arn:")]
+    if not confirmed:
+        return failed("paging subscribers", f"nobody is paged: {topic} has no confirmed subscription")
+    return passed("paging subscribers", f"{topic} pages {', '.join(confirmed)}")
+
+
 def preflight(
-    clients: Clients, config: EnvironmentConfig, which: Callable[[str], str | None] = shutil.which
+    clients: Clients,
+    config: EnvironmentConfig,
+    client_in: Regional,
+    which: Callable[[str], str | None] = shutil.which,
 ) -> list[Check]:
     checks = [
         passed("configuration", f"profile {config.name!r} valid, region {config.region} agrees with the environment")
@@ -182,7 +247,11 @@ def preflight(
     checks += run("credentials", lambda: credentials(clients, config))
     if checks[-1].failed:
         return checks  # every other check would read the wrong account
-    checks += run("CDK bootstrap", lambda: bootstrap(clients))
+    checks += run("CDK bootstrap", lambda: bootstrap(clients.ssm))
+    standby = config.standby_region
+    if standby:
+        check = f"CDK bootstrap in {standby}"
+        checks += run(check, lambda: bootstrap(client_in("ssm", standby), check, standby))
     checks += run("Elastic IPs", lambda: elastic_ips(clients, config))
     checks += run("VPC quota", lambda: vpcs(clients))
     checks += run("NAT gateway quota", lambda: nat_gateways(clients, config))
@@ -190,4 +259,6 @@ def preflight(
     checks += run("deploy permissions", lambda: deploy_permissions(clients, config))
     checks += run("certificate", lambda: certificate(clients, config))
     checks += run("container build tool", lambda: container_builder(config, which))
+    checks += run("container images", lambda: container_images(config, client_in))
+    checks += run("paging subscribers", lambda: paging_subscribers(clients, config))
     return checks

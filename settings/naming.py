@@ -44,6 +44,11 @@ class PhysicalNames:
         return f"aws-waf-logs-{self.prefix}"
 
     @property
+    def page_alarm(self) -> str:
+        """The composite alarm that pages; alarm names are unique per account and region."""
+        return f"{self.prefix}-page"
+
+    @property
     def waf_log_delivery_policy(self) -> str:
         # CloudWatch Logs resource policies are named per account and region.
         return f"{self.prefix}-waf-log-delivery"
@@ -73,6 +78,7 @@ class PhysicalNames:
             named[f"WAF metric name ({rule})"] = (self.waf_metric(rule), 128)
         named["WAF log group name"] = (self.waf_log_group, 512)
         named["CloudWatch Logs resource policy name"] = (self.waf_log_delivery_policy, 255)
+        named["paging alarm name"] = (self.page_alarm, 255)
         named["metrics namespace"] = (self.metrics_namespace, 255)
         return named
 

@@ -147,6 +147,9 @@ class EnvironmentConfig:
     monthly_budget_usd: int = 1000
     budget_alert_percentages: tuple[int, ...] = (50, 80, 100)
     standby_region: str | None = None
+    # The image the standby region's tasks run; unset: `container_image`'s repository and digest in the standby
+    # region's registry, where ECR cross-region replication puts it.
+    standby_container_image: str | None = None
     standby_mode: str = "warm"
     availability_zones: tuple[str, ...] = field(default=())
     standby_availability_zones: tuple[str, ...] = field(default=())
@@ -191,6 +194,13 @@ class EnvironmentConfig:
         found += self.tls.problems(self.region)
         found += self._alerting_problems()
         found += self._standby_problems()
+        if not found and self.role == "primary" and self.standby_region is not None:
+            # What the standby region's derived configuration would refuse, reported here and not as a traceback.
+            try:
+                self.standby()
+            except ConfigError as error:
+                prefix = f"environment {self.name!r}: "
+                found += [f"in standby region {self.standby_region}: {p.removeprefix(prefix)}" for p in error.problems]
         return found
 
     def _standby_problems(self) -> list[str]:
@@ -200,11 +210,21 @@ class EnvironmentConfig:
         if self.standby_mode not in STANDBY_MODES:
             found.append(f"standby_mode: {self.standby_mode!r} is not one of {list(STANDBY_MODES)}")
         if self.standby_region is None:
+            if self.standby_container_image is not None:
+                found.append("standby_container_image: set, but there is no standby_region to run it")
             return found
         if not REGION_PATTERN.match(self.standby_region):
             found.append(f"standby_region: {self.standby_region!r} is not an AWS region name such as 'us-west-2'")
-        elif self.standby_region == self.region:
+            return found
+        if self.standby_region == self.region:
             found.append(f"standby_region: {self.standby_region!r} is the primary region; name another region")
+        if self.standby_container_image is not None and self.container_image is None:
+            found.append(
+                "standby_container_image: set, but container_image is not; without container_image both regions "
+                "build the reference service themselves"
+            )
+        else:
+            found += _image_problems("standby_container_image", self.standby_image, self.standby_region)
         for kind in REPLICATED_BUCKETS:
             name = self.names.replica_bucket(kind, self.account or "0" * 12, self.standby_region)
             if len(name) > 63:
@@ -216,8 +236,18 @@ class EnvironmentConfig:
             )
         return found
 
+    @property
+    def standby_image(self) -> str | None:
+        """The image the standby region runs: set, or the primary's replicated into the standby's registry."""
+        if self.standby_container_image is not None or self.container_image is None or self.standby_region is None:
+            return self.standby_container_image
+        match = ECR_IMAGE_PATTERN.match(self.container_image)
+        if match is None:
+            return None
+        return self.container_image.replace(f".dkr.ecr.{match['region']}.", f".dkr.ecr.{self.standby_region}.", 1)
+
     def standby(self) -> EnvironmentConfig:
-        """The configuration of the standby region: same service, its own zones, keys, WAF and certificate.
+        """The configuration of the standby region: same service, its own zones, keys, WAF, certificate and image.
 
         Pilot-light runs no task until failover (operators scale it up); warm keeps the primary's minimum.
         """
@@ -228,6 +258,8 @@ class EnvironmentConfig:
             self,
             role="standby",
             region=self.standby_region,
+            container_image=self.standby_image,
+            standby_container_image=None,
             availability_zones=self.standby_availability_zones,
             standby_region=None,
             standby_availability_zones=(),
@@ -325,19 +357,7 @@ class EnvironmentConfig:
                 f"Fargate accepts {memories[0]}..{memories[-1]} in steps of "
                 f"{memories[1] - memories[0] if len(memories) > 1 else memories[0]}"
             )
-        if self.container_image is not None:
-            match = ECR_IMAGE_PATTERN.match(self.container_image)
-            if match is None:
-                found.append(
-                    f"container_image: {self.container_image!r} must be an ECR image pinned by digest, "
-                    "ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:DIGEST (or unset to build the bundled "
-                    "reference service)"
-                )
-            elif match["region"] != self.region:
-                found.append(
-                    f"container_image: repository is in {match['region']!r}; tasks in {self.region!r} pull from "
-                    "their own region's ECR (replicate the image there)"
-                )
+        found += _image_problems("container_image", self.container_image, self.region)
         found += _health_check_problems(self.health_check_command)
         low, high = CAPACITY_WEIGHT_RANGE
         for setting, weight in (("on_demand_weight", self.on_demand_weight), ("spot_weight", self.spot_weight)):
@@ -375,3 +395,22 @@ def _health_check_problems(command: tuple[str, ...] | None) -> list[str]:
         f"health_check_command: {list(command)} must be CMD followed by the program and its arguments, "
         "or CMD-SHELL followed by one command line (for example CMD,python,-m,my_service.healthcheck)"
     ]
+
+
+def _image_problems(setting: str, image: str | None, region: str) -> list[str]:
+    """Why `image` cannot be pulled by tasks in `region`."""
+    if image is None:
+        return []
+    match = ECR_IMAGE_PATTERN.match(image)
+    if match is None:
+        return [
+            f"{setting}: {image!r} must be an ECR image pinned by digest, "
+            "ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:DIGEST (or unset to build the bundled "
+            "reference service)"
+        ]
+    if match["region"] != region:
+        return [
+            f"{setting}: repository is in {match['region']!r}; tasks in {region!r} pull from their own region's "
+            "ECR (replicate the image there, or name that region's copy)"
+        ]
+    return []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Fn, Stack
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_kms as kms
@@ -67,6 +67,7 @@ class ObservabilityStack(Stack):
             warning_topic=self.topics.warning,
             min_tasks=config.min_tasks,
             max_tasks=config.max_tasks,
+            page_alarm_name=names.page_alarm,
         )
         dashboard = ServiceDashboard(
             self, "Dashboard", metrics=self.metrics, alarms=[self.alarms.composite, *self.alarms.alarms.values()]
@@ -97,6 +98,14 @@ class ObservabilityStack(Stack):
             "DashboardUrl",
             value=f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region={self.region}"
             f"#dashboards:name={dashboard.dashboard.dashboard_name}",
+        )
+        CfnOutput(
+            self,
+            "AlarmNames",
+            value=Fn.join(
+                ",", [self.alarms.composite.alarm_name, *(a.alarm_name for a in self.alarms.alarms.values())]
+            ),
+            description="Every alarm of this environment, the paging composite first (read by make verify)",
         )
         CfnOutput(self, "PagingTopicArn", value=self.topics.paging.topic_arn)
         CfnOutput(self, "WarningTopicArn", value=self.topics.warning.topic_arn)

@@ -230,3 +230,55 @@ def test_app_reports_a_user_mistake_as_one_clear_line_and_no_traceback() -> None
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("error: environment: -c env='prod' and ENVIRONMENT_SUFFIX='dev'")
+
+
+PINNED = "333333333333.dkr.ecr.{region}.amazonaws.com/payments@sha256:" + "b" * 64
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"config.container_image": PINNED.format(region="us-east-1"),
+             "config.standby_container_image": PINNED.format(region="us-east-1")},
+            "standby_container_image: repository is in 'us-east-1'; tasks in 'us-west-2' pull from their own",
+        ),
+        (
+            {"config.standby_container_image": PINNED.format(region="us-west-2")},
+            "standby_container_image: set, but container_image is not",
+        ),
+        (
+            {"config.container_image": PINNED.format(region="us-east-1"), "config.standby_container_image": "latest"},
+            "standby_container_image: 'latest' must be an ECR image pinned by digest",
+        ),
+    ],
+)  # fmt: skip
+def test_each_region_needs_its_own_copy_of_a_pinned_image(overrides: dict[str, Any], expected: str) -> None:
+    assert expected in error_of({"env": "prod", **overrides})
+
+
+def test_a_standby_image_without_a_standby_region_is_refused() -> None:
+    assert "standby_container_image: set, but there is no standby_region" in error_of(
+        {"config.standby_container_image": PINNED.format(region="us-west-2")}
+    )
+
+
+def test_prod_with_a_pinned_image_pulls_it_from_each_regions_registry() -> None:
+    config = resolve({"env": "prod", "config.container_image": PINNED.format(region="us-east-1")})
+    assert config.standby().container_image == PINNED.format(region="us-west-2")
+
+
+def test_a_mistake_only_the_standby_region_makes_is_one_line_and_exit_2() -> None:
+    """The standby's configuration is derived; what it refuses is reported like any other setting."""
+    result = run_app(
+        {"env": "prod", "config.container_image": PINNED.format(region="us-east-1"),
+         "config.standby_container_image": PINNED.format(region="eu-west-1")},
+        {"CDK_OUTDIR": "/nonexistent"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("error: environment 'prod': standby_container_image: repository is in 'eu-west-1'")
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from payments_service.tls import self_signed_context
 
-from components.container_contract import CONTRACT
+from components.container_contract import BUSINESS_METRICS, CONTRACT, PROCESSOR_SECRET_VARIABLE
 from tests.conftest import ROOT, Synthesized, synthesize
 from tests.container import dockerfile
 from tests.container.fargate import BuildContext, ContractError, FargateTask, TaskContainer, signal_name
@@ -133,3 +133,21 @@ def test_the_image_declares_the_scratch_path_for_the_task_user() -> None:
 def test_drain_ends_before_ecs_kills_the_task(each_profile: Synthesized) -> None:
     container = task_container(each_profile)
     assert int(container.environment["DRAIN_SECONDS"]) < container.stop_timeout == CONTRACT.stop_timeout.to_seconds()
+
+
+def test_readme_states_the_contract_the_code_uses() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## The container contract", 1)[1].split("\n## ", 1)[0]
+    environment = CONTRACT.environment(service_name="s", environment="e", metrics_namespace="n")
+    terms = [
+        f"`{CONTRACT.port}`",
+        f"`{CONTRACT.health_path}`",
+        f"uid `{CONTRACT.uid}`, gid `{CONTRACT.gid}`",
+        f"`{CONTRACT.scratch_path}`",
+        f"`DRAIN_SECONDS` ({CONTRACT.drain_seconds})",
+        f"{CONTRACT.stop_timeout_seconds} s stop timeout",
+        f"`{PROCESSOR_SECRET_VARIABLE}`",
+        *(f"`{name}`" for name in environment),
+        *(f"`{metric}`" for metric in BUSINESS_METRICS),
+    ]
+    assert [term for term in terms if term not in section] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
@@ -90,7 +91,7 @@ def test_standby_keeps_retained_kms_encrypted_replicas_under_the_names_replicate
     names = {r["Properties"].get("BucketName"): r for r in buckets.values()}
     for kind in REPLICATED_BUCKETS:
         replica = names[f"payments-prod-{kind}-replica-333333333333-{STANDBY}"]
-        assert (replica["DeletionPolicy"], replica["UpdateReplacePolicy"]) == ("Retain", "Retain")
+        assert (replica["DeletionPolicy"], replica["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
         assert replica["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
         (encryption,) = replica["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
@@ -159,7 +160,33 @@ def test_standby_stateful_resources_are_retained(prod: Synthesized) -> None:
                 "AWS::Logs::LogGroup",
                 "AWS::SecretsManager::Secret",
             ):
-                assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain"), (
+                assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (
+                    "RetainExceptOnCreate",
+                    "Retain",
+                ), (
                     stack,
                     logical_id,
                 )
+
+
+def test_a_pinned_image_runs_in_each_region_from_that_regions_registry() -> None:
+    image = "333333333333.dkr.ecr.us-east-1.amazonaws.com/payments@sha256:" + "b" * 64
+    pinned = synthesize("prod", {"config.container_image": image})
+    for documents, stack, region in (
+        (pinned.documents, "Compute", "us-east-1"),
+        (pinned.standby_documents, "StandbyCompute", "us-west-2"),
+    ):
+        resources = documents[stack]["Resources"].values()
+        (task,) = [r["Properties"] for r in resources if r["Type"] == "AWS::ECS::TaskDefinition"]
+        (container,) = task["ContainerDefinitions"]
+        image_parts = json.dumps(container["Image"])
+        assert f"333333333333.dkr.ecr.{region}." in image_parts
+        assert "/payments@sha256:" in image_parts
+        pulls = [
+            s["Resource"]
+            for r in resources
+            if r["Type"] == "AWS::IAM::ManagedPolicy"
+            for s in r["Properties"]["PolicyDocument"]["Statement"]
+            if s.get("Sid") == "PullImage"
+        ]
+        assert pulls == [f"arn:aws:ecr:{region}:333333333333:repository/payments"]

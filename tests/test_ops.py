@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,7 @@ from ops.checks import FAIL, PASS, WARN, Check, table
 from ops.drill import drill
 from ops.verify import HttpResult
 from settings import PROFILES, EnvironmentConfig, TlsSettings
+from tests.conftest import Synthesized
 
 ACCOUNT = "111111111111"
 REGION = "us-east-1"
@@ -81,14 +83,21 @@ def dev_config(**changes: Any) -> EnvironmentConfig:
 def ready_account(session: boto3.Session) -> EnvironmentConfig:
     """An account a dev deploy can go to: bootstrapped, quota room, an issued certificate."""
     session.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
-    return dev_config(tls=TlsSettings(certificate_arn=imported_certificate(session)))
+    return dev_config(
+        tls=TlsSettings(certificate_arn=imported_certificate(session)), paging_emails=("oncall@example.com",)
+    )
 
 
 def run_preflight(
     session: boto3.Session, config: EnvironmentConfig, builder: str | None = "/usr/bin/docker"
 ) -> list[Check]:
     clients = preflight_module.Clients.from_session(session)
-    return preflight_module.preflight(clients, config, which=lambda tool: builder if tool == "docker" else None)
+    return preflight_module.preflight(
+        clients,
+        config,
+        lambda service, region: session.client(service, region_name=region),
+        which=lambda tool: builder if tool == "docker" else None,
+    )
 
 
 def test_preflight_passes_on_a_ready_account(session: boto3.Session, ready_account: EnvironmentConfig) -> None:
@@ -105,7 +114,85 @@ def test_preflight_passes_on_a_ready_account(session: boto3.Session, ready_accou
         "deploy permissions": WARN,
         "certificate": PASS,
         "container build tool": PASS,
+        "image in us-east-1": PASS,
+        "paging subscribers": PASS,
     }
+
+
+def test_preflight_fails_when_nobody_is_paged(session: boto3.Session, ready_account: EnvironmentConfig) -> None:
+    nobody = dataclasses.replace(ready_account, paging_emails=())
+    (check,) = [c for c in run_preflight(session, nobody) if c.name == "paging subscribers"]
+    assert check.status == FAIL
+    assert check.reason.startswith("nobody is paged: paging_emails is empty and the paging topic is not deployed")
+
+
+def deployed_paging_topic(session: boto3.Session, config: EnvironmentConfig) -> str:
+    """The Observability stack as deployed, reduced to the paging topic and its output."""
+    session.client("cloudformation").create_stack(
+        StackName=config.names.stack("Observability"),
+        TemplateBody=json.dumps(
+            {
+                "Resources": {"Paging": {"Type": "AWS::SNS::Topic"}},
+                "Outputs": {"PagingTopicArn": {"Value": {"Ref": "Paging"}}},
+            }
+        ),
+    )
+    (topic,) = session.client("sns").list_topics()["Topics"]
+    arn: str = topic["TopicArn"]
+    return arn
+
+
+def test_preflight_accepts_an_on_call_tool_subscribed_to_the_deployed_topic(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    config = dataclasses.replace(ready_account, paging_emails=())
+    topic = deployed_paging_topic(session, config)
+    (check,) = [c for c in run_preflight(session, config) if c.name == "paging subscribers"]
+    assert check.status == FAIL  # deployed, but nobody subscribed
+    session.client("sns").subscribe(TopicArn=topic, Protocol="https", Endpoint="https://events.example.com/page")
+    (check,) = [c for c in run_preflight(session, config) if c.name == "paging subscribers"]
+    assert (check.status, check.reason) == (PASS, f"{topic} pages https://events.example.com/page")
+
+
+def pushed_image(session: boto3.Session, region: str) -> str:
+    """An image in `region`'s registry, as ECR replication leaves it: same repository, same digest."""
+    ecr = session.client("ecr", region_name=region)
+    ecr.create_repository(repositoryName="payments")
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"digest": "sha256:" + "c" * 64},
+            "layers": [],
+        }
+    )
+    digest = ecr.put_image(repositoryName="payments", imageManifest=manifest, imageTag="v1")["image"]["imageId"]
+    return f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/payments@{digest['imageDigest']}"
+
+
+def test_preflight_finds_a_pinned_image_in_every_region_that_runs_it(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    image = pushed_image(session, REGION)
+    config = dataclasses.replace(
+        ready_account,
+        container_image=image,
+        standby_region="us-west-2",
+        tls=TlsSettings(domain_name="payments.dev.example.com", hosted_zone_id="Z0EXAMPLEDEV000000001",
+                        hosted_zone_name="dev.example.com"),
+    )  # fmt: skip
+    checks = {
+        c.name: c
+        for c in preflight_module.container_images(config, lambda service, r: session.client(service, region_name=r))
+    }
+    assert (checks["image in us-east-1"].status, checks["image in us-west-2"].status) == (PASS, FAIL)
+    assert "ECR cross-region replication" in checks["image in us-west-2"].reason
+    pushed_image(session, "us-west-2")
+    checks = {
+        c.name: c
+        for c in preflight_module.container_images(config, lambda service, r: session.client(service, region_name=r))
+    }
+    assert checks["image in us-west-2"].status == PASS
 
 
 def test_preflight_fails_without_cdk_bootstrap(session: boto3.Session) -> None:
@@ -184,7 +271,7 @@ def test_deploy_permissions_come_from_iam_policy_simulation(
 # --- verify ---------------------------------------------------------------------------------------------------
 
 
-def deployed(session: boto3.Session, config: EnvironmentConfig) -> dict[str, str]:
+def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: DeployedAlarms) -> dict[str, str]:
     """A dev deploy as verify sees it: stacks with outputs, and the resources they name."""
     ec2, elbv2, ecs = session.client("ec2"), session.client("elbv2"), session.client("ecs")
     vpc = ec2.create_vpc(CidrBlock="10.10.0.0/16")["Vpc"]["VpcId"]
@@ -228,11 +315,9 @@ def deployed(session: boto3.Session, config: EnvironmentConfig) -> dict[str, str
         logs.create_log_group(logGroupName=name, kmsKeyId=key)
         logs.put_retention_policy(logGroupName=name, retentionInDays=config.log_retention_days)
     cloudwatch = session.client("cloudwatch")
-    prefix = config.names.stack("Observability")
-    # 11 alarms and the composite page; moto has no composite alarms, so all 12 are metric alarms here.
-    for index in range(12):
+    for name in alarms.metric:
         cloudwatch.put_metric_alarm(
-            AlarmName=f"{prefix}-Alarm{index}", MetricName="CPUUtilization", Namespace="AWS/ECS", Statistic="Average",
+            AlarmName=name, MetricName="CPUUtilization", Namespace="AWS/ECS", Statistic="Average",
             Period=60, EvaluationPeriods=3, Threshold=85, ComparisonOperator="GreaterThanThreshold",
         )  # fmt: skip
     cloudwatch.put_dashboard(DashboardName="payments-dev-dashboard", DashboardBody='{"widgets": []}')
@@ -242,16 +327,17 @@ def deployed(session: boto3.Session, config: EnvironmentConfig) -> dict[str, str
             "Compute",
             {"ServiceUrl": "https://payments.dev.example.com", "ClusterName": "payments", "ServiceName": "payments"},
         ),
-        ("Observability", {"DashboardUrl": "https://console#dashboards:name=payments-dev-dashboard"}),
+        (
+            "Observability",
+            {"DashboardUrl": "https://console#dashboards:name=payments-dev-dashboard", "AlarmNames": alarms.output},
+        ),
     ):
         template = {
             "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
             "Outputs": {key: {"Value": value} for key, value in outputs.items()},
         }
-        cloudformation.create_stack(
-            StackName=config.names.stack(stack), TemplateBody=__import__("json").dumps(template)
-        )
-    return {"target_group": group_arn, "alarm_prefix": prefix}
+        cloudformation.create_stack(StackName=config.names.stack(stack), TemplateBody=json.dumps(template))
+    return {"target_group": group_arn}
 
 
 def healthy_http(url: str) -> HttpResult:
@@ -260,33 +346,106 @@ def healthy_http(url: str) -> HttpResult:
     return HttpResult(200, 42.0, "")
 
 
-def run_verify(session: boto3.Session, config: EnvironmentConfig, get: Any = healthy_http) -> list[Check]:
-    return verify_module.verify(verify_module.Clients.from_session(session), config, get)
+@dataclasses.dataclass(frozen=True)
+class DeployedAlarms:
+    """The alarm names of dev's Observability stack as deployed: the composite's is set in the template,
+    CloudFormation generates the others as STACKNAME-LOGICALID-SUFFIX."""
+
+    composite: tuple[str, ...]
+    metric: tuple[str, ...]
+
+    @property
+    def output(self) -> str:
+        return ",".join(self.composite + self.metric)
 
 
-def test_verify_passes_on_a_healthy_deploy(session: boto3.Session) -> None:
+@pytest.fixture(scope="session")
+def alarms(dev: Synthesized) -> DeployedAlarms:
+    stack = dev.stacks.observability.stack_name
+    resources = dev.documents["Observability"]["Resources"]
+    return DeployedAlarms(
+        composite=tuple(
+            r["Properties"]["AlarmName"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::CompositeAlarm"
+        ),
+        metric=tuple(
+            f"{stack}-{i}-1A2B3C4D5E6F" for i, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"
+        ),
+    )
+
+
+class WithComposites:
+    """moto's CloudWatch client, plus the composite alarms moto cannot create (put_composite_alarm is not
+    implemented): DescribeAlarms also answers them, in state OK unless listed in `firing`."""
+
+    def __init__(self, client: Any, composites: tuple[str, ...], firing: tuple[str, ...] = ()) -> None:
+        self.client, self.composites, self.firing = client, composites, firing
+
+    def describe_alarms(self, **kwargs: Any) -> dict[str, Any]:
+        response: dict[str, Any] = self.client.describe_alarms(**kwargs)
+        response["CompositeAlarms"] = [
+            {"AlarmName": name, "StateValue": "ALARM" if name in self.firing else "OK"}
+            for name in self.composites
+            if name in kwargs.get("AlarmNames", [])
+        ]
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def run_verify(
+    session: boto3.Session,
+    config: EnvironmentConfig,
+    alarms: DeployedAlarms | None = None,
+    get: Any = healthy_http,
+    *,
+    composites: tuple[str, ...] | None = None,
+    firing: tuple[str, ...] = (),
+) -> list[Check]:
+    if composites is None:
+        composites = alarms.composite if alarms else ()
+    clients = verify_module.Clients.from_session(session)
+    clients.cloudwatch = WithComposites(clients.cloudwatch, composites, firing)
+    return verify_module.verify(clients, config, get)
+
+
+def test_verify_passes_on_a_healthy_deploy(session: boto3.Session, alarms: DeployedAlarms) -> None:
     config = dev_config()
-    deployed(session, config)
-    checks = run_verify(session, config)
+    deployed(session, config, alarms)
+    checks = run_verify(session, config, alarms)
     assert all(check.status == PASS for check in checks), table(checks)
     assert len(checks) == 10
 
 
-def test_verify_fails_when_an_alarm_is_in_alarm(session: boto3.Session) -> None:
+def test_verify_fails_when_an_alarm_is_in_alarm(session: boto3.Session, alarms: DeployedAlarms) -> None:
     config = dev_config()
-    found = deployed(session, config)
-    session.client("cloudwatch").set_alarm_state(
-        AlarmName=f"{found['alarm_prefix']}-Alarm3", StateValue="ALARM", StateReason="drill"
-    )
-    (check,) = [c for c in run_verify(session, config) if c.name == "alarms"]
-    assert (check.status, check.reason) == (FAIL, f"in ALARM: {found['alarm_prefix']}-Alarm3")
+    deployed(session, config, alarms)
+    session.client("cloudwatch").set_alarm_state(AlarmName=alarms.metric[3], StateValue="ALARM", StateReason="drill")
+    (check,) = [c for c in run_verify(session, config, alarms) if c.name == "alarms"]
+    assert (check.status, check.reason) == (FAIL, f"in ALARM: {alarms.metric[3]}")
 
 
-def test_verify_fails_on_an_unhealthy_target(session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verify_checks_the_composite_alarm_that_pages(session: boto3.Session, alarms: DeployedAlarms) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    (page,) = alarms.composite
+    assert page == config.names.page_alarm
+    assert len(alarms.composite + alarms.metric) == 12
+    (check,) = [c for c in run_verify(session, config, alarms) if c.name == "alarms"]
+    assert (check.status, check.reason) == (PASS, f"12 alarms, the page ({page}) among them, none in ALARM")
+    (check,) = [c for c in run_verify(session, config, alarms, firing=(page,)) if c.name == "alarms"]
+    assert (check.status, check.reason) == (FAIL, f"in ALARM: {page}")
+    (check,) = [c for c in run_verify(session, config, alarms, composites=()) if c.name == "alarms"]
+    assert (check.status, check.reason) == (FAIL, f"11 of 12 alarms exist; missing: {page}")
+
+
+def test_verify_fails_on_an_unhealthy_target(
+    session: boto3.Session, alarms: DeployedAlarms, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from moto.elbv2 import models
 
     config = dev_config()
-    deployed(session, config)
+    deployed(session, config, alarms)
     healthy = models.FakeTargetGroup.health_for
 
     def one_unhealthy(self: Any, target: dict[str, Any], ec2_backend: Any) -> Any:
@@ -296,34 +455,34 @@ def test_verify_fails_on_an_unhealthy_target(session: boto3.Session, monkeypatch
         return status
 
     monkeypatch.setattr(models.FakeTargetGroup, "health_for", one_unhealthy)
-    (check,) = [c for c in run_verify(session, config) if c.name == "targets healthy"]
+    (check,) = [c for c in run_verify(session, config, alarms) if c.name == "targets healthy"]
     assert (check.status, check.reason) == (FAIL, "1 of 2 healthy (healthy, unhealthy)")
 
 
-def test_verify_fails_on_slow_health_and_missing_redirect(session: boto3.Session) -> None:
+def test_verify_fails_on_slow_health_and_missing_redirect(session: boto3.Session, alarms: DeployedAlarms) -> None:
     config = dev_config()
-    deployed(session, config)
+    deployed(session, config, alarms)
 
     def slow(url: str) -> HttpResult:
         return HttpResult(200, 450.0, "") if url.startswith("https://") else HttpResult(200, 5.0, "")
 
-    checks = status(run_verify(session, config, slow))
+    checks = status(run_verify(session, config, alarms, slow))
     assert (checks["HTTPS /health"], checks["HTTP redirects to HTTPS"]) == (FAIL, FAIL)
 
 
-def test_verify_fails_without_a_waf_association_or_flow_log(session: boto3.Session) -> None:
+def test_verify_fails_without_a_waf_association_or_flow_log(session: boto3.Session, alarms: DeployedAlarms) -> None:
     config = dev_config()
-    deployed(session, config)
+    deployed(session, config, alarms)
     ec2 = session.client("ec2")
     ec2.delete_flow_logs(FlowLogIds=[f["FlowLogId"] for f in ec2.describe_flow_logs()["FlowLogs"]])
-    assert status(run_verify(session, config))["flow logs"] == FAIL
+    assert status(run_verify(session, config, alarms))["flow logs"] == FAIL
 
 
-def test_verify_fails_on_unencrypted_or_short_lived_log_groups(session: boto3.Session) -> None:
+def test_verify_fails_on_unencrypted_or_short_lived_log_groups(session: boto3.Session, alarms: DeployedAlarms) -> None:
     config = dev_config()
-    deployed(session, config)
+    deployed(session, config, alarms)
     session.client("logs").put_retention_policy(logGroupName="payments-app", retentionInDays=7)
-    (check,) = [c for c in run_verify(session, config) if c.name == "log groups"]
+    (check,) = [c for c in run_verify(session, config, alarms) if c.name == "log groups"]
     assert (check.status, check.reason) == (FAIL, "payments-app kept 7 days, not 90")
 
 
@@ -375,9 +534,9 @@ def task_starter(ecs: Any) -> Any:
 
 
 @pytest.fixture
-def two_tasks(session: boto3.Session) -> tuple[Any, Any, Any]:
+def two_tasks(session: boto3.Session, alarms: DeployedAlarms) -> tuple[Any, Any, Any]:
     """A deployed service with its two tasks running: (ecs, elbv2, start another task)."""
-    deployed(session, dev_config())
+    deployed(session, dev_config(), alarms)
     ecs, elbv2 = session.client("ecs"), session.client("elbv2")
     start_task = task_starter(ecs)
     for _ in range(2):
@@ -430,3 +589,26 @@ def test_preflight_reports_a_region_mismatch_as_a_failed_check(
     assert main(["preflight", "--env", "dev"]) == 1
     output = capsys.readouterr().out
     assert "configuration  FAIL    AWS_REGION='eu-west-1' disagrees with region 'us-east-1'" in output
+
+
+def test_preflight_checks_the_bootstrap_of_the_standby_region_too(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    config = dataclasses.replace(
+        ready_account,
+        standby_region="us-west-2",
+        tls=TlsSettings(
+            domain_name="payments.dev.example.com",
+            hosted_zone_id="Z0EXAMPLEDEV000000001",
+            hosted_zone_name="dev.example.com",
+        ),
+    )
+    (check,) = [c for c in run_preflight(session, config) if c.name == "CDK bootstrap in us-west-2"]
+    assert (check.status, check.reason) == (
+        FAIL,
+        "no /cdk-bootstrap/hnb659fds/version parameter: run `npx cdk bootstrap` for this account and us-west-2",
+    )
+    standby_ssm = session.client("ssm", region_name="us-west-2")
+    standby_ssm.put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
+    (check,) = [c for c in run_preflight(session, config) if c.name == "CDK bootstrap in us-west-2"]
+    assert check.status == PASS

@@ -33,10 +33,12 @@ def test_stateful_resources_keep_their_logical_ids(each_profile: Synthesized, re
 
 
 @pytest.mark.parametrize("resource_type", STATEFUL_TYPES)
-def test_stateful_resources_are_retained_on_delete_and_replace(each_profile: Synthesized, resource_type: str) -> None:
+def test_stateful_resources_are_retained_on_delete_and_replace_but_not_after_a_failed_create(
+    each_profile: Synthesized, resource_type: str
+) -> None:
     for stack in each_profile.stacks.all():
         for logical_id, resource in each_profile.resources(stack.node.id, resource_type).items():
-            assert resource["DeletionPolicy"] == "Retain", logical_id
+            assert resource["DeletionPolicy"] == "RetainExceptOnCreate", logical_id
             assert resource["UpdateReplacePolicy"] == "Retain", logical_id
 
 
