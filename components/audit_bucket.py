@@ -113,14 +113,14 @@ class AuditBucket(Construct):
                 resource,
                 "S3BucketReplicationEnabled",
                 reason="This bucket is the standby region's replica of a primary audit bucket; compensating "
-                "controls: versioning, retained on stack deletion, and the primary copy",
+                "controls: versioning, RETAIN on stack deletion, and the primary copy",
             )
         elif replication is None:
             acknowledge(
                 resource,
                 "S3BucketReplicationEnabled",
                 reason="Single-region until a standby region is configured; compensating controls: versioning, "
-                "retained on stack deletion, and 90 days of noncurrent versions protect every object from loss",
+                "RETAIN on stack deletion, and 90 days of noncurrent versions protect every object from loss",
             )
         if encryption_key is None:
             acknowledge(

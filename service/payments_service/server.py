@@ -91,18 +91,20 @@ class PaymentHandler(BaseHTTPRequestHandler):
             status, code, message = problem
             self._discard_body()
             self.close_connection = True
-            self._respond(status, {"error": {"code": code, "message": message}}, started)
             self._payment_metrics(accepted=False, amount=None, reason=code, started=started)
+            self._respond(status, {"error": {"code": code, "message": message}}, started)
             return
         outcome = self.server.ledger.submit(self.rfile.read(int(self.headers["Content-Length"])))
-        headers = {"Idempotent-Replay": "true"} if outcome.replayed else {}
-        self._respond(outcome.status, outcome.body, started, headers)
+        # Counted when decided, before the answer is written: a client that drops the connection does not
+        # erase the payment from the metrics, and the metric line is out before the client sees the answer.
         self._payment_metrics(
             accepted=outcome.accepted,
             amount=float(outcome.amount) if outcome.amount is not None else None,
             reason=outcome.reason,
             started=started,
         )
+        headers = {"Idempotent-Replay": "true"} if outcome.replayed else {}
+        self._respond(outcome.status, outcome.body, started, headers)
 
     def _body_problem(self) -> tuple[int, str, str] | None:
         content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
