@@ -1,7 +1,10 @@
 """S3 bucket for audit records: private, TLS-only, versioned, tiered to colder storage, retained.
 
-Retained on stack deletion and replacement, deleted only when its stack's first create fails (nothing is in it
-yet, and a named replica bucket left behind would make the retry fail with AlreadyExists).
+Retained on stack deletion and replacement. By default also deleted when its stack's first create fails:
+nothing is in it yet, and a named replica bucket left behind would make the retry fail with AlreadyExists.
+A bucket that receives objects while its own stack is still being created (the server-access-log bucket)
+is kept even then (`RemovalPolicy.RETAIN`): CloudFormation cannot delete a bucket that is not empty, and the
+rollback would fail.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class AuditBucket(Construct):
         server_access_logs_prefix: str | None = None,
         replication: Replication | None = None,
         bucket_name: str | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     ) -> None:
         super().__init__(scope, id_)
         rules = None
@@ -88,7 +92,7 @@ class AuditBucket(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=server_access_logs,
             server_access_logs_prefix=server_access_logs_prefix,
-            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+            removal_policy=removal_policy,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="TierThenExpire",

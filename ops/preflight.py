@@ -209,30 +209,27 @@ def container_images(config: EnvironmentConfig, client_in: Regional) -> list[Che
     return checks
 
 
-def paging_subscribers(clients: Clients, config: EnvironmentConfig) -> Check:
-    """Someone receives the page: the profile subscribes e-mail addresses, or the deployed topic has a
-    confirmed subscriber (an on-call tool subscribed outside this app)."""
+def paging_subscribers(config: EnvironmentConfig, cloudformation: Any, sns: Any, check: str) -> Check:
+    """Someone receives this region's page: the profile subscribes e-mail addresses, or the deployed paging
+    topic has a confirmed subscriber (an on-call tool subscribed outside this app)."""
     if config.paging_emails:
-        return passed(
-            "paging subscribers",
-            f"{', '.join(config.paging_emails)} (each must confirm the subscription e-mail after the deploy)",
-        )
+        return passed(check, f"{', '.join(config.paging_emails)} (each must confirm the subscription e-mail)")
     stack = config.names.stack("Observability")
     try:
-        (described,) = clients.cloudformation.describe_stacks(StackName=stack)["Stacks"]
+        (described,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
         topic = outputs["PagingTopicArn"]
     except (ClientError, KeyError):
         return failed(
-            "paging subscribers",
+            check,
             "nobody is paged: paging_emails is empty and the paging topic is not deployed yet; set "
             "paging_emails, or deploy and subscribe your on-call tool to the PagingTopicArn output",
         )
-    subscriptions = clients.sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     confirmed = [s["Endpoint"] for s in subscriptions if s["SubscriptionArn"].startswith("arn:")]
     if not confirmed:
-        return failed("paging subscribers", f"nobody is paged: {topic} has no confirmed subscription")
-    return passed("paging subscribers", f"{topic} pages {', '.join(confirmed)}")
+        return failed(check, f"nobody is paged: {topic} has no confirmed subscription")
+    return passed(check, f"{topic} pages {', '.join(confirmed)}")
 
 
 def preflight(
@@ -260,5 +257,15 @@ def preflight(
     checks += run("certificate", lambda: certificate(clients, config))
     checks += run("container build tool", lambda: container_builder(config, which))
     checks += run("container images", lambda: container_images(config, client_in))
-    checks += run("paging subscribers", lambda: paging_subscribers(clients, config))
+    checks += run(
+        "paging subscribers",
+        lambda: paging_subscribers(config, clients.cloudformation, clients.sns, "paging subscribers"),
+    )
+    if standby:
+        # The standby region has its own paging topic: after a failover, its alarms page there.
+        check = f"paging subscribers in {standby}"
+        checks += run(
+            check,
+            lambda: paging_subscribers(config, client_in("cloudformation", standby), client_in("sns", standby), check),
+        )
     return checks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -35,7 +35,10 @@ class SecurityStack(Stack):
         self.logs_key: kms.IKey = LogEncryptionKey(self, "LogsKey", alias=f"alias/{names.prefix}/logs").key
         self.data_key: kms.IKey = DataEncryptionKey(self, "DataKey", alias=f"alias/{names.prefix}/data").key
 
-        self.server_access_log_bucket: s3.IBucket = AuditBucket(self, "ServerAccessLogBucket", retention=archive).bucket
+        # Written during this stack's own create (the other buckets' access logs): a rollback could not delete it.
+        self.server_access_log_bucket: s3.IBucket = AuditBucket(
+            self, "ServerAccessLogBucket", retention=archive, removal_policy=RemovalPolicy.RETAIN
+        ).bucket
         replication = (
             AuditReplication(self, "Replication", names=names, standby_region=config.standby_region)
             if config.standby_region

@@ -151,3 +151,25 @@ def test_readme_states_the_contract_the_code_uses() -> None:
         *(f"`{metric}`" for metric in BUSINESS_METRICS),
     ]
     assert [term for term in terms if term not in section] == []
+
+
+def test_a_service_listening_on_loopback_only_is_unreachable_for_the_load_balancer(
+    own_image: Synthesized, tmp_path: Path
+) -> None:
+    """The ALB connects to the task's address; a server bound to 127.0.0.1 passes its own health check only."""
+    loopback = (MINIMAL / "serve.py").read_text().replace('("0.0.0.0",', '("127.0.0.1",')
+    assert loopback != (MINIMAL / "serve.py").read_text()
+    build = minimal_build(tmp_path / "context")
+    (build.directory / "serve.py").write_text(loopback)
+    with running(task_container(own_image), (MINIMAL / "Dockerfile").read_text(), build, tmp_path) as task:
+        assert task.wait_until_serving(CONTRACT.health_path, STARTUP_SECONDS, address="127.0.0.1") == "200"
+        assert task.run_health_check().returncode == 0
+        status = task.https_status(CONTRACT.health_path)
+        assert "Connection refused" in status, f"the load balancer reached it: {status}"
+
+
+def test_ownership_changed_after_volume_is_refused() -> None:
+    """BuildKit keeps a change made after VOLUME and the legacy builder drops it: the two builds would differ."""
+    late = (SERVICE / "Dockerfile").read_text().replace('VOLUME ["/tmp"]', 'VOLUME ["/tmp"]\nRUN chmod 0755 /tmp')
+    with pytest.raises(dockerfile.DockerfileError, match="changes after the VOLUME line"):
+        dockerfile.read(late)

@@ -46,15 +46,38 @@ def construct_path(resource: dict[str, Any]) -> str:
     return str(resource["Metadata"]["aws:cdk:path"]).removesuffix("/Resource")
 
 
-def test_no_resource_outlives_a_failed_first_create(each_profile: Synthesized) -> None:
-    """`Retain` keeps a resource when its stack's first create rolls back; the retry then fails on it
-    (AlreadyExists for a named resource) or orphans it. RetainExceptOnCreate deletes it in that one case."""
+def written_during_create(synthesized: Synthesized) -> set[tuple[str, str]]:
+    """(stack, logical id) of each bucket another bucket of its own stack sends server access logs to: it holds
+    objects before its stack's create is over."""
+    found = set()
+    for stack, _, resource in resources(synthesized):
+        target = resource.get("Properties", {}).get("LoggingConfiguration", {}).get("DestinationBucketName")
+        if isinstance(target, dict) and "Ref" in target:
+            found.add((stack, target["Ref"]))
+    return found
+
+
+def test_no_named_resource_outlives_a_failed_first_create(each_profile: Synthesized) -> None:
+    """`Retain` keeps a resource when its stack's first create rolls back, and a retry then fails on its fixed
+    name (AlreadyExists). RetainExceptOnCreate deletes it in that one case."""
     kept_on_rollback = [
         f"{stack}/{logical_id}"
         for stack, logical_id, resource in resources(each_profile)
         if resource.get("DeletionPolicy") == "Retain"
+        and NAME_PROPERTIES.get(resource["Type"]) in resource["Properties"]
     ]
     assert kept_on_rollback == []
+
+
+def test_a_bucket_written_during_its_stacks_create_survives_its_rollback(each_profile: Synthesized) -> None:
+    """A rollback cannot delete a bucket that already holds objects (the stack would end in ROLLBACK_FAILED);
+    such a bucket keeps plain Retain, and has no fixed name that could block the retry."""
+    targets = written_during_create(each_profile)
+    assert targets
+    for stack, logical_id, resource in resources(each_profile):
+        if (stack, logical_id) in targets:
+            assert resource["DeletionPolicy"] == "Retain", f"{stack}/{logical_id}"
+            assert "BucketName" not in resource["Properties"], f"{stack}/{logical_id}"
 
 
 def test_retained_resources_keep_their_data_on_update_and_delete(each_profile: Synthesized) -> None:

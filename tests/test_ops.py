@@ -126,9 +126,11 @@ def test_preflight_fails_when_nobody_is_paged(session: boto3.Session, ready_acco
     assert check.reason.startswith("nobody is paged: paging_emails is empty and the paging topic is not deployed")
 
 
-def deployed_paging_topic(session: boto3.Session, config: EnvironmentConfig) -> str:
-    """The Observability stack as deployed, reduced to the paging topic and its output."""
-    session.client("cloudformation").create_stack(
+def deployed_paging_topic(where: Any, config: EnvironmentConfig) -> str:
+    """The Observability stack as deployed, reduced to the paging topic and its output; `where` is a session
+    (its region) or a CloudFormation client of another region."""
+    cloudformation = where.client("cloudformation") if isinstance(where, boto3.Session) else where
+    cloudformation.create_stack(
         StackName=config.names.stack("Observability"),
         TemplateBody=json.dumps(
             {
@@ -137,8 +139,8 @@ def deployed_paging_topic(session: boto3.Session, config: EnvironmentConfig) -> 
             }
         ),
     )
-    (topic,) = session.client("sns").list_topics()["Topics"]
-    arn: str = topic["TopicArn"]
+    outputs = cloudformation.describe_stacks(StackName=config.names.stack("Observability"))["Stacks"][0]["Outputs"]
+    arn: str = outputs[0]["OutputValue"]
     return arn
 
 
@@ -612,3 +614,28 @@ def test_preflight_checks_the_bootstrap_of_the_standby_region_too(
     standby_ssm.put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
     (check,) = [c for c in run_preflight(session, config) if c.name == "CDK bootstrap in us-west-2"]
     assert check.status == PASS
+
+
+def test_preflight_checks_that_the_standby_regions_page_reaches_someone(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    """The standby region has a paging topic of its own; a tool subscribed only in the main region misses it."""
+    config = dataclasses.replace(
+        ready_account,
+        paging_emails=(),
+        standby_region="us-west-2",
+        tls=TlsSettings(
+            domain_name="payments.dev.example.com",
+            hosted_zone_id="Z0EXAMPLEDEV000000001",
+            hosted_zone_name="dev.example.com",
+        ),
+    )
+    topic = deployed_paging_topic(session, config)
+    session.client("sns").subscribe(TopicArn=topic, Protocol="https", Endpoint="https://events.example.com/page")
+    checks = status(run_preflight(session, config))
+    assert (checks["paging subscribers"], checks["paging subscribers in us-west-2"]) == (PASS, FAIL)
+    standby_topic = deployed_paging_topic(session.client("cloudformation", region_name="us-west-2"), config)
+    session.client("sns", region_name="us-west-2").subscribe(
+        TopicArn=standby_topic, Protocol="https", Endpoint="https://events.example.com/page"
+    )
+    assert status(run_preflight(session, config))["paging subscribers in us-west-2"] == PASS

@@ -136,6 +136,13 @@ def read(text: str) -> Image:
             image.command = []
         elif keyword == "CMD":
             image.command = _exec_form(rest, where)
+    for path, declared in image.volumes.items():
+        if image.directories.get(path) != declared:
+            raise DockerfileError(
+                f"VOLUME {path}: its owner or mode changes after the VOLUME line ({declared} -> "
+                f"{image.directories.get(path)}); BuildKit keeps such changes and the legacy builder discards them, "
+                "so set them before the VOLUME line"
+            )
     return image
 
 

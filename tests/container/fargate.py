@@ -4,9 +4,15 @@ The container's view is rebuilt from the template and the Dockerfile: a private 
 holds the host's OS trees read-only (standing in for the base image), the interpreter at `/usr/local/bin`
 as in the official Python images, the Dockerfile's COPY sources where it puts them, each task mount as an
 empty tmpfs that is root-owned 0755 unless the image declares it with VOLUME (then it has the image's owner
-and mode), the root remounted read-only when the task says so, its own network namespace (awsvpc), the
-task's user through setpriv, and the task's environment and secret names. What it cannot show: anything
-the base image adds beyond the host's OS, and the contents a declared VOLUME would copy up.
+and mode), the root remounted read-only when the task says so, its own network namespace (awsvpc) with the
+task's address beside loopback, where the ALB's and Route 53's requests arrive, an init that forwards
+SIGTERM when the task enables one, the task's user through setpriv, and the task's environment and secret
+names.
+
+What it does not prove: the base image's own userland and interpreter. The command runs on this machine's
+Python (3.11) with packages built for it (`.build/service-site-packages`, installed from the same
+requirements file as the image's build stage), while the image runs python:3.12-slim; a version-specific
+failure shows only in a real build. Nor the contents a declared VOLUME would copy up.
 
 Needs root (or passwordless sudo) for the namespaces, `unshare`, `nsenter` and `setpriv` from util-linux.
 """
@@ -31,6 +37,8 @@ from tests.container.dockerfile import Image
 LAUNCHER = Path(__file__).with_name("launch.py")
 # Trees the host lends the container as its base image's OS (Debian keeps /bin, /lib, /sbin as links into /usr).
 HOST_TREES = ("usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32")
+# The task's private address on its ENI: the ALB and Route 53 connect to it, not to loopback.
+TASK_ADDRESS = "10.0.0.10"
 # What ECS itself sets in every Fargate container.
 ECS_VARIABLES = {
     "AWS_EXECUTION_ENV": "AWS_ECS_FARGATE",
@@ -43,9 +51,9 @@ PROBE = textwrap.dedent(
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    connection = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[2]), timeout=3, context=context)
+    connection = http.client.HTTPSConnection(sys.argv[1], int(sys.argv[3]), timeout=3, context=context)
     try:
-        connection.request("GET", sys.argv[1])
+        connection.request("GET", sys.argv[2])
         print(connection.getresponse().status)
     except OSError as error:
         print(f"error: {error}")
@@ -75,6 +83,7 @@ class TaskContainer:
     health_check: tuple[str, ...] | None
     stop_timeout: int
     port: int
+    init: bool
 
     @classmethod
     def from_task_definition(cls, properties: Mapping[str, Any], name: str | None = None) -> TaskContainer:
@@ -101,6 +110,7 @@ class TaskContainer:
             health_check=tuple(check) if check else None,
             stop_timeout=int(definition.get("StopTimeout", 30)),
             port=int(definition["PortMappings"][0]["ContainerPort"]),
+            init=bool(definition.get("LinuxParameters", {}).get("InitProcessEnabled", False)),
         )
 
 
@@ -159,6 +169,7 @@ class FargateTask:
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.log = workspace / "container.log"
+        self.pid_file = workspace / "container.pid"
 
     def layout(self) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = []
@@ -265,6 +276,9 @@ class FargateTask:
             "gid": self.gid,
             "environment": self.environment,
             "argv": self.image.argv,
+            "init": self.container.init,
+            "task_address": TASK_ADDRESS,
+            "pid_file": str(self.pid_file),
         }
         spec_path = self.workspace / "spec.json"
         spec_path.write_text(json.dumps(spec))
@@ -277,15 +291,22 @@ class FargateTask:
 
     @property
     def pid(self) -> int:
+        """The container command's PID (under the init, when the task has one)."""
         assert self.process is not None, "start() first"
-        return self.process.pid
+        deadline = time.monotonic() + 10
+        while not self.pid_file.exists() or not self.pid_file.read_text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise ContractError(f"container did not start: exit {self.process.poll()}:\n{self.output()}")
+            time.sleep(0.02)
+        return int(self.pid_file.read_text())
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def https_status(self, path: str) -> str:
-        """GET https://127.0.0.1:PORT{path} from inside the task's network: the status code, or the error."""
-        probe = [sys.executable, "-c", PROBE, path, str(self.container.port)]
+    def https_status(self, path: str, address: str = TASK_ADDRESS) -> str:
+        """GET https://ADDRESS:PORT{path} as the ALB does, from the task's network to its address: the status
+        code, or the error."""
+        probe = [sys.executable, "-c", PROBE, address, path, str(self.container.port)]
         result = subprocess.run(
             privileged(["nsenter", f"--target={self.pid}", "--net", "--", *probe]),
             capture_output=True,
@@ -294,14 +315,14 @@ class FargateTask:
         )
         return result.stdout.strip() or result.stderr.strip()
 
-    def wait_until_serving(self, path: str, timeout: float) -> str:
-        """Poll `path` until it answers or the container exits; the last answer."""
+    def wait_until_serving(self, path: str, timeout: float, address: str = TASK_ADDRESS) -> str:
+        """Poll `path` at `address` until it answers or the container exits; the last answer."""
         deadline = time.monotonic() + timeout
         answer = ""
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise ContractError(f"container exited with {self.process.returncode}:\n{self.output()}")
-            answer = self.https_status(path)
+            answer = self.https_status(path, address)
             if answer.isdigit():
                 return answer
             time.sleep(0.2)
@@ -328,10 +349,11 @@ class FargateTask:
         )
 
     def stop(self) -> tuple[int | None, float]:
-        """SIGTERM, then wait up to the stop timeout: (exit code or None if still running, seconds taken)."""
+        """SIGTERM to the container's first process, as ECS sends it, then wait up to the stop timeout:
+        (exit code or None if still running, seconds taken)."""
         assert self.process is not None
         started = time.monotonic()
-        subprocess.run(privileged(["kill", "-TERM", str(self.pid)]), check=True)
+        subprocess.run(privileged(["kill", "-TERM", str(self.process.pid)]), check=True)
         try:
             code = self.process.wait(timeout=self.container.stop_timeout)
         except subprocess.TimeoutExpired:
@@ -340,7 +362,9 @@ class FargateTask:
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            subprocess.run(privileged(["kill", "-KILL", str(self.pid)]), check=False)
+            if self.pid_file.exists() and self.pid_file.read_text():
+                subprocess.run(privileged(["kill", "-KILL", self.pid_file.read_text()]), check=False)
+            subprocess.run(privileged(["kill", "-KILL", str(self.process.pid)]), check=False)
             self.process.wait(10)
 
     def close(self) -> None:

@@ -1,7 +1,11 @@
 """Runs as root inside fresh mount and network namespaces: lays out the container's filesystem as Fargate
-would, then becomes the task's user and executes the container's command. Started by `fargate.FargateTask`
-as `unshare --mount --net -- python launch.py SPEC.json`; the process keeps its PID through every exec, so
-the caller's PID is the container's.
+would, gives the namespace a task address beside loopback (the awsvpc ENI the ALB connects to), then becomes
+the task's user and executes the container's command. Started by `fargate.FargateTask` as
+`unshare --mount --net -- python launch.py SPEC.json`.
+
+With `init` (the task's InitProcessEnabled), this process stays as the container's init, as ECS's tini does:
+it forwards SIGTERM and SIGINT to the command and exits with its status. The command's PID is written to
+`pid_file` either way, for `nsenter`.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import socket
 import struct
 import subprocess
@@ -28,6 +33,12 @@ def loopback_up() -> None:
         request = struct.pack("16sh", b"lo", 0)
         flags = struct.unpack("16sh", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sh", b"lo", flags | IFF_UP))
+
+
+def task_address(address: str) -> None:
+    """The task's private address, where the ALB connects (the awsvpc ENI's). Added to the namespace's only
+    interface, loopback: a server bound to 127.0.0.1 still does not accept connections to it, as on Fargate."""
+    subprocess.run(["ip", "addr", "add", f"{address}/32", "dev", "lo"], check=True)
 
 
 def lay_out(root: str, entry: dict[str, Any]) -> None:
@@ -72,9 +83,36 @@ def main(spec_path: str) -> None:
     if spec["read_only_root"]:
         mount("-o", "remount,ro", root)
     loopback_up()
+    task_address(spec["task_address"])
+    command = ["setpriv", f"--reuid={spec['uid']}", f"--regid={spec['gid']}", "--clear-groups", "--", *spec["argv"]]
+    if not spec["init"]:
+        with open(spec["pid_file"], "w") as file:
+            file.write(str(os.getpid()))
+        enter(root, spec, command)
+    children: list[int] = []
+
+    def forward(number: int, _frame: object) -> None:
+        for pid in children:
+            os.kill(pid, number)
+
+    for forwarded in (signal.SIGTERM, signal.SIGINT):
+        # Installed before the fork; exec resets them in the child.
+        signal.signal(forwarded, forward)
+    child = os.fork()
+    if child == 0:
+        enter(root, spec, command)
+    children.append(child)
+    with open(spec["pid_file"], "w") as file:
+        file.write(str(child))
+    _, status = os.waitpid(child, 0)
+    code = os.waitstatus_to_exitcode(status)
+    sys.exit(code if code >= 0 else 128 - code)
+
+
+def enter(root: str, spec: dict[str, Any], command: list[str]) -> None:
+    """Become the container's command: its root, working directory, user and environment."""
     os.chroot(root)
     os.chdir(spec["workdir"])
-    command = ["setpriv", f"--reuid={spec['uid']}", f"--regid={spec['gid']}", "--clear-groups", "--", *spec["argv"]]
     os.execve("/usr/bin/setpriv", command, spec["environment"])
 
 

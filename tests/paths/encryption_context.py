@@ -5,7 +5,7 @@ KMS's encryption-context keys put it after a `:`, so every such condition reads 
 policy that scopes CloudWatch Logs by `kms:EncryptionContext:aws:logs:arn` is never satisfied. This module
 settles exactly those condition entries from the request context first: a satisfied entry is removed, an
 unsatisfied one removes its statement (it can never apply). All other conditions stay for the library.
-`tests/test_delivery_paths.py` proves each operator below and that the library still needs this.
+`tests/test_encryption_context.py` proves each operator below and that the library still needs this.
 """
 
 from __future__ import annotations
@@ -54,10 +54,8 @@ def holds(operator: str, expected: str | list[str], actual: str | None) -> bool:
     return not found if negated else found
 
 
-def settle(policy: Mapping[str, Any] | None, context: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def settle(policy: Mapping[str, Any], context: Mapping[str, Any]) -> Mapping[str, Any]:
     """`policy` with its encryption-context conditions decided against `context`."""
-    if policy is None:
-        return None
     values = {key.lower(): value for key, value in context.items() if key.lower().startswith(PREFIX)}
     settled = copy.deepcopy(dict(policy))
     statements = settled.get("Statement", [])

@@ -15,6 +15,7 @@ requires it fails here as it would in AWS.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -214,6 +215,13 @@ def acts(
     )
 
 
+def log_delivery_source(region: str, account: str, what: str) -> str:
+    """What CloudWatch Logs' delivery service sends as `aws:SourceArn`. AWS documents only the pattern policies
+    should match (`arn:aws:logs:REGION:ACCOUNT:*`); a concrete ARN inside it stands in, so that a policy that
+    compares the pattern literally (StringEquals) fails here as it would in AWS."""
+    return f"arn:aws:logs:{region}:{account}:delivery-source:{what.replace(' ', '-')}"
+
+
 def tls(context: dict[str, Any]) -> dict[str, Any]:
     return context | {"aws:SecureTransport": "true"}
 
@@ -324,7 +332,7 @@ def _log_delivery_to_bucket(
     description = f"{what} {logical_id} -> s3://{bucket}/{key_path}"
     if not bucket_exists(app, bucket):
         return Path(source(stack, logical_id), description, problems=(f"bucket {bucket} does not exist",))
-    context = {"aws:SourceAccount": account, "aws:SourceArn": f"arn:aws:logs:{region}:{account}:*"}
+    context = {"aws:SourceAccount": account, "aws:SourceArn": log_delivery_source(region, account, what)}
     policy = bucket_policy(app, bucket)
     service = "delivery.logs.amazonaws.com"
     decisions = [
@@ -371,7 +379,7 @@ def waf_logs(app: DeployedApp, region: str) -> Iterator[Path]:
             group = str(destination).split(":log-group:", 1)[1].removesuffix(":*")
             account = stack.account
             stream = f"{region}_{group}_0"
-            context = {"aws:SourceAccount": account, "aws:SourceArn": f"arn:aws:logs:{region}:{account}:*"}
+            context = {"aws:SourceAccount": account, "aws:SourceArn": log_delivery_source(region, account, "waf")}
             policy = logs_resource_policy(app, region)
             arn = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{stream}"
             decisions = tuple(
@@ -875,7 +883,36 @@ def outsiders(app: DeployedApp, region: str) -> Iterator[Path]:
         yield Path(source(stack, logical_id), f"outsider -> {group}", (decision,))
 
 
-MATRIX: tuple[Row, ...] = (
+FOREIGN_ACCOUNT = "999999999999"
+# The request keys that say on whose behalf a service acts.
+SOURCE_KEYS = ("aws:SourceAccount", "aws:SourceArn", "kms:EncryptionContext:aws:logs:arn")
+
+
+def on_behalf_of_another_account(decision: Decision) -> Decision | None:
+    """The same request by the same service, made for a resource of another account (the confused deputy)."""
+    if decision.principal.startswith("arn:") or not any(key in decision.context for key in SOURCE_KEYS):
+        return None
+    account = decision.resource_account
+    context = {
+        key: value.replace(f":{account}:", f":{FOREIGN_ACCOUNT}:").replace(account, FOREIGN_ACCOUNT)
+        if key in SOURCE_KEYS and isinstance(value, str)
+        else value
+        for key, value in decision.context.items()
+    }
+    return dataclasses.replace(decision, context=context)
+
+
+def confused_deputies(app: DeployedApp, region: str) -> Iterator[Path]:
+    """Every grant to an AWS service is scoped to this account's own sources: the same request, made for
+    another account's alarm, budget, log group, bucket or task, is refused."""
+    for row in ALLOWED_ROWS:
+        for path in row.find(app, region):
+            foreign = [d for d in map(on_behalf_of_another_account, path.decisions) if d is not None]
+            if foreign:
+                yield Path(path.source, f"{path.description}, for another account", tuple(foreign))
+
+
+ALLOWED_ROWS: tuple[Row, ...] = (
     Row("CloudWatch alarms publish to their topics", True, alarm_notifications, ALARM_TYPES),
     Row("AWS Budgets publishes to its topic", True, budget_notifications, ("AWS::Budgets::Budget",)),
     Row("VPC flow logs write the flow-log bucket", True, flow_logs, ("AWS::EC2::FlowLog",)),
@@ -892,6 +929,10 @@ MATRIX: tuple[Row, ...] = (
     Row("the task role allows what the service calls, nothing more", True, task_role),
     Row("FIS stops payment tasks", True, fis_experiments, ("AWS::FIS::ExperimentTemplate",)),
     Row("Route 53 health checkers reach /health", True, health_checks, ("AWS::Route53::HealthCheck",)),
+)
+MATRIX: tuple[Row, ...] = (
+    *ALLOWED_ROWS,
+    Row("services acting for another account are refused", False, confused_deputies),
     Row("plain HTTP is refused by every bucket and topic", False, plain_http),
     Row("the task role cannot read or delete audit records", False, task_role_reads_audit_logs),
     Row("principals of other accounts get nothing", False, outsiders),

@@ -38,10 +38,14 @@ class Decision:
     context: Mapping[str, str | list[str]] = field(default_factory=dict)
     identity_policies: Sequence[Policy] = ()
     resource_policy: Policy | None = None
+    # Off only to show that the library still needs it (tests/test_encryption_context.py).
+    settle_encryption_context: bool = True
 
     def simulation(self) -> dict[str, Any]:
-        identity = [encryption_context.settle(policy, self.context) for policy in self.identity_policies]
-        resource = encryption_context.settle(self.resource_policy, self.context)
+        identity, resource = list(self.identity_policies), self.resource_policy
+        if self.settle_encryption_context:
+            identity = [encryption_context.settle(policy, self.context) for policy in identity]
+            resource = encryption_context.settle(resource, self.context) if resource is not None else None
         return {
             "identityPolicies": [{"name": f"policy{index}", "policy": policy} for index, policy in enumerate(identity)],
             "serviceControlPolicies": [],
