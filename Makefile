@@ -14,12 +14,16 @@ OUT := cdk.out
 STACKS ?= --all
 # Extra CDK CLI arguments, e.g. CDK_ARGS='-c config.task_cpu=1024 -c config.task_memory_mib=2048'
 CDK_ARGS ?=
+# The CDK CLI tells the app a region of its own (CDK_DEFAULT_REGION, from your AWS configuration, else
+# us-east-1). Unless you set AWS_REGION or AWS_DEFAULT_REGION yourself, it is given the profile's region, so
+# that the app's region check objects only to a region you chose.
+WITH_REGION = AWS_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(python -m tooling.profiles region $(ENV))}}"
 
 # node_modules/.bin first: the CDK CLI and the jsii runtime behind aws-cdk-lib both run on that Node.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps synth test lint format snapshot-update register diagram docs preflight verify drill cost diff deploy clean
+.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table docs preflight verify drill cost diff deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -43,10 +47,13 @@ deps: $(VENV)/.installed node_modules/.installed $(SERVICE_PACKAGES)/.installed 
 
 synth: deps ## Synthesize ENV (default dev) with every check: 5 cdk-nag packs, CloudFormation validation, cfn-lint
 	rm -rf $(OUT)
-	cdk synth --no-lookups --quiet -c env=$(ENV) $(CDK_ARGS) -o $(OUT)
-	python -m compliance.report $(OUT)/validation-report.json
+	$(WITH_REGION) cdk synth --no-lookups --quiet -c env=$(ENV) $(CDK_ARGS) -o $(OUT)
+	python -m tooling.report $(OUT)/validation-report.json
 	cfn-lint $(OUT)/*.template.json
 	@echo "synth: $(ENV) clean: no unacknowledged cdk-nag finding, CloudFormation validation and cfn-lint clean"
+
+synth-all: deps ## make synth for every profile of settings/profiles.py
+	for env in $$(python -m tooling.profiles names); do $(MAKE) --no-print-directory synth ENV=$$env; done
 
 test: deps ## Run the test suite (synthesizes the app once per session)
 	pytest
@@ -64,12 +71,18 @@ snapshot-update: deps ## Rewrite the template snapshots after an intended change
 	pytest tests/test_snapshots.py --snapshot-update
 
 register: deps ## Regenerate docs/ACKNOWLEDGEMENTS.md, the register of acknowledged cdk-nag findings
-	CDK_VALIDATION=false python -m compliance.register
+	CDK_VALIDATION=false python -m tooling.register
 
-diagram: deps ## Regenerate the architecture diagram in README.md from the synthesized app
-	CDK_VALIDATION=false python -m compliance.diagram
+diagram: deps ## Regenerate the architecture diagram in docs/ARCHITECTURE.md from the synthesized app
+	CDK_VALIDATION=false python -m tooling.diagram
 
-docs: register diagram ## Regenerate every generated document
+settings-table: deps ## Regenerate the settings table in README.md from the configuration sections and profiles
+	python -m tooling.settings_table
+
+cost-table: deps ## Regenerate the cost table in README.md from every profile's synthesized templates
+	CDK_VALIDATION=false python -m ops.cost_table
+
+docs: register diagram settings-table cost-table ## Regenerate every generated document
 
 preflight: deps ## Check the account before deploying ENV: credentials, bootstrap, quotas, permissions, certificate
 	CDK_VALIDATION=false python -m ops preflight --env $(ENV)
@@ -84,10 +97,10 @@ cost: deps ## Monthly cost estimate of ENV from the synthesized templates, all p
 	CDK_VALIDATION=false python -m ops cost --env $(ENV)
 
 diff: deps ## cdk diff ENV against the deployed stacks (needs AWS credentials)
-	cdk diff $(STACKS) -c env=$(ENV) $(CDK_ARGS)
+	$(WITH_REGION) cdk diff $(STACKS) -c env=$(ENV) $(CDK_ARGS)
 
 deploy: deps ## cdk deploy ENV (needs AWS credentials and a bootstrapped account)
-	cdk deploy $(STACKS) -c env=$(ENV) $(CDK_ARGS) --require-approval broadening
+	$(WITH_REGION) cdk deploy $(STACKS) -c env=$(ENV) $(CDK_ARGS) --require-approval broadening
 
 clean: ## Remove build output and installed dependencies
 	rm -rf $(OUT) $(VENV) node_modules .build .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,7 @@
 services that publish to them: CloudWatch alarms of this account and region, and AWS Budgets of this account.
 
 The topic policy replaces SNS's default policy, so each publisher needs its own allow here (and on the key:
-see `DataEncryptionKey`); `tests/paths/matrix.py` evaluates both for every alarm and the budget.
+see `DataEncryptionKey`); `tests/support/paths/matrix.py` evaluates both for every alarm and the budget.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from components import source_arns
+from settings.sections import AlertingSettings
 
 
 class AlarmTopics(Construct):
@@ -26,8 +27,7 @@ class AlarmTopics(Construct):
         id_: str,
         *,
         key: kms.IKey,
-        paging_emails: tuple[str, ...],
-        warning_emails: tuple[str, ...],
+        alerting: AlertingSettings,
     ) -> None:
         super().__init__(scope, id_)
         self.paging = sns.Topic(
@@ -37,7 +37,7 @@ class AlarmTopics(Construct):
             self, "WarningTopic", display_name="Payment service: warning", master_key=key, enforce_ssl=True
         )
         stack = Stack.of(self)
-        for topic, emails in ((self.paging, paging_emails), (self.warning, warning_emails)):
+        for topic, emails in ((self.paging, alerting.paging_emails), (self.warning, alerting.warning_emails)):
             for email in emails:
                 topic.add_subscription(subscriptions.EmailSubscription(email))
             topic.add_to_resource_policy(

@@ -9,6 +9,7 @@ rollback would fail.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy
@@ -17,7 +18,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from compliance.acknowledge import acknowledge
+from rules.acknowledge import acknowledge
 
 INFREQUENT_ACCESS_AFTER = Duration.days(30)
 # S3 Replication Time Control: 99.99 % of objects replicated within 15 minutes, with metrics.
@@ -26,12 +27,16 @@ REPLICATION_TIME = s3.ReplicationTimeValue.FIFTEEN_MINUTES
 
 @dataclass(frozen=True)
 class Replication:
-    """Where an audit bucket replicates to: a bucket in the standby region, encrypted with a key there."""
+    """Where an audit bucket replicates to: a bucket in the standby region, encrypted with a key there.
+
+    `register` is told the source bucket (and its key), so that the replication role may read it.
+    """
 
     role: iam.IRole
     bucket_name: str
     region: str
     key_arn: str
+    register: Callable[[s3.Bucket, kms.IKey | None], None]
 
 
 GLACIER_AFTER = Duration.days(90)
@@ -110,25 +115,25 @@ class AuditBucket(Construct):
                 )
             ],
         )
-        resource = self.bucket.node.default_child
-        assert resource is not None
+        if replication is not None:
+            replication.register(self.bucket, encryption_key)
         if bucket_name is not None:
             acknowledge(
-                resource,
+                self.bucket,
                 "S3BucketReplicationEnabled",
                 reason="This bucket is the standby region's replica of a primary audit bucket; compensating "
                 "controls: versioning, RETAIN on stack deletion, and the primary copy",
             )
         elif replication is None:
             acknowledge(
-                resource,
+                self.bucket,
                 "S3BucketReplicationEnabled",
                 reason="Single-region until a standby region is configured; compensating controls: versioning, "
                 "RETAIN on stack deletion, and 90 days of noncurrent versions protect every object from loss",
             )
         if encryption_key is None:
             acknowledge(
-                resource,
+                self.bucket,
                 "S3DefaultEncryptionKMS",
                 reason="ALB access-log and S3 server-access-log delivery accept only SSE-S3 (AES-256); "
                 "compensating controls: block public access, TLS-only bucket policy, bucket-owner-enforced "

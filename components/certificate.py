@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from aws_cdk import aws_certificatemanager as acm
-from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
-from settings.profile import TlsSettings
+from components.service_dns import hosted_zone
+from settings.sections import TlsSettings
 
 
 class ServiceCertificate(Construct):
@@ -19,14 +19,11 @@ class ServiceCertificate(Construct):
         if tls.certificate_arn is not None:
             self.certificate = acm.Certificate.from_certificate_arn(self, "Imported", tls.certificate_arn)
             return
-        if tls.domain_name is None or tls.hosted_zone_id is None or tls.hosted_zone_name is None:
+        if tls.domain_name is None:
             raise ValueError("tls: a certificate ARN or a domain name with its hosted zone is required")
-        zone = route53.HostedZone.from_hosted_zone_attributes(
-            self, "Zone", hosted_zone_id=tls.hosted_zone_id, zone_name=tls.hosted_zone_name.rstrip(".")
-        )
         self.certificate = acm.Certificate(
             self,
             "Certificate",
             domain_name=tls.domain_name,
-            validation=acm.CertificateValidation.from_dns(zone),
+            validation=acm.CertificateValidation.from_dns(hosted_zone(self, tls)),
         )

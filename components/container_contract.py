@@ -1,7 +1,7 @@
 """What an image must do to run as the payment service's container: the one place that states it.
 
 The task definition (`PaymentFargateService`), the load balancer's health check, the alarms and the
-README all read these values, and `tests/test_container_contract.py` starts the image the way Fargate
+README all read these values, and `tests/constructs/test_container_contract.py` starts the image the way Fargate
 does and holds it to them. Any image that meets this contract can replace the reference service
 (`container_image`, `health_check_command`).
 """
@@ -68,7 +68,7 @@ BUSINESS_METRICS = ("PaymentsAccepted", "PaymentsRejected", "PaymentLatency")
 
 # The AWS calls the reference service makes with the task role, as (action, resource ARN pattern): none. It
 # receives its secret from ECS at start and publishes metrics through its log lines. The task role allows
-# exactly these (tests/paths/matrix.py, "the task role allows what the service calls").
+# exactly these (tests/support/paths/matrix.py, "the task role allows what the service calls").
 SERVICE_AWS_CALLS: tuple[tuple[str, str], ...] = ()
 
 CONTRACT = ContainerContract()

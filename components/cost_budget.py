@@ -6,6 +6,8 @@ from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from settings.sections import AlertingSettings
+
 BUDGET_TAGS = ("Environment", "Service")
 
 
@@ -17,8 +19,7 @@ class MonthlyCostBudget(Construct):
         scope: Construct,
         id_: str,
         *,
-        limit_usd: int,
-        alert_percentages: tuple[int, ...],
+        alerting: AlertingSettings,
         tags: dict[str, str],
         topic: sns.ITopic,
     ) -> None:
@@ -34,7 +35,7 @@ class MonthlyCostBudget(Construct):
                 ),
                 subscribers=[subscriber],
             )
-            for kind, percentage in [("ACTUAL", p) for p in alert_percentages] + [("FORECASTED", 100)]
+            for kind, percentage in [("ACTUAL", p) for p in alerting.budget_alert_percentages] + [("FORECASTED", 100)]
         ]
         self.budget = budgets.CfnBudget(
             self,
@@ -42,7 +43,7 @@ class MonthlyCostBudget(Construct):
             budget=budgets.CfnBudget.BudgetDataProperty(
                 budget_type="COST",
                 time_unit="MONTHLY",
-                budget_limit=budgets.CfnBudget.SpendProperty(amount=limit_usd, unit="USD"),
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=alerting.monthly_budget_usd, unit="USD"),
                 # Spend of resources carrying both tags. The tags must be activated as cost allocation tags
                 # (Billing console) before Budgets can filter on them.
                 filter_expression=budgets.CfnBudget.ExpressionProperty(

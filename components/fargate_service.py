@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Duration, Size
@@ -16,9 +17,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IDependable
 
-from compliance.acknowledge import AWS_SOLUTIONS, acknowledge
 from components.container_contract import CONTRACT, PROCESSOR_SECRET_VARIABLE, REFERENCE_HEALTH_CHECK
-from settings.profile import ECR_IMAGE_PATTERN, EnvironmentConfig
+from rules.acknowledge import AWS_SOLUTIONS, acknowledge
+from settings.limits import ECR_IMAGE_PATTERN
+from settings.naming import PhysicalNames
+from settings.sections import ComputeSettings, CpuArchitecture
 
 SERVICE_SOURCE = Path(__file__).resolve().parents[1] / "service"
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
@@ -31,38 +34,50 @@ SCALE_OUT_COOLDOWN = Duration.seconds(60)
 SCALE_IN_COOLDOWN = Duration.seconds(300)
 
 
-def health_check_command(config: EnvironmentConfig) -> tuple[str, ...] | None:
+def health_check_command(compute: ComputeSettings) -> tuple[str, ...] | None:
     """The container health check: the profile's, else the reference service's when the app builds it.
 
     An image of your own gets no container check unless the profile names one: the ALB's check of
     `/health` (part of the contract) still replaces a task that stops answering.
     """
-    if config.health_check_command is not None:
-        return config.health_check_command
-    return REFERENCE_HEALTH_CHECK if config.container_image is None else None
+    if compute.health_check_command is not None:
+        return compute.health_check_command
+    return REFERENCE_HEALTH_CHECK if compute.container_image is None else None
 
 
-def container_image(scope: Construct, config: EnvironmentConfig) -> tuple[ecs.ContainerImage, str]:
-    """The image and the ARN of the ECR repository it is pulled from."""
-    if config.container_image is None:
+@dataclass(frozen=True)
+class PulledImage:
+    """An image a task runs, and the ECR repository the execution role pulls it from."""
+
+    image: ecs.ContainerImage
+    repository_arn: str
+
+
+def pulled_image(
+    scope: Construct, image: str | None, architecture: CpuArchitecture, id_prefix: str = ""
+) -> PulledImage:
+    """`image` (an ECR image pinned by digest), or the reference service built from `service/` when it is None."""
+    if image is None:
         asset = ecr_assets.DockerImageAsset(
             scope,
-            "ImageAsset",
+            f"{id_prefix}ImageAsset",
             directory=str(SERVICE_SOURCE),
+            # Documentation, not image content: editing it must not build a new image.
+            exclude=["README.md"],
             platform=ecr_assets.Platform.LINUX_ARM64
-            if config.cpu_architecture == "ARM64"
+            if architecture is CpuArchitecture.ARM64
             else ecr_assets.Platform.LINUX_AMD64,
         )
-        return ecs.ContainerImage.from_docker_image_asset(asset), asset.repository.repository_arn
-    match = ECR_IMAGE_PATTERN.match(config.container_image)
-    assert match is not None  # validated by EnvironmentConfig
+        return PulledImage(ecs.ContainerImage.from_docker_image_asset(asset), asset.repository.repository_arn)
+    match = ECR_IMAGE_PATTERN.match(image)
+    assert match is not None  # validated with the configuration
     repository = ecr.Repository.from_repository_attributes(
         scope,
-        "ImageRepository",
+        f"{id_prefix}ImageRepository",
         repository_name=match["repository"],
         repository_arn=f"arn:aws:ecr:{match['region']}:{match['account']}:repository/{match['repository']}",
     )
-    return ecs.ContainerImage.from_ecr_repository(repository, match["digest"]), repository.repository_arn
+    return PulledImage(ecs.ContainerImage.from_ecr_repository(repository, match["digest"]), repository.repository_arn)
 
 
 class PaymentFargateService(Construct):
@@ -73,9 +88,11 @@ class PaymentFargateService(Construct):
         scope: Construct,
         id_: str,
         *,
-        config: EnvironmentConfig,
+        compute: ComputeSettings,
+        names: PhysicalNames,
         vpc: ec2.IVpc,
         image: ecs.ContainerImage,
+        sidecar_images: Mapping[str, ecs.ContainerImage],
         execution_role: iam.IRole,
         task_role: iam.IRole,
         log_group: logs.ILogGroup,
@@ -98,19 +115,25 @@ class PaymentFargateService(Construct):
         self.task_definition = ecs.FargateTaskDefinition(
             self,
             "TaskDefinition",
-            cpu=config.task_cpu,
-            memory_limit_mib=config.task_memory_mib,
+            cpu=compute.task_cpu,
+            memory_limit_mib=compute.task_memory_mib,
             runtime_platform=ecs.RuntimePlatform(
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,
                 cpu_architecture=ecs.CpuArchitecture.ARM64
-                if config.cpu_architecture == "ARM64"
+                if compute.cpu_architecture is CpuArchitecture.ARM64
                 else ecs.CpuArchitecture.X86_64,
             ),
             execution_role=execution_role,
             task_role=task_role,
             volumes=[ecs.Volume(name="scratch")],
         )
-        health_check = health_check_command(config)
+        health_check = health_check_command(compute)
+        logging = ecs.LogDrivers.aws_logs(
+            stream_prefix=names.service,
+            log_group=log_group,
+            mode=ecs.AwsLogDriverMode.NON_BLOCKING,
+            max_buffer_size=Size.mebibytes(25),
+        )
         self.container = self.task_definition.add_container(
             "App",
             image=image,
@@ -122,17 +145,12 @@ class PaymentFargateService(Construct):
             stop_timeout=CONTRACT.stop_timeout,
             port_mappings=[ecs.PortMapping(container_port=CONTRACT.port, name="https")],
             environment=CONTRACT.environment(
-                service_name=config.service_name,
-                environment=config.name,
-                metrics_namespace=config.names.metrics_namespace,
+                service_name=names.service,
+                environment=names.environment,
+                metrics_namespace=names.metrics_namespace,
             ),
             secrets={PROCESSOR_SECRET_VARIABLE: ecs.Secret.from_secrets_manager(secret)},
-            logging=ecs.LogDrivers.aws_logs(
-                stream_prefix=config.service_name,
-                log_group=log_group,
-                mode=ecs.AwsLogDriverMode.NON_BLOCKING,
-                max_buffer_size=Size.mebibytes(25),
-            ),
+            logging=logging,
             health_check=ecs.HealthCheck(
                 command=list(health_check),
                 interval=Duration.seconds(15),
@@ -146,8 +164,22 @@ class PaymentFargateService(Construct):
         self.container.add_mount_points(
             ecs.MountPoint(source_volume="scratch", container_path=CONTRACT.scratch_path, read_only=False)
         )
+        # Sidecars run under the same hardening: read-only root, the task's user, not privileged, same log group.
+        self.sidecars = [
+            self.task_definition.add_container(
+                sidecar.name,
+                image=sidecar_images[sidecar.name],
+                essential=sidecar.essential,
+                readonly_root_filesystem=True,
+                user=CONTRACT.user,
+                privileged=False,
+                memory_reservation_mib=sidecar.memory_reservation_mib,
+                logging=logging,
+            )
+            for sidecar in compute.sidecars
+        ]
         acknowledge(
-            self.task_definition.node.default_child or self.task_definition,
+            self.task_definition,
             "ECS2",
             packs=(AWS_SOLUTIONS,),
             reason="The environment variables hold only non-secret settings (names, port, paths); compensating "
@@ -176,7 +208,7 @@ class PaymentFargateService(Construct):
             "Service",
             cluster=self.cluster,
             task_definition=self.task_definition,
-            desired_count=config.desired_tasks,
+            desired_count=compute.desired_tasks,
             min_healthy_percent=100,
             max_healthy_percent=200,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
@@ -190,9 +222,9 @@ class PaymentFargateService(Construct):
             capacity_provider_strategies=[
                 # The on-demand base keeps min_tasks running when Spot has no capacity (failures 1.4, 5.4).
                 ecs.CapacityProviderStrategy(
-                    capacity_provider="FARGATE", base=config.min_tasks, weight=config.on_demand_weight
+                    capacity_provider="FARGATE", base=compute.min_tasks, weight=compute.on_demand_weight
                 ),
-                ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=config.spot_weight),
+                ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=compute.spot_weight),
             ],
         )
         self.service.attach_to_application_target_group(target_group)
@@ -201,7 +233,7 @@ class PaymentFargateService(Construct):
         # Failure 1.1: no task starts before the NAT routes and endpoints it pulls and logs through exist.
         self.service.node.add_dependency(*egress_ready)
 
-        scaling = self.service.auto_scale_task_count(min_capacity=config.min_tasks, max_capacity=config.max_tasks)
+        scaling = self.service.auto_scale_task_count(min_capacity=compute.min_tasks, max_capacity=compute.max_tasks)
         scaling.scale_on_cpu_utilization(
             "CpuTarget",
             target_utilization_percent=CPU_TARGET_PERCENT,
@@ -216,7 +248,7 @@ class PaymentFargateService(Construct):
         )
         scaling.scale_on_request_count(
             "RequestsTarget",
-            requests_per_target=config.requests_per_target,
+            requests_per_target=compute.requests_per_target,
             target_group=target_group,
             scale_out_cooldown=SCALE_OUT_COOLDOWN,
             scale_in_cooldown=SCALE_IN_COOLDOWN,

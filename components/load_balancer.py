@@ -10,8 +10,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from compliance.acknowledge import AWS_SOLUTIONS, COMPLIANCE_PACKS, HIPAA_SECURITY, NIST_800_53_R5, acknowledge
 from components.container_contract import CONTRACT
+from rules.acknowledge import AWS_SOLUTIONS, COMPLIANCE_PACKS, HIPAA_SECURITY, NIST_800_53_R5, acknowledge
 
 # TLS 1.2 and 1.3 only, forward-secret AEAD ciphers, hybrid post-quantum key exchange (2025 policy).
 SSL_POLICY = elbv2.SslPolicy.TLS13_12_RES_PQ
@@ -44,7 +44,7 @@ class HttpsLoadBalancer(Construct):
         for port, purpose in ((443, "HTTPS"), (80, "HTTP, redirected to HTTPS")):
             self.security_group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(port), purpose)
         acknowledge(
-            self.security_group.node.default_child or self.security_group,
+            self.security_group,
             "EC23",
             packs=(AWS_SOLUTIONS,),
             reason="A public payment API must accept the internet on 443 (and 80, which only redirects); "
@@ -65,7 +65,7 @@ class HttpsLoadBalancer(Construct):
         self.load_balancer.log_access_logs(access_log_bucket, "alb")
         if not deletion_protection:
             acknowledge(
-                self.load_balancer.node.default_child or self.load_balancer,
+                self.load_balancer,
                 "ELBDeletionProtectionEnabled",
                 packs=(NIST_800_53_R5, HIPAA_SECURITY),
                 reason="Deletion protection is on in prod (termination_protection); in other environments the "
@@ -114,7 +114,7 @@ class HttpsLoadBalancer(Construct):
             open=False,
         )
         acknowledge(
-            self.http_listener.node.default_child or self.http_listener,
+            self.http_listener,
             "ELBv2ACMCertificateRequired",
             packs=COMPLIANCE_PACKS,
             reason="Port 80 only answers a permanent redirect to HTTPS and forwards nothing; compensating "

@@ -14,9 +14,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from compliance.acknowledge import AWS_SOLUTIONS, acknowledge
 from components.audit_bucket import AuditBucket, Replication
 from components.managed_role import account_service, role_with_policy
+from rules.acknowledge import AWS_SOLUTIONS, acknowledge
 
 BUFFER_SECONDS = 300
 BUFFER_MIB = 5
@@ -77,7 +77,7 @@ class LogArchive(Construct):
         bucket_resource = self.bucket.node.default_child
         assert isinstance(bucket_resource, CfnElement)
         acknowledge(
-            delivery_policy.node.default_child or delivery_policy,
+            delivery_policy,
             "IAM5",
             packs=(AWS_SOLUTIONS,),
             granular=f"Resource::<{stack.get_logical_id(bucket_resource)}.Arn>/*",

@@ -7,7 +7,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from compliance.acknowledge import AWS_SOLUTIONS, HIPAA_SECURITY, NIST_800_53_R5, acknowledge
+from rules.acknowledge import AWS_SOLUTIONS, HIPAA_SECURITY, NIST_800_53_R5, acknowledge
 
 
 class ProcessorSecret(Construct):
@@ -23,11 +23,9 @@ class ProcessorSecret(Construct):
             removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=48),
         )
-        resource = self.secret.node.default_child
-        assert resource is not None
         reason = (
             "The processor issues and rotates these credentials, so no rotation Lambda can; compensating "
             "controls: CMK encryption, read access only for this service's roles, CloudTrail records every read"
         )
-        acknowledge(resource, "SecretsManagerRotationEnabled", reason=reason, packs=(NIST_800_53_R5, HIPAA_SECURITY))
-        acknowledge(resource, "SMG4", reason=reason, packs=(AWS_SOLUTIONS,))
+        acknowledge(self.secret, "SecretsManagerRotationEnabled", reason=reason, packs=(NIST_800_53_R5, HIPAA_SECURITY))
+        acknowledge(self.secret, "SMG4", reason=reason, packs=(AWS_SOLUTIONS,))

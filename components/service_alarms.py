@@ -10,18 +10,16 @@ they and the warnings (capacity and cost trends) notify the warning topic on the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from components.service_metrics import ServiceMetrics
+from components.service_metrics import FIVE_MINUTES, ServiceMetrics
 
-ONE_MINUTE = Duration.minutes(1)
-FIVE_MINUTES = Duration.minutes(5)
 LATENCY_OBJECTIVE_SECONDS = 0.2
 ERROR_RATE_PERCENT = 1
 REJECTION_RATE_PERCENT = 20
@@ -32,16 +30,107 @@ WAF_BLOCKED_PER_5_MINUTES = 1000
 BUSINESS_TRAFFIC_REQUESTS = 100
 PINNED_AT_MAX_HOURS = 1
 
+ABOVE = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+BELOW = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+# No datapoint means nothing happened (no traffic, no errors).
+QUIET = cloudwatch.TreatMissingData.NOT_BREACHING
+# No datapoint means the thing watched is gone.
+BREACHING = cloudwatch.TreatMissingData.BREACHING
+
 
 @dataclass(frozen=True)
 class AlarmSpec:
+    """One alarm: `datapoints` bad ones out of the last `periods` fire it."""
+
+    name: str
+    metric: Callable[[ServiceMetrics], cloudwatch.IMetric]
     description: str
     threshold: float
-    evaluation_periods: int
-    datapoints_to_alarm: int
     comparison: cloudwatch.ComparisonOperator
+    datapoints: int
+    periods: int
     missing: cloudwatch.TreatMissingData
     pages: bool
+
+
+def alarm_table(*, min_tasks: int, max_tasks: int) -> tuple[AlarmSpec, ...]:
+    """Every alarm of the service, paging signals first."""
+    hour = PINNED_AT_MAX_HOURS * 12
+    return (
+        AlarmSpec(
+            name="AlbErrorRate",
+            metric=ServiceMetrics.alb_5xx_rate,
+            description=f"ALB 5xx above {ERROR_RATE_PERCENT}% of requests in 3 of 5 minutes",
+            threshold=ERROR_RATE_PERCENT, comparison=ABOVE, datapoints=3, periods=5, missing=QUIET, pages=True,
+        ),
+        AlarmSpec(
+            name="TargetErrorRate",
+            metric=ServiceMetrics.target_5xx_rate,
+            description=f"Target 5xx above {ERROR_RATE_PERCENT}% of requests in 3 of 5 minutes",
+            threshold=ERROR_RATE_PERCENT, comparison=ABOVE, datapoints=3, periods=5, missing=QUIET, pages=True,
+        ),
+        AlarmSpec(
+            name="UnhealthyTargets",
+            metric=ServiceMetrics.unhealthy_targets,
+            # The ALB reports host counts every minute; a gap means the target group is gone.
+            description="At least one unhealthy target for 3 of 3 minutes",
+            threshold=1, comparison=AT_LEAST, datapoints=3, periods=3, missing=BREACHING, pages=True,
+        ),
+        AlarmSpec(
+            name="LatencyP99",
+            metric=ServiceMetrics.latency_p99,
+            description=f"Target response time p99 above {LATENCY_OBJECTIVE_SECONDS * 1000:.0f} ms in 3 of 5 minutes",
+            threshold=LATENCY_OBJECTIVE_SECONDS, comparison=ABOVE, datapoints=3, periods=5, missing=QUIET, pages=True,
+        ),
+        AlarmSpec(
+            name="RunningTasksBelowMinimum",
+            metric=ServiceMetrics.running_tasks,
+            # Container Insights reports every minute while the service exists; silence means no tasks.
+            description=f"Fewer than {min_tasks} running tasks for 3 of 3 minutes",
+            threshold=min_tasks, comparison=BELOW, datapoints=3, periods=3, missing=BREACHING, pages=True,
+        ),
+        AlarmSpec(
+            name="NoPayments",
+            metric=lambda metrics: metrics.no_payments_during_traffic(BUSINESS_TRAFFIC_REQUESTS),
+            description=f"No accepted payment for 15 minutes while the ALB served over {BUSINESS_TRAFFIC_REQUESTS} "
+            "requests per 5 minutes",
+            threshold=1, comparison=AT_LEAST, datapoints=3, periods=3, missing=QUIET, pages=True,
+        ),
+        AlarmSpec(
+            name="CpuHigh",
+            metric=ServiceMetrics.cpu,
+            # No datapoints while no task runs; RunningTasksBelowMinimum covers that.
+            description=f"Service CPU above {CPU_PERCENT}% in 4 of 5 minutes",
+            threshold=CPU_PERCENT, comparison=ABOVE, datapoints=4, periods=5, missing=QUIET, pages=False,
+        ),
+        AlarmSpec(
+            name="MemoryHigh",
+            metric=ServiceMetrics.memory,
+            description=f"Service memory above {MEMORY_PERCENT}% in 4 of 5 minutes (OOM kills follow)",
+            threshold=MEMORY_PERCENT, comparison=ABOVE, datapoints=4, periods=5, missing=QUIET, pages=False,
+        ),
+        AlarmSpec(
+            name="PinnedAtMaxCapacity",
+            metric=lambda metrics: metrics.running_tasks(FIVE_MINUTES),
+            description=f"Service at max capacity ({max_tasks} tasks) for {PINNED_AT_MAX_HOURS} hour: runaway "
+            "scaling or an inefficient release; review before raising max_tasks",
+            threshold=max_tasks, comparison=AT_LEAST, datapoints=hour, periods=hour, missing=QUIET, pages=False,
+        ),
+        AlarmSpec(
+            name="WafBlockedSpike",
+            metric=ServiceMetrics.waf_blocked,
+            description=f"WAF blocked over {WAF_BLOCKED_PER_5_MINUTES} requests per 5 minutes, twice in 15 minutes",
+            threshold=WAF_BLOCKED_PER_5_MINUTES, comparison=ABOVE, datapoints=2, periods=3, missing=QUIET,
+            pages=False,
+        ),
+        AlarmSpec(
+            name="PaymentRejectionRate",
+            metric=ServiceMetrics.rejection_rate,
+            description=f"Over {REJECTION_RATE_PERCENT}% of payments rejected in 3 of 4 five-minute periods",
+            threshold=REJECTION_RATE_PERCENT, comparison=ABOVE, datapoints=3, periods=4, missing=QUIET, pages=False,
+        ),
+    )  # fmt: skip
 
 
 class ServiceAlarms(Construct):
@@ -60,151 +149,23 @@ class ServiceAlarms(Construct):
         page_alarm_name: str,
     ) -> None:
         super().__init__(scope, id_)
-        above = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
-        at_least = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
-        below = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
-        quiet = cloudwatch.TreatMissingData.NOT_BREACHING
-        breaching = cloudwatch.TreatMissingData.BREACHING
-        self._warning = actions.SnsAction(warning_topic)
+        warning = actions.SnsAction(warning_topic)
+        self.specs = {spec.name: spec for spec in alarm_table(min_tasks=min_tasks, max_tasks=max_tasks)}
         self.alarms: dict[str, cloudwatch.Alarm] = {}
-        self.specs: dict[str, AlarmSpec] = {}
-
-        self._add(
-            "AlbErrorRate",
-            metrics.alb_5xx_rate(),
-            # No traffic means no errors.
-            AlarmSpec(
-                f"ALB 5xx above {ERROR_RATE_PERCENT}% of requests in 3 of 5 minutes",
-                ERROR_RATE_PERCENT,
-                5,
-                3,
-                above,
-                quiet,
-                pages=True,
-            ),
-        )
-        self._add(
-            "TargetErrorRate",
-            metrics.target_5xx_rate(),
-            AlarmSpec(
-                f"Target 5xx above {ERROR_RATE_PERCENT}% of requests in 3 of 5 minutes",
-                ERROR_RATE_PERCENT,
-                5,
-                3,
-                above,
-                quiet,
-                pages=True,
-            ),
-        )
-        self._add(
-            "UnhealthyTargets",
-            metrics.unhealthy_targets(),
-            # The ALB reports host counts every minute; a gap means the target group is gone.
-            AlarmSpec("At least one unhealthy target for 3 of 3 minutes", 1, 3, 3, at_least, breaching, pages=True),
-        )
-        self._add(
-            "LatencyP99",
-            metrics.latency_p99(),
-            AlarmSpec(
-                f"Target response time p99 above {LATENCY_OBJECTIVE_SECONDS * 1000:.0f} ms in 3 of 5 minutes",
-                LATENCY_OBJECTIVE_SECONDS,
-                5,
-                3,
-                above,
-                quiet,
-                pages=True,
-            ),
-        )
-        self._add(
-            "RunningTasksBelowMinimum",
-            metrics.running_tasks(),
-            # Container Insights reports every minute while the service exists; silence means no tasks.
-            AlarmSpec(
-                f"Fewer than {min_tasks} running tasks for 3 of 3 minutes",
-                min_tasks,
-                3,
-                3,
-                below,
-                breaching,
-                pages=True,
-            ),
-        )
-        self._add(
-            "NoPayments",
-            metrics.no_payments_during_traffic(BUSINESS_TRAFFIC_REQUESTS),
-            AlarmSpec(
-                f"No accepted payment for 15 minutes while the ALB served over {BUSINESS_TRAFFIC_REQUESTS} "
-                "requests per 5 minutes",
-                1,
-                3,
-                3,
-                at_least,
-                quiet,
-                pages=True,
-            ),
-        )
-        self._add(
-            "CpuHigh",
-            metrics.cpu(),
-            # No datapoints while no task runs; RunningTasksBelowMinimum covers that.
-            AlarmSpec(
-                f"Service CPU above {CPU_PERCENT}% in 4 of 5 minutes", CPU_PERCENT, 5, 4, above, quiet, pages=False
-            ),
-        )
-        self._add(
-            "MemoryHigh",
-            metrics.memory(),
-            AlarmSpec(
-                f"Service memory above {MEMORY_PERCENT}% in 4 of 5 minutes (OOM kills follow)",
-                MEMORY_PERCENT,
-                5,
-                4,
-                above,
-                quiet,
-                pages=False,
-            ),
-        )
-        periods = PINNED_AT_MAX_HOURS * 12
-        self._add(
-            "PinnedAtMaxCapacity",
-            metrics.running_tasks(FIVE_MINUTES),
-            AlarmSpec(
-                f"Service at max capacity ({max_tasks} tasks) for {PINNED_AT_MAX_HOURS} hour: runaway scaling "
-                "or an inefficient release; review before raising max_tasks",
-                max_tasks,
-                periods,
-                periods,
-                at_least,
-                quiet,
-                pages=False,
-            ),
-        )
-        self._add(
-            "WafBlockedSpike",
-            metrics.waf_blocked(),
-            AlarmSpec(
-                f"WAF blocked over {WAF_BLOCKED_PER_5_MINUTES} requests per 5 minutes, twice in 15 minutes",
-                WAF_BLOCKED_PER_5_MINUTES,
-                3,
-                2,
-                above,
-                quiet,
-                pages=False,
-            ),
-        )
-        self._add(
-            "PaymentRejectionRate",
-            metrics.rejection_rate(),
-            AlarmSpec(
-                f"Over {REJECTION_RATE_PERCENT}% of payments rejected in 3 of 4 five-minute periods",
-                REJECTION_RATE_PERCENT,
-                4,
-                3,
-                above,
-                quiet,
-                pages=False,
-            ),
-        )
+        for spec in self.specs.values():
+            alarm = cloudwatch.Alarm(
+                self,
+                spec.name,
+                metric=spec.metric(metrics),
+                alarm_description=spec.description,
+                threshold=spec.threshold,
+                evaluation_periods=spec.periods,
+                datapoints_to_alarm=spec.datapoints,
+                comparison_operator=spec.comparison,
+                treat_missing_data=spec.missing,
+            )
+            alarm.add_alarm_action(warning)
+            self.alarms[spec.name] = alarm
 
         self.paging_signals = [self.alarms[name] for name, spec in self.specs.items() if spec.pages]
         self.composite = cloudwatch.CompositeAlarm(
@@ -218,19 +179,3 @@ class ServiceAlarms(Construct):
         )
         self.composite.add_alarm_action(actions.SnsAction(paging_topic))
         self.composite.add_ok_action(actions.SnsAction(paging_topic))
-
-    def _add(self, name: str, metric: cloudwatch.IMetric, spec: AlarmSpec) -> None:
-        alarm = cloudwatch.Alarm(
-            self,
-            name,
-            metric=metric,
-            alarm_description=spec.description,
-            threshold=spec.threshold,
-            evaluation_periods=spec.evaluation_periods,
-            datapoints_to_alarm=spec.datapoints_to_alarm,
-            comparison_operator=spec.comparison,
-            treat_missing_data=spec.missing,
-        )
-        alarm.add_alarm_action(self._warning)
-        self.alarms[name] = alarm
-        self.specs[name] = spec

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
+from components.fargate_service import PaymentFargateService
+from components.load_balancer import HttpsLoadBalancer
 from settings.naming import WAF_RULES, PhysicalNames
 
 ONE_MINUTE = Duration.minutes(1)
@@ -22,21 +23,18 @@ class ServiceMetrics(Construct):
         scope: Construct,
         id_: str,
         *,
-        load_balancer: elbv2.IApplicationLoadBalancer,
-        target_group: elbv2.IApplicationTargetGroup,
-        service: ecs.FargateService,
-        cluster: ecs.ICluster,
+        load_balancer: HttpsLoadBalancer,
+        payments: PaymentFargateService,
         names: PhysicalNames,
-        service_name: str,
-        environment: str,
     ) -> None:
         super().__init__(scope, id_)
-        self.load_balancer = load_balancer
-        self.target_group = target_group
-        self.service = service
-        self.cluster = cluster
+        self.load_balancer = load_balancer.load_balancer
+        self.target_group = load_balancer.target_group
+        self.service = payments.service
+        self.cluster = payments.cluster
         self.names = names
-        self._business_dimensions = {"Service": service_name, "Environment": environment}
+        # The dimensions the service puts on its Embedded Metric Format lines.
+        self._business_dimensions = {"Service": names.service, "Environment": names.environment}
         self.region = Stack.of(self).region
 
     def requests(self, period: Duration = ONE_MINUTE) -> cloudwatch.Metric:

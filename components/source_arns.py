@@ -2,7 +2,7 @@
 
 Every service-principal grant of the app (topic, bucket, key and log resource policies, trust policies) names
 its caller by one of these, so that no other account's or region's resource can use the grant (the
-confused-deputy problem). One place, so a grant and the request `tests/paths/matrix.py` models agree.
+confused-deputy problem). One place, so a grant and the request `tests/support/paths/matrix.py` models agree.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from aws_cdk import aws_fis as fis
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from compliance.acknowledge import AWS_SOLUTIONS, acknowledge
 from components.managed_role import account_service, role_with_policy
+from rules.acknowledge import AWS_SOLUTIONS, acknowledge
 
 
 class TaskStopExperiment(Construct):
@@ -41,7 +41,7 @@ class TaskStopExperiment(Construct):
             ],
         )
         acknowledge(
-            policy.node.default_child or policy,
+            policy,
             "IAM5",
             packs=(AWS_SOLUTIONS,),
             granular="Resource::*",

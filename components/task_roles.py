@@ -3,19 +3,21 @@
 The roles are handed to ECS as immutable (`without_policy_updates`), so CDK's automatic grants add
 nothing: no inline `DefaultPolicy`, and no statement in another stack's key or log-group policy, which
 would make a cross-stack cycle. Every permission is therefore listed here, and
-`tests/paths/matrix.py` evaluates each one against the request ECS or the service makes.
+`tests/support/paths/matrix.py` evaluates each one against the request ECS or the service makes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from compliance.acknowledge import AWS_SOLUTIONS, acknowledge
 from components.container_contract import SERVICE_AWS_CALLS
 from components.managed_role import account_service, role_with_policy
+from rules.acknowledge import AWS_SOLUTIONS, acknowledge
 
 
 class TaskRoles(Construct):
@@ -26,7 +28,7 @@ class TaskRoles(Construct):
         scope: Construct,
         id_: str,
         *,
-        repository_arn: str,
+        repository_arns: Sequence[str],
         log_group: logs.ILogGroup,
         secret_arn: str,
         key_arn: str,
@@ -56,7 +58,7 @@ class TaskRoles(Construct):
                 iam.PolicyStatement(
                     sid="PullImage",
                     actions=["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-                    resources=[repository_arn],
+                    resources=list(repository_arns),
                 ),
                 iam.PolicyStatement(
                     sid="WriteAppLogs",
@@ -75,12 +77,12 @@ class TaskRoles(Construct):
             ],
         )
         acknowledge(
-            self.execution_policy.node.default_child or self.execution_policy,
+            self.execution_policy,
             "IAM5",
             packs=(AWS_SOLUTIONS,),
             granular="Resource::*",
             reason="ecr:GetAuthorizationToken supports no resource ARN; compensating control: image pulls are "
-            "limited to one repository by the PullImage statement",
+            "limited to the task's own repositories by the PullImage statement",
         )
         description = "Payment service code: the AWS calls it makes"
         if SERVICE_AWS_CALLS:

@@ -7,7 +7,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from compliance.acknowledge import acknowledge
+from rules.acknowledge import acknowledge
+from settings.sections import NetworkSettings
 
 PUBLIC_SUBNET_MASK = 24
 PRIVATE_SUBNET_MASK = 22
@@ -29,19 +30,20 @@ class PaymentVpc(Construct):
         scope: Construct,
         id_: str,
         *,
-        cidr: str,
+        network: NetworkSettings,
         availability_zones: tuple[str, ...],
-        nat_eip_allocation_ids: tuple[str, ...],
         flow_log_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, id_)
         self.vpc: ec2.Vpc = ec2.Vpc(
             self,
             "Vpc",
-            ip_addresses=ec2.IpAddresses.cidr(cidr),
+            ip_addresses=ec2.IpAddresses.cidr(network.vpc_cidr),
             availability_zones=list(availability_zones),
             nat_gateways=len(availability_zones),
-            nat_gateway_provider=ec2.NatProvider.gateway(eip_allocation_ids=list(nat_eip_allocation_ids) or None),
+            nat_gateway_provider=ec2.NatProvider.gateway(
+                eip_allocation_ids=list(network.nat_eip_allocation_ids) or None
+            ),
             restrict_default_security_group=True,
             subnet_configuration=[
                 ec2.SubnetConfiguration(

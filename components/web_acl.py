@@ -14,16 +14,8 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from components import source_arns
-from settings.naming import PhysicalNames
+from settings.naming import WAF_MANAGED_RULE_GROUPS, WAF_RATE_RULE, PhysicalNames
 
-# (rule name, AWS managed rule group); order is evaluation priority after the rate limit.
-MANAGED_RULE_GROUPS: tuple[tuple[str, str], ...] = (
-    ("aws-ip-reputation", "AWSManagedRulesAmazonIpReputationList"),
-    ("aws-known-bad-inputs", "AWSManagedRulesKnownBadInputsRuleSet"),
-    ("aws-common-rule-set", "AWSManagedRulesCommonRuleSet"),
-    ("aws-sqli-rule-set", "AWSManagedRulesSQLiRuleSet"),
-)
-RATE_RULE = "rate-limit-per-ip"
 # Headers that carry credentials or session state never reach the WAF log.
 REDACTED_HEADERS = ("authorization", "cookie", "x-api-key")
 
@@ -43,7 +35,7 @@ class RegionalWebAcl(Construct):
         super().__init__(scope, id_)
         rules = [
             wafv2.CfnWebACL.RuleProperty(
-                name=RATE_RULE,
+                name=WAF_RATE_RULE,
                 priority=0,
                 action=wafv2.CfnWebACL.RuleActionProperty(block={}),
                 statement=wafv2.CfnWebACL.StatementProperty(
@@ -51,7 +43,7 @@ class RegionalWebAcl(Construct):
                         aggregate_key_type="IP", limit=rate_limit, evaluation_window_sec=300
                     )
                 ),
-                visibility_config=_visibility(names.waf_metric(RATE_RULE)),
+                visibility_config=_visibility(names.waf_metric(WAF_RATE_RULE)),
             )
         ]
         rules += [
@@ -66,7 +58,7 @@ class RegionalWebAcl(Construct):
                 ),
                 visibility_config=_visibility(names.waf_metric(rule_name)),
             )
-            for priority, (rule_name, group) in enumerate(MANAGED_RULE_GROUPS, start=1)
+            for priority, (rule_name, group) in enumerate(WAF_MANAGED_RULE_GROUPS.items(), start=1)
         ]
         self.web_acl: wafv2.CfnWebACL = wafv2.CfnWebACL(
             self,

@@ -13,7 +13,7 @@ import sys
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 
 from ops.cost import CostError
-from settings import ConfigError
+from settings import PROFILES, ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         ("cost", "monthly cost estimate from the synthesized templates, all profiles side by side"),
     ):
         sub = commands.add_parser(command, help=summary)
-        sub.add_argument("--env", required=True, help="profile name (dev, staging, prod)")
+        sub.add_argument("--env", required=True, help=f"profile name ({', '.join(PROFILES)})")
         if command == "drill":
             sub.add_argument("--allow-prod", action="store_true", help="allow the drill against prod")
             sub.add_argument("--timeout", type=float, default=600, help="seconds to wait for the replacement")

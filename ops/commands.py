@@ -9,13 +9,13 @@ from typing import Any
 import boto3
 from aws_cdk.assertions import Template
 
-from compliance.synthesis import build_profile, cdk_context, profile_names
 from ops import drill as drill_module
 from ops import preflight as preflight_module
 from ops import verify as verify_module
 from ops.checks import Check, failed, table
-from ops.cost import TrafficAssumptions, estimate_regions, render_comparison, render_profile
+from ops.cost import TrafficAssumptions, estimate_profiles, estimate_regions, render_comparison, render_profile
 from settings import ConfigError, EnvironmentConfig, resolve_config
+from tooling.synthesis import build_profile, cdk_context, profile_names
 
 
 def profile(name: str, environ: Mapping[str, str]) -> EnvironmentConfig:
@@ -75,14 +75,13 @@ def synthesized_regions(name: str) -> list[tuple[str, dict[str, dict[str, Any]]]
 
 
 def cost_command(name: str, environ: Mapping[str, str]) -> int:
-    profile(name, environ)
+    config = profile(name, environ)
     traffic = TrafficAssumptions()
-    estimates = {}
-    for each in profile_names():
-        regions = synthesized_regions(each)
-        estimates[each] = estimate_regions(regions, traffic)
-        if each == name:
-            print(render_profile(each, regions[0][0], estimates[each], traffic))
+    regions = synthesized_regions(name)
+    print(render_profile(name, config.region, estimate_regions(regions, traffic), traffic))
+    estimates, unpriced = estimate_profiles({each: synthesized_regions(each) for each in profile_names()}, traffic)
     print("\nAll profiles:")
     print(render_comparison(estimates))
+    for each, reason in unpriced.items():
+        print(f"  {each}: not estimated: {reason}")
     return 0

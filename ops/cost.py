@@ -205,6 +205,22 @@ def estimate_regions(
     return items
 
 
+def estimate_profiles(
+    profiles: Mapping[str, Sequence[tuple[str, Mapping[str, Mapping[str, Any]]]]],
+    traffic: TrafficAssumptions | None = None,
+) -> tuple[dict[str, list[LineItem]], dict[str, str]]:
+    """Each profile's line items over its regions, and why a profile could not be priced (a region without a
+    price table: an adopter's new region is reported, not a failure of every other profile's estimate)."""
+    estimates: dict[str, list[LineItem]] = {}
+    unpriced: dict[str, str] = {}
+    for name, regions in profiles.items():
+        try:
+            estimates[name] = estimate_regions(regions, traffic)
+        except CostError as error:
+            unpriced[name] = str(error)
+    return estimates, unpriced
+
+
 def total(items: list[LineItem]) -> float:
     return sum(item.monthly_usd for item in items)
 
@@ -232,3 +248,18 @@ def render_comparison(estimates: Mapping[str, list[LineItem]]) -> str:
         lines.append(f"  {row:<{width}}" + "".join(f"  {cell:>10.2f}" for cell in cells))
     lines.append(f"  {'Total':<{width}}" + "".join(f"  {total(estimates[name]):>10.2f}" for name in names))
     return "\n".join(lines)
+
+
+def render_markdown(estimates: Mapping[str, list[LineItem]], unpriced: Mapping[str, str]) -> str:
+    """The side-by-side comparison as a Markdown table (the README's generated cost block)."""
+    names = list(estimates)
+    rows: list[str] = []
+    for items in estimates.values():
+        rows += [item.item for item in items if item.item not in rows]
+    lines = ["| USD per month | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for row in rows:
+        cells = [[i.monthly_usd for i in estimates[name] if i.item == row] for name in names]
+        lines.append(f"| {row} | " + " | ".join(f"{sum(cell):.2f}" if cell else "—" for cell in cells) + " |")
+    lines.append("| **Total** | " + " | ".join(f"**{total(estimates[name]):.2f}**" for name in names) + " |")
+    lines += ["", *(f"- `{name}` is not estimated: {reason}" for name, reason in unpriced.items())]
+    return "\n".join(lines).rstrip()

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from ops.checks import Check, failed, passed, run, warned
 from ops.clients import ClientSet
 from settings import EnvironmentConfig
-from settings.profile import ECR_IMAGE_PATTERN
+from settings.limits import ECR_IMAGE_PATTERN
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 # The synthesized templates' CheckBootstrapVersion rule refuses bootstrap versions 1 to 5.
@@ -81,14 +81,14 @@ def elastic_ips(clients: Clients, config: EnvironmentConfig) -> Check:
         quota = float(attributes["AccountAttributes"][0]["AttributeValues"][0]["AttributeValue"])
     limit = int(quota)
     addresses = clients.ec2.describe_addresses()["Addresses"]
-    if config.nat_eip_allocation_ids:
+    if config.network.nat_eip_allocation_ids:
         by_id = {address["AllocationId"]: address for address in addresses}
-        missing = [a for a in config.nat_eip_allocation_ids if a not in by_id]
-        busy = [a for a in config.nat_eip_allocation_ids if a in by_id and by_id[a].get("AssociationId")]
+        missing = [a for a in config.network.nat_eip_allocation_ids if a not in by_id]
+        busy = [a for a in config.network.nat_eip_allocation_ids if a in by_id and by_id[a].get("AssociationId")]
         if missing or busy:
             return failed("Elastic IPs", f"allocations missing {missing}, already associated {busy}")
-        return passed("Elastic IPs", f"reusing {len(config.nat_eip_allocation_ids)} existing allocations")
-    needed = config.az_count
+        return passed("Elastic IPs", f"reusing {len(config.network.nat_eip_allocation_ids)} existing allocations")
+    needed = config.network.az_count
     if len(addresses) + needed > limit:
         return failed(
             "Elastic IPs",
@@ -126,7 +126,7 @@ def nat_gateways(clients: Clients, config: EnvironmentConfig) -> Check:
 
 
 def fargate_vcpus(clients: Clients, config: EnvironmentConfig) -> Check:
-    needed = config.max_tasks * config.task_cpu / 1024
+    needed = config.compute.max_tasks * config.compute.task_cpu / 1024
     quota = _quota(clients, FARGATE_ON_DEMAND_VCPU)
     if quota is None:
         return warned(
@@ -170,7 +170,7 @@ def certificate(clients: Clients, config: EnvironmentConfig) -> Check:
 
 
 def container_builder(config: EnvironmentConfig, which: Callable[[str], str | None] = shutil.which) -> Check:
-    if config.container_image:
+    if config.compute.container_image:
         return passed("container build tool", "not needed: container_image is an ECR image")
     found = [tool for tool in CONTAINER_BUILDERS if which(tool)]
     if not found:
@@ -180,7 +180,7 @@ def container_builder(config: EnvironmentConfig, which: Callable[[str], str | No
 
 def container_images(config: EnvironmentConfig, client_in: Regional) -> list[Check]:
     """Each pinned image exists, by digest, in the registry of the region whose tasks pull it."""
-    images = [(config.region, config.container_image)]
+    images = [(config.region, config.compute.container_image)]
     if config.standby_region:
         images.append((config.standby_region, config.standby_image))
     checks = []
@@ -212,8 +212,8 @@ def container_images(config: EnvironmentConfig, client_in: Regional) -> list[Che
 def paging_subscribers(config: EnvironmentConfig, cloudformation: Any, sns: Any, check: str) -> Check:
     """Someone receives this region's page: the profile subscribes e-mail addresses, or the deployed paging
     topic has a confirmed subscriber (an on-call tool subscribed outside this app)."""
-    if config.paging_emails:
-        return passed(check, f"{', '.join(config.paging_emails)} (each must confirm the subscription e-mail)")
+    if config.alerting.paging_emails:
+        return passed(check, f"{', '.join(config.alerting.paging_emails)} (each must confirm the subscription e-mail)")
     stack = config.names.stack("Observability")
     try:
         (described,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]

@@ -169,11 +169,13 @@ def _log_groups(clients: Clients, config: EnvironmentConfig, found: dict[str, An
             problems.append(f"{name} missing")
         elif not groups[0].get("kmsKeyId"):
             problems.append(f"{name} not KMS-encrypted")
-        elif groups[0].get("retentionInDays") != config.log_retention_days:
-            problems.append(f"{name} kept {groups[0].get('retentionInDays')} days, not {config.log_retention_days}")
+        elif groups[0].get("retentionInDays") != config.retention.log_retention_days:
+            problems.append(
+                f"{name} kept {groups[0].get('retentionInDays')} days, not {config.retention.log_retention_days}"
+            )
     if problems:
         return failed("log groups", "; ".join(problems))
-    return passed("log groups", f"2 groups KMS-encrypted, {config.log_retention_days} days")
+    return passed("log groups", f"2 groups KMS-encrypted, {config.retention.log_retention_days} days")
 
 
 def _alarms(clients: Clients, names: list[str]) -> Check:

@@ -12,14 +12,16 @@ STACK_KINDS = ("Security", "Network", "Compute", "Observability")
 # Audit buckets replicated to the standby region.
 REPLICATED_BUCKETS = ("flow-logs", "alb-logs", "log-archive")
 
-# WAF rule names; each is also the suffix of that rule's CloudWatch metric name.
-WAF_RULES = (
-    "rate-limit-per-ip",
-    "aws-ip-reputation",
-    "aws-known-bad-inputs",
-    "aws-common-rule-set",
-    "aws-sqli-rule-set",
-)
+# WAF rule names, in evaluation order: the per-IP rate limit, then one rule per AWS managed rule group. Each
+# name is also the suffix of that rule's CloudWatch metric name (their length is checked below).
+WAF_RATE_RULE = "rate-limit-per-ip"
+WAF_MANAGED_RULE_GROUPS: dict[str, str] = {
+    "aws-ip-reputation": "AWSManagedRulesAmazonIpReputationList",
+    "aws-known-bad-inputs": "AWSManagedRulesKnownBadInputsRuleSet",
+    "aws-common-rule-set": "AWSManagedRulesCommonRuleSet",
+    "aws-sqli-rule-set": "AWSManagedRulesSQLiRuleSet",
+}
+WAF_RULES = (WAF_RATE_RULE, *WAF_MANAGED_RULE_GROUPS)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,10 @@ class PhysicalNames:
     @property
     def data_key_alias(self) -> str:
         return f"alias/{self.prefix}/data"
+
+    @property
+    def logs_key_alias(self) -> str:
+        return f"alias/{self.prefix}/logs"
 
     def replica_bucket(self, kind: str, account: str, region: str) -> str:
         """Name of the standby region's replica of an audit bucket; set, because the primary region's

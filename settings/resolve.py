@@ -11,10 +11,12 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
+from settings import catalog
+from settings.environment import EnvironmentConfig
 from settings.errors import ConfigError
-from settings.profile import EnvironmentConfig, TlsSettings
 from settings.profiles import DEFAULT_PROFILE, PROFILES
 
 ENV_CONTEXT_KEY = "env"
@@ -22,8 +24,6 @@ ENV_VARIABLE = "ENVIRONMENT_SUFFIX"
 REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION", "CDK_DEFAULT_REGION")
 ACCOUNT_VARIABLE = "CDK_DEFAULT_ACCOUNT"
 OVERRIDE_PREFIX = "config."
-# Settings the app derives itself; overriding them would bypass the checks that derive them.
-DERIVED_FIELDS = frozenset({"name", "availability_zones", "standby_availability_zones", "role"})
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,14 @@ def availability_zone_context_key(account: str, region: str) -> str:
     return f"availability-zones:account={account}:region={region}"
 
 
-def resolve_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Resolution:
+def resolve_config(
+    context: Mapping[str, Any], environ: Mapping[str, str], profiles: Mapping[str, EnvironmentConfig] = PROFILES
+) -> Resolution:
     """The validated configuration for this synth, or a ConfigError that says what to change."""
     notices: list[str] = []
-    name = _profile_name(context, environ, notices)
-    profile = PROFILES[name]
-    overrides = _overrides(context, profile)
+    name = _profile_name(context, environ, notices, profiles)
+    profile = profiles[name]
+    overrides = _overrides(context)
     account = overrides.pop("account", profile.account) or environ.get(ACCOUNT_VARIABLE) or None
     if account is None:
         raise ConfigError(
@@ -51,7 +53,7 @@ def resolve_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Re
                 "set the account in the profile or run with credentials for the target account"
             ]
         )
-    config = dataclasses.replace(profile, **overrides, account=account)
+    config = catalog.with_values(profile, overrides | {"account": account}).validated()
     mismatched = [
         f"{variable}={environ[variable]!r} disagrees with region {config.region!r} of environment {name!r}"
         for variable in REGION_VARIABLES
@@ -65,15 +67,16 @@ def resolve_config(context: Mapping[str, Any], environ: Mapping[str, str]) -> Re
                 "so that synth and deploy target the same region",
             ]
         )
-    zones = _zones(context, account, config.region, config.az_count)
-    standby_zones = _zones(context, account, config.standby_region, config.az_count) if config.standby_region else ()
-    return Resolution(
-        config=dataclasses.replace(config, availability_zones=zones, standby_availability_zones=standby_zones),
-        notices=tuple(notices),
-    )
+    az_count = config.network.az_count
+    zones = _zones(context, account, config.region, az_count)
+    standby_zones = _zones(context, account, config.standby_region, az_count) if config.standby_region else ()
+    resolved = dataclasses.replace(config, availability_zones=zones, standby_availability_zones=standby_zones)
+    return Resolution(config=resolved.validated(), notices=tuple(notices))
 
 
-def _profile_name(context: Mapping[str, Any], environ: Mapping[str, str], notices: list[str]) -> str:
+def _profile_name(
+    context: Mapping[str, Any], environ: Mapping[str, str], notices: list[str], profiles: Mapping[str, Any]
+) -> str:
     from_context = context.get(ENV_CONTEXT_KEY)
     from_environ = environ.get(ENV_VARIABLE) or None
     if from_context is not None and from_environ is not None and from_context != from_environ:
@@ -89,8 +92,8 @@ def _profile_name(context: Mapping[str, Any], environ: Mapping[str, str], notice
             f"notice: no -c {ENV_CONTEXT_KEY}=NAME or {ENV_VARIABLE} given; using environment {DEFAULT_PROFILE!r}"
         )
         return DEFAULT_PROFILE
-    if name not in PROFILES:
-        raise ConfigError([f"environment: {name!r} is not a profile; use one of {sorted(PROFILES)}"])
+    if name not in profiles:
+        raise ConfigError([f"environment: {name!r} is not a profile; use one of {sorted(profiles)}"])
     return str(name)
 
 
@@ -111,27 +114,20 @@ def _zones(context: Mapping[str, Any], account: str, region: str, az_count: int)
     return tuple(sorted(zones)[:az_count])
 
 
-def _overrides(context: Mapping[str, Any], profile: EnvironmentConfig) -> dict[str, Any]:
-    """`-c config.FIELD=VALUE` (and `config.tls.FIELD`) context entries, converted to the field's type."""
-    hints = typing.get_type_hints(EnvironmentConfig)
-    tls_hints = typing.get_type_hints(TlsSettings)
+def _overrides(context: Mapping[str, Any]) -> dict[str, Any]:
+    """`-c config.NAME=VALUE` context entries, by setting name, converted to the setting's type."""
+    settings = catalog.by_name()
     overrides: dict[str, Any] = {}
-    tls_overrides: dict[str, Any] = {}
     for key, raw in sorted(context.items()):
         if not key.startswith(OVERRIDE_PREFIX):
             continue
-        setting = key.removeprefix(OVERRIDE_PREFIX)
-        if setting.startswith("tls.") and setting.removeprefix("tls.") in tls_hints:
-            tls_overrides[setting.removeprefix("tls.")] = _convert(key, raw, tls_hints[setting.removeprefix("tls.")])
-        elif setting in hints and setting not in DERIVED_FIELDS and setting != "tls":
-            overrides[setting] = _convert(key, raw, hints[setting])
-        else:
-            allowed = sorted(
-                [f for f in hints if f not in DERIVED_FIELDS and f != "tls"] + [f"tls.{f}" for f in tls_hints]
-            )
+        setting = settings.get(key.removeprefix(OVERRIDE_PREFIX))
+        if setting is None:
+            allowed = sorted(name for name, s in settings.items() if s.cli)
             raise ConfigError([f"{key}: no such setting; settings are {', '.join(allowed)}"])
-    if tls_overrides:
-        overrides["tls"] = dataclasses.replace(profile.tls, **tls_overrides)
+        if not setting.cli:
+            raise ConfigError([f"{key}: set in the profile (settings/profiles.py), not with -c"])
+        overrides[setting.name] = _convert(key, raw, setting.hint)
     return overrides
 
 
@@ -150,6 +146,11 @@ def _convert(setting: str, raw: Any, hint: Any) -> Any:
             raise ConfigError([f"{setting}: {raw!r} is not a comma-separated list"])
         item_type = typing.get_args(hint)[0]
         return tuple(_convert(setting, item, item_type) for item in items)
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        allowed = [member.value for member in hint]
+        if raw not in allowed:
+            raise ConfigError([f"{setting}: {raw!r} is not one of {allowed}"])
+        return hint(raw)
     if hint is bool:
         if isinstance(raw, bool):
             return raw

@@ -1,4 +1,4 @@
-"""Compute stack: the HTTPS load balancer, WAF association and the payment service on Fargate."""
+"""Compute stack: the HTTPS load balancer, WAF association, the payment service on Fargate and its DNS name."""
 
 from __future__ import annotations
 
@@ -10,18 +10,16 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_route53 as route53
-from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IDependable
 
 from components.container_contract import CONTRACT
-from components.failover_record import FailoverRecord
-from components.fargate_service import PaymentFargateService, container_image
+from components.fargate_service import PaymentFargateService, pulled_image
 from components.load_balancer import HttpsLoadBalancer
+from components.service_dns import ServiceDnsRecord
 from components.task_roles import TaskRoles
-from settings.profile import EnvironmentConfig
+from settings.environment import EnvironmentConfig
 
 
 class ComputeStack(Stack):
@@ -44,6 +42,7 @@ class ComputeStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
+        compute = config.compute
         # Referenced by ARN: an object from the Security stack would let grants write this stack's roles
         # into that stack's policies, a cross-stack cycle.
         secret = secretsmanager.Secret.from_secret_complete_arn(self, "ProcessorSecret", processor_secret.secret_arn)
@@ -58,11 +57,15 @@ class ComputeStack(Stack):
             target_port=CONTRACT.port,
             deletion_protection=config.termination_protection,
         )
-        image, repository_arn = container_image(self, config)
+        image = pulled_image(self, compute.container_image, compute.cpu_architecture)
+        sidecar_images = {
+            sidecar.name: pulled_image(self, sidecar.image, compute.cpu_architecture, id_prefix=sidecar.name)
+            for sidecar in compute.sidecars
+        }
         roles = TaskRoles(
             self,
             "Roles",
-            repository_arn=repository_arn,
+            repository_arns=[image.repository_arn, *(pulled.repository_arn for pulled in sidecar_images.values())],
             log_group=app_log_group,
             secret_arn=secret.secret_arn,
             key_arn=data_key.key_arn,
@@ -70,9 +73,11 @@ class ComputeStack(Stack):
         self.payments = PaymentFargateService(
             self,
             "Payments",
-            config=config,
+            compute=compute,
+            names=config.names,
             vpc=vpc,
-            image=image,
+            image=image.image,
+            sidecar_images={name: pulled.image for name, pulled in sidecar_images.items()},
             execution_role=roles.execution_role.without_policy_updates(),
             task_role=roles.task_role.without_policy_updates(),
             log_group=app_log_group,
@@ -84,29 +89,16 @@ class ComputeStack(Stack):
 
         alb = self.load_balancer.load_balancer
         host = alb.load_balancer_dns_name
-        tls = config.tls
-        if tls.domain_name and tls.hosted_zone_id and tls.hosted_zone_name:
-            zone = route53.HostedZone.from_hosted_zone_attributes(
-                self, "Zone", hosted_zone_id=tls.hosted_zone_id, zone_name=tls.hosted_zone_name.rstrip(".")
+        if config.tls.domain_name and config.tls.hosted_zone_id:
+            ServiceDnsRecord(
+                self,
+                ServiceDnsRecord.id_for(config.has_failover),
+                tls=config.tls,
+                load_balancer=alb,
+                failover=config.has_failover,
+                primary=not config.is_standby,
             )
-            if config.standby_region or config.role == "standby":
-                FailoverRecord(
-                    self,
-                    "Failover",
-                    zone=zone,
-                    domain_name=tls.domain_name,
-                    load_balancer=alb,
-                    primary=config.role == "primary",
-                )
-            else:
-                route53.ARecord(
-                    self,
-                    "ServiceAlias",
-                    zone=zone,
-                    record_name=tls.domain_name,
-                    target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(alb)),
-                )
-            host = tls.domain_name
+            host = config.tls.domain_name
         CfnOutput(self, "ServiceUrl", value=f"https://{host}", description="HTTPS endpoint of the payment API")
         CfnOutput(self, "LoadBalancerDnsName", value=alb.load_balancer_dns_name)
         CfnOutput(self, "ClusterName", value=self.payments.cluster.cluster_name)

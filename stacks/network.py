@@ -11,7 +11,7 @@ from constructs import Construct, IDependable
 
 from components.endpoints import ServiceEndpoints
 from components.vpc import PaymentVpc
-from settings.profile import EnvironmentConfig
+from settings.environment import EnvironmentConfig
 
 
 class NetworkStack(Stack):
@@ -30,13 +30,12 @@ class NetworkStack(Stack):
         network = PaymentVpc(
             self,
             "Network",
-            cidr=config.vpc_cidr,
+            network=config.network,
             availability_zones=config.availability_zones,
-            nat_eip_allocation_ids=config.nat_eip_allocation_ids,
             flow_log_bucket=flow_log_bucket,
         )
         self.vpc: ec2.IVpc = network.vpc
-        endpoints = ServiceEndpoints(self, "Endpoints", vpc=self.vpc, vpc_cidr=config.vpc_cidr)
+        endpoints = ServiceEndpoints(self, "Endpoints", vpc=self.vpc, vpc_cidr=config.network.vpc_cidr)
         # What a task needs before it can start: egress through NAT, and the endpoints that stand in for it.
         self.egress_ready: list[IDependable] = [
             *(subnet.internet_connectivity_established for subnet in self.vpc.private_subnets),

@@ -1,12 +1,10 @@
-"""Observability stack: alarm topics, alarms, dashboard, saved queries, metric filter and cost budget."""
+"""Observability stack: alarm topics, alarms, dashboard, saved queries, metric filter, drill and cost budget."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aws_cdk import CfnOutput, Fn, Stack
-from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -14,11 +12,13 @@ from constructs import Construct
 from components.alarm_topics import AlarmTopics
 from components.cost_budget import MonthlyCostBudget
 from components.dashboard import ServiceDashboard
+from components.fargate_service import PaymentFargateService
+from components.load_balancer import HttpsLoadBalancer
 from components.log_insights import LogInsights
 from components.service_alarms import ServiceAlarms
 from components.service_metrics import ServiceMetrics
 from components.task_drill import TaskStopExperiment
-from settings.profile import EnvironmentConfig
+from settings.environment import EnvironmentConfig
 
 
 class ObservabilityStack(Stack):
@@ -30,10 +30,8 @@ class ObservabilityStack(Stack):
         id_: str,
         *,
         config: EnvironmentConfig,
-        load_balancer: elbv2.IApplicationLoadBalancer,
-        target_group: elbv2.IApplicationTargetGroup,
-        service: ecs.FargateService,
-        cluster: ecs.ICluster,
+        load_balancer: HttpsLoadBalancer,
+        payments: PaymentFargateService,
         app_log_group: logs.ILogGroup,
         waf_log_group: logs.ILogGroup,
         data_key: kms.IKey,
@@ -41,32 +39,16 @@ class ObservabilityStack(Stack):
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         names = config.names
-        self.topics = AlarmTopics(
-            self,
-            "Topics",
-            key=data_key,
-            paging_emails=config.paging_emails,
-            warning_emails=config.warning_emails,
-        )
-        self.metrics = ServiceMetrics(
-            self,
-            "Metrics",
-            load_balancer=load_balancer,
-            target_group=target_group,
-            service=service,
-            cluster=cluster,
-            names=names,
-            service_name=config.service_name,
-            environment=config.name,
-        )
+        self.topics = AlarmTopics(self, "Topics", key=data_key, alerting=config.alerting)
+        self.metrics = ServiceMetrics(self, "Metrics", load_balancer=load_balancer, payments=payments, names=names)
         self.alarms = ServiceAlarms(
             self,
             "Alarms",
             metrics=self.metrics,
             paging_topic=self.topics.paging,
             warning_topic=self.topics.warning,
-            min_tasks=config.min_tasks,
-            max_tasks=config.max_tasks,
+            min_tasks=config.compute.min_tasks,
+            max_tasks=config.compute.max_tasks,
             page_alarm_name=names.page_alarm,
         )
         dashboard = ServiceDashboard(
@@ -80,18 +62,15 @@ class ObservabilityStack(Stack):
             waf_log_group=waf_log_group,
             metrics_namespace=names.metrics_namespace,
         )
-        if config.role == "primary":
+        if not config.is_standby:
             # One budget per environment: it filters on tags, so it already counts the standby region.
-            MonthlyCostBudget(
-                self,
-                "CostBudget",
-                limit_usd=config.monthly_budget_usd,
-                alert_percentages=config.budget_alert_percentages,
-                tags=config.tags,
-                topic=self.topics.warning,
-            )
+            MonthlyCostBudget(self, "CostBudget", alerting=config.alerting, tags=config.tags, topic=self.topics.warning)
         drill = TaskStopExperiment(
-            self, "TaskStopExperiment", cluster=cluster, service=service, stop_alarm=self.alarms.composite
+            self,
+            "TaskStopExperiment",
+            cluster=payments.cluster,
+            service=payments.service,
+            stop_alarm=self.alarms.composite,
         )
         CfnOutput(
             self,

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from aws_cdk import App, Environment, Stack, Tags
 
-from compliance.packs import register_checks
-from settings.profile import EnvironmentConfig
+from rules.packs import register_checks
+from settings.environment import EnvironmentConfig
 from stacks.compute import ComputeStack
 from stacks.network import NetworkStack
 from stacks.observability import ObservabilityStack
@@ -38,12 +38,14 @@ STANDBY_PREFIX = "Standby"
 
 def build_payment_app(app: App, config: EnvironmentConfig, *, checks: bool = True) -> PaymentServiceStacks:
     """Add one environment's stacks to `app` (in both regions when it has a standby); `checks` registers the
-    cdk-nag packs that fail synth on any finding."""
+    cdk-nag packs that fail synth on any finding. `config` must come from `resolve_config` (it is validated
+    again here, so that no stack ever sees a configuration that failed its checks)."""
+    config.validated()
     standby = _region_stacks(app, config.standby(), STANDBY_PREFIX) if config.standby_region else None
     primary = _region_stacks(app, config, "")
     if standby is not None:
         # S3 refuses a replication rule whose destination bucket does not exist yet.
-        primary.security.add_dependency(standby.security, "the replica buckets must exist before replication")
+        primary.security.add_stack_dependency(standby.security, "the replica buckets must exist before replication")
     for key, value in config.tags.items():
         Tags.of(app).add(key, value)
     if checks:
@@ -61,7 +63,7 @@ def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentS
     """The four stacks in `config.region`; stack names are the same in both regions."""
     env = Environment(account=config.account, region=config.region)
     names = config.names
-    where = f"{config.name}, {config.role} in {config.region}" if config.role == "standby" else config.name
+    where = f"{config.name}, {config.role} in {config.region}" if config.is_standby else config.name
     security = SecurityStack(
         app,
         f"{prefix}Security",
@@ -100,10 +102,8 @@ def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentS
         app,
         f"{prefix}Observability",
         config=config,
-        load_balancer=compute.load_balancer.load_balancer,
-        target_group=compute.load_balancer.target_group,
-        service=compute.payments.service,
-        cluster=compute.payments.cluster,
+        load_balancer=compute.load_balancer,
+        payments=compute.payments,
         app_log_group=security.app_log_group,
         waf_log_group=security.waf_log_group,
         data_key=security.data_key,

@@ -12,16 +12,15 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from components.audit_bucket import AuditBucket, Replication
+from components.audit_bucket import AuditBucket
+from components.audit_replication import AuditReplication, add_replica_buckets
 from components.certificate import ServiceCertificate
 from components.keys import DataEncryptionKey, LogEncryptionKey
 from components.log_archive import LogArchive
 from components.log_group import EncryptedLogGroup
 from components.processor_secret import ProcessorSecret
-from components.replication import AuditReplication
 from components.web_acl import RegionalWebAcl
-from settings.naming import REPLICATED_BUCKETS
-from settings.profile import EnvironmentConfig
+from settings.environment import EnvironmentConfig
 
 
 class SecurityStack(Stack):
@@ -30,10 +29,11 @@ class SecurityStack(Stack):
     def __init__(self, scope: Construct, id_: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
         names = config.names
-        archive = Duration.days(config.audit_archive_days)
+        archive = Duration.days(config.retention.audit_archive_days)
+        log_days = config.retention.log_retention_days
 
-        self.logs_key: kms.IKey = LogEncryptionKey(self, "LogsKey", alias=f"alias/{names.prefix}/logs").key
-        self.data_key: kms.IKey = DataEncryptionKey(self, "DataKey", alias=f"alias/{names.prefix}/data").key
+        self.logs_key: kms.IKey = LogEncryptionKey(self, "LogsKey", alias=names.logs_key_alias).key
+        self.data_key: kms.IKey = DataEncryptionKey(self, "DataKey", alias=names.data_key_alias).key
 
         # Written during this stack's own create (the other buckets' access logs): a rollback could not delete it.
         self.server_access_log_bucket: s3.IBucket = AuditBucket(
@@ -44,10 +44,6 @@ class SecurityStack(Stack):
             if config.standby_region
             else None
         )
-
-        def replicate(kind: str) -> Replication | None:
-            return replication.target(kind) if replication else None
-
         self.flow_log_bucket: s3.IBucket = AuditBucket(
             self,
             "FlowLogBucket",
@@ -55,7 +51,7 @@ class SecurityStack(Stack):
             encryption_key=self.data_key,
             server_access_logs=self.server_access_log_bucket,
             server_access_logs_prefix="flow-log-bucket/",
-            replication=replicate("flow-logs"),
+            replication=replication.target("flow-logs") if replication else None,
         ).bucket
         self.alb_log_bucket: s3.IBucket = AuditBucket(
             self,
@@ -63,18 +59,14 @@ class SecurityStack(Stack):
             retention=archive,
             server_access_logs=self.server_access_log_bucket,
             server_access_logs_prefix="alb-access-log-bucket/",
-            replication=replicate("alb-logs"),
+            replication=replication.target("alb-logs") if replication else None,
         ).bucket
 
         self.app_log_group: logs.ILogGroup = EncryptedLogGroup(
-            self, "AppLogGroup", key=self.logs_key, retention_days=config.log_retention_days
+            self, "AppLogGroup", key=self.logs_key, retention_days=log_days
         ).log_group
         self.waf_log_group: logs.ILogGroup = EncryptedLogGroup(
-            self,
-            "WafLogGroup",
-            key=self.logs_key,
-            retention_days=config.log_retention_days,
-            log_group_name=names.waf_log_group,
+            self, "WafLogGroup", key=self.logs_key, retention_days=log_days, log_group_name=names.waf_log_group
         ).log_group
         self.log_archive_bucket: s3.IBucket = LogArchive(
             self,
@@ -83,32 +75,22 @@ class SecurityStack(Stack):
             retention=archive,
             server_access_logs=self.server_access_log_bucket,
             sources={"App": self.app_log_group, "Waf": self.waf_log_group},
-            replication=replicate("log-archive"),
+            replication=replication.target("log-archive") if replication else None,
         ).bucket
-        if replication:
-            replication.allow(
-                {
-                    "flow-logs": self.flow_log_bucket,
-                    "alb-logs": self.alb_log_bucket,
-                    "log-archive": self.log_archive_bucket,
-                },
-                self.data_key,
-            )
-        # The standby region keeps the primary's replicas, under the names the primary replicates to.
-        self.replica_buckets: dict[str, s3.IBucket] = {
-            kind: AuditBucket(
+        self.replica_buckets: dict[str, s3.IBucket] = (
+            add_replica_buckets(
                 self,
-                f"{kind.title().replace('-', '')}Replica",
+                names=names,
+                account=config.account or "",
                 retention=archive,
                 encryption_key=self.data_key,
                 server_access_logs=self.server_access_log_bucket,
-                server_access_logs_prefix=f"{kind}-replica/",
-                bucket_name=names.replica_bucket(kind, config.account or "", config.region),
-            ).bucket
-            for kind in (REPLICATED_BUCKETS if config.role == "standby" else ())
-        }
+            )
+            if config.is_standby
+            else {}
+        )
         web_acl = RegionalWebAcl(
-            self, "WebAcl", names=names, rate_limit=config.waf_rate_limit, log_group=self.waf_log_group
+            self, "WebAcl", names=names, rate_limit=config.edge.waf_rate_limit, log_group=self.waf_log_group
         )
         self.web_acl_arn: str = web_acl.web_acl.attr_arn
 

@@ -9,7 +9,7 @@ import json
 
 from cfnlint.api import ManualArgs, lint
 
-from tests.conftest import Synthesized
+from tests.support.synthesized import Synthesized
 
 
 def test_templates_pass_cfn_lint_without_errors_or_warnings(dev: Synthesized) -> None:

@@ -1,6 +1,7 @@
 """Every delivery path is authorized end to end, every closed path stays closed, in every profile and region.
 
-The table is `tests/paths/matrix.py`; AWS's evaluation logic answers each request (`tests/paths/simulator.py`).
+The table is `tests/support/paths/matrix.py`; AWS's evaluation logic answers each request
+(`tests/support/paths/simulator.py`).
 A resource type this table does not know fails `test_every_resource_type_is_in_the_matrix_or_passive`:
 a new writer or destination cannot slip in without its path.
 """
@@ -12,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from settings import PROFILES
-from tests.conftest import Synthesized
-from tests.paths.deployed import DeployedApp, DeployedStack
-from tests.paths.matrix import ALLOW_ALL, MATRIX, Path, Row
-from tests.paths.simulator import ALLOWED, EXPLICITLY_DENIED, IMPLICITLY_DENIED, Decision, evaluate
+from tests.support.adoption import EVERY_PROFILE
+from tests.support.paths.deployed import DeployedApp, DeployedStack
+from tests.support.paths.matrix import ALLOW_ALL, MATRIX, Path, Row
+from tests.support.paths.simulator import ALLOWED, EXPLICITLY_DENIED, IMPLICITLY_DENIED, Decision, evaluate
+from tests.support.synthesized import Synthesized
 
 # Resource types that deliver nothing and receive no delivery, so they have no row.
 PASSIVE_TYPES = {
@@ -51,10 +52,10 @@ def deployed(synthesized: Synthesized) -> DeployedApp:
 
 
 @pytest.fixture(scope="session")
-def answered(dev: Synthesized, staging: Synthesized, prod: Synthesized) -> dict[tuple[str, str], list[Any]]:
+def answered(every_profile: dict[str, Synthesized]) -> dict[tuple[str, str], list[Any]]:
     """(profile, row) -> [(path, answers)], every request of every profile answered in one batch."""
     found: dict[tuple[str, str], list[Path]] = {}
-    for synthesized in (dev, staging, prod):
+    for synthesized in every_profile.values():
         app = deployed(synthesized)
         for row in MATRIX:
             found[(synthesized.config.name, row.name)] = [p for region in app.regions() for p in row.find(app, region)]
@@ -77,18 +78,17 @@ def failures(row: Row, answered_paths: list[tuple[Path, list[str]]]) -> Iterator
 
 
 @pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.name)
-@pytest.mark.parametrize("profile", list(PROFILES))
+@pytest.mark.parametrize("profile", EVERY_PROFILE)
 def test_delivery_path(answered: dict[tuple[str, str], list[Any]], profile: str, row: Row) -> None:
     paths = answered[(profile, row.name)]
     assert list(failures(row, paths)) == []
 
 
-@pytest.mark.parametrize("profile", list(PROFILES))
+@pytest.mark.parametrize("profile", EVERY_PROFILE)
 def test_every_writer_has_its_paths(
-    answered: dict[tuple[str, str], list[Any]], profile: str, request: pytest.FixtureRequest
+    answered: dict[tuple[str, str], list[Any]], every_profile: dict[str, Synthesized], profile: str
 ) -> None:
-    synthesized: Synthesized = request.getfixturevalue(profile)
-    app = deployed(synthesized)
+    app = deployed(every_profile[profile])
     for row in MATRIX:
         covered = {path.source for path, _ in answered[(profile, row.name)]}
         for resource_type in row.sources:
@@ -100,32 +100,37 @@ def test_every_writer_has_its_paths(
             assert missing == [], f"{row.name}: no path from {missing}"
 
 
-def test_every_resource_type_is_in_the_matrix_or_passive(
-    dev: Synthesized, staging: Synthesized, prod: Synthesized
-) -> None:
+def test_every_resource_type_is_in_the_matrix_or_passive(every_profile: dict[str, Synthesized]) -> None:
     sources = {resource_type for row in MATRIX for resource_type in row.sources}
     unknown = (
         {
             resource["Type"]
-            for synthesized in (dev, staging, prod)
+            for synthesized in every_profile.values()
             for template in (*synthesized.documents.values(), *synthesized.standby_documents.values())
             for resource in template["Resources"].values()
         }
         - sources
         - PASSIVE_TYPES
     )
-    assert unknown == set(), "add a row to tests/paths/matrix.py for each, or list it in PASSIVE_TYPES with why"
+    assert unknown == set(), "add a row to tests/support/paths/matrix.py for each, or list it in PASSIVE_TYPES with why"
 
 
-def test_the_standby_region_is_evaluated_too(answered: dict[tuple[str, str], list[Any]], prod: Synthesized) -> None:
-    assert prod.stacks.standby is not None
-    standby = {stack.node.id for stack in prod.stacks.standby.all()}
-    evaluated = {
-        row.name for row in MATRIX if any(path.source[0] in standby for path, _ in answered[("prod", row.name)])
-    }
-    # One budget per environment, and replication runs from the primary to the standby.
-    primary_only = {"AWS Budgets publishes to its topic", "S3 replicates audit buckets to the standby region"}
-    assert {row.name for row in MATRIX} - evaluated == primary_only
+def test_the_standby_region_is_evaluated_too(
+    answered: dict[tuple[str, str], list[Any]], every_profile: dict[str, Synthesized]
+) -> None:
+    with_standby = [s for s in every_profile.values() if s.stacks.standby is not None]
+    assert with_standby
+    for synthesized in with_standby:
+        assert synthesized.stacks.standby is not None
+        standby = {stack.node.id for stack in synthesized.stacks.standby.all()}
+        evaluated = {
+            row.name
+            for row in MATRIX
+            if any(path.source[0] in standby for path, _ in answered[(synthesized.name, row.name)])
+        }
+        # One budget per environment, and replication runs from the primary to the standby.
+        primary_only = {"AWS Budgets publishes to its topic", "S3 replicates audit buckets to the standby region"}
+        assert {row.name for row in MATRIX} - evaluated == primary_only
 
 
 # -- the evaluation rules the matrix relies on, shown on minimal policies ----------------------------------

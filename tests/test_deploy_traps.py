@@ -9,10 +9,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from tests.conftest import ROOT, Synthesized
+from tests.support.synthesized import ROOT, Synthesized
 
 RUNBOOK = (ROOT / "docs" / "RUNBOOK.md").read_text()
-README = (ROOT / "README.md").read_text()
 # The property that gives each resource type a fixed physical name.
 NAME_PROPERTIES = {
     "AWS::S3::Bucket": "BucketName",
@@ -130,8 +129,8 @@ def exported_types(synthesized: Synthesized) -> set[str]:
 
 
 def test_every_exported_resource_type_has_its_replacement_procedure(each_profile: Synthesized) -> None:
-    """CloudFormation refuses to replace a resource whose export another stack imports; the README says,
+    """CloudFormation refuses to replace a resource whose export another stack imports; the runbook says,
     per exported type, which changes replace it and how to make them in two deploys."""
-    section = README.split("## Changing things safely", 1)[1].split("\n## ", 1)[0]
+    section = RUNBOOK.split("## Changing things safely", 1)[1].split("\n## ", 1)[0]
     missing = sorted(t for t in exported_types(each_profile) if f"`{t}`" not in section)
     assert missing == []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.paths.encryption_context import UnsupportedConditionError, holds, settle
-from tests.paths.simulator import ALLOWED, IMPLICITLY_DENIED, Decision, evaluate
+from tests.support.paths.encryption_context import UnsupportedConditionError, holds, settle
+from tests.support.paths.simulator import ALLOWED, IMPLICITLY_DENIED, Decision, evaluate
 
 GROUP = "arn:aws:logs:us-east-1:111111111111:log-group:app"
 KEY = "kms:EncryptionContext:aws:logs:arn"

@@ -1,4 +1,7 @@
-"""Template snapshots: the refactoring safety net. Regenerate with `make snapshot-update` after an intended change."""
+"""Template snapshots of every profile, both regions: the refactoring safety net.
+
+Regenerate with `make snapshot-update` after an intended change, and read the diff before committing it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 from syrupy.matchers import path_type
 
-from tests.conftest import Synthesized
+from tests.support.synthesized import Synthesized
 
 # Asset hashes change with every CDK release that touches its bundled Lambdas, and with every change to the
 # reference service's source (the image tag); match their type, not their value.
@@ -19,6 +22,5 @@ def json_snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-@pytest.mark.parametrize("stack", ["Security", "Network", "Compute", "Observability"])
-def test_template_matches_snapshot(dev: Synthesized, stack: str, json_snapshot: SnapshotAssertion) -> None:
-    assert dev.documents[stack] == json_snapshot(matcher=ASSET_HASHES)
+def test_templates_match_snapshot(each_profile: Synthesized, json_snapshot: SnapshotAssertion) -> None:
+    assert each_profile.every_document == json_snapshot(matcher=ASSET_HASHES)

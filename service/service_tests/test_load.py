@@ -1,6 +1,6 @@
 """Load test: the service pinned to one CPU core, loopback only, bounded in requests and time.
 
-Reports p50/p95/p99 latency, throughput and peak memory; the README's sizing note quotes a run of it.
+Reports p50/p95/p99 latency, throughput and peak memory; service/README.md's sizing note quotes runs of it.
 The seed's objective is p99 under 200 ms.
 """
 

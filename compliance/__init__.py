@@ -1,1 +1,0 @@
-"""cdk-nag packs and the acknowledgement helper."""

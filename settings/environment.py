@@ -1,0 +1,224 @@
+"""An environment: who and where it is, and its configuration sections. Built in `settings/profiles.py`,
+resolved and validated by `resolve_config` (the one gate: a mistake is a one-line error, never a traceback)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from settings.errors import ConfigError
+from settings.limits import (
+    ACCOUNT_PATTERN,
+    ENV_NAME_PATTERN,
+    REGION_PATTERN,
+    TAG_VALUE_PATTERN,
+    image_in_region,
+    image_problems,
+)
+from settings.naming import REPLICATED_BUCKETS, PhysicalNames
+from settings.sections import (
+    AlertingSettings,
+    ComputeSettings,
+    DataClassification,
+    DisasterRecoverySettings,
+    EdgeSettings,
+    NetworkSettings,
+    RetentionSettings,
+    Role,
+    Section,
+    StandbyMode,
+    TlsSettings,
+    setting,
+)
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """Everything that differs between environments. A construct receives the section it needs."""
+
+    name: str = setting(
+        help="the environment",
+        allowed="`[a-z0-9-]`, starting and ending with a letter or digit, short enough for every name it goes into "
+        "(stack, web ACL, WAF metric and log group names)",
+        cli=False,
+    )
+    region: str = setting(help="where the stacks deploy", allowed="an AWS region name")
+    account: str | None = setting(help="the AWS account", allowed="12 digits, or `None` to take `CDK_DEFAULT_ACCOUNT`")
+    cost_center: str = setting(help="`CostCenter` tag", allowed="1-256 tag-value characters")
+    tls: TlsSettings = setting(help="the certificate", allowed="see `tls.*`", cli=False)
+    service_name: str = setting("payments", help="prefix of every name", allowed="`[a-z0-9-]`")
+    data_classification: DataClassification = setting(
+        DataClassification.RESTRICTED,
+        help="`DataClassification` tag",
+        allowed="`internal`, `confidential`, `restricted`",
+    )
+    termination_protection: bool = setting(
+        False,
+        help="Security stack termination protection and ALB deletion protection",
+        allowed="`true`, `false`",
+    )
+    network: NetworkSettings = NetworkSettings()
+    compute: ComputeSettings = ComputeSettings()
+    retention: RetentionSettings = RetentionSettings()
+    edge: EdgeSettings = EdgeSettings()
+    alerting: AlertingSettings = AlertingSettings()
+    disaster_recovery: DisasterRecoverySettings = DisasterRecoverySettings()
+    # Resolved from cdk.context.json by `resolve_config`; never looked up.
+    availability_zones: tuple[str, ...] = ()
+    standby_availability_zones: tuple[str, ...] = ()
+    # PRIMARY, or STANDBY for the configuration derived for the standby region (see `standby`).
+    role: Role = Role.PRIMARY
+
+    @property
+    def names(self) -> PhysicalNames:
+        return PhysicalNames(service=self.service_name, environment=self.name)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {
+            "Environment": self.name,
+            "Service": self.service_name,
+            "DataClassification": self.data_classification.value,
+            "CostCenter": self.cost_center,
+        }
+
+    @property
+    def standby_region(self) -> str | None:
+        return self.disaster_recovery.standby_region
+
+    @property
+    def is_standby(self) -> bool:
+        return self.role is Role.STANDBY
+
+    @property
+    def has_failover(self) -> bool:
+        """Both regions answer for the service name through Route 53 failover records."""
+        return self.standby_region is not None or self.is_standby
+
+    @property
+    def runs_idle(self) -> bool:
+        """A pilot-light standby: no task until failover."""
+        return self.is_standby and self.disaster_recovery.standby_mode is StandbyMode.PILOT_LIGHT
+
+    @property
+    def standby_image(self) -> str | None:
+        """The image the standby region runs: set, or the primary's replicated into the standby's registry."""
+        recovery, image = self.disaster_recovery, self.compute.container_image
+        if recovery.standby_container_image is not None or image is None or recovery.standby_region is None:
+            return recovery.standby_container_image
+        return image_in_region(image, recovery.standby_region)
+
+    def standby(self) -> EnvironmentConfig:
+        """The configuration of the standby region: same service, its own zones, keys, WAF, certificate and image.
+
+        Pilot-light runs no task until failover (operators scale it up); warm keeps the primary's minimum.
+        """
+        standby_region = self.standby_region
+        if standby_region is None:
+            raise ValueError(f"environment {self.name!r} has no standby region")
+        compute = self.compute
+        tasks = 0 if self.disaster_recovery.standby_mode is StandbyMode.PILOT_LIGHT else compute.min_tasks
+        sidecars = tuple(
+            dataclasses.replace(sidecar, image=image_in_region(sidecar.image, standby_region) or sidecar.image)
+            for sidecar in compute.sidecars
+        )
+        return dataclasses.replace(
+            self,
+            role=Role.STANDBY,
+            region=standby_region,
+            availability_zones=self.standby_availability_zones,
+            standby_availability_zones=(),
+            network=dataclasses.replace(self.network, nat_eip_allocation_ids=()),
+            compute=dataclasses.replace(
+                compute,
+                container_image=self.standby_image,
+                sidecars=sidecars,
+                min_tasks=tasks,
+                desired_tasks=tasks,
+            ),
+            disaster_recovery=dataclasses.replace(
+                self.disaster_recovery, standby_region=None, standby_container_image=None
+            ),
+        )
+
+    def validated(self) -> EnvironmentConfig:
+        """This configuration, or a ConfigError listing every problem, each naming the environment."""
+        problems = self.problems()
+        if problems:
+            raise ConfigError([f"environment {self.name!r}: {problem}" for problem in problems])
+        return self
+
+    def problems(self) -> list[str]:
+        """Every setting that is wrong, each with its value and what is allowed."""
+        sections: list[Section] = [
+            self.network,
+            self.compute,
+            self.retention,
+            self.edge,
+            self.alerting,
+            self.disaster_recovery,
+            self.tls,
+        ]
+        typed = [problem for section in sections for problem in section.type_problems()]
+        if typed:  # the rules below compare and format values; they need the declared types
+            return typed
+        found = self._identity_problems()
+        found += self.network.problems(self.region, self.availability_zones)
+        found += self.compute.problems(region=self.region, az_count=self.network.az_count, idle=self.runs_idle)
+        found += self.retention.problems()
+        found += self.edge.problems()
+        found += self.tls.problems(self.region)
+        found += self.alerting.problems()
+        found += self.disaster_recovery.problems(region=self.region, container_image=self.compute.container_image)
+        found += self._standby_problems()
+        if not found and self.standby_region is not None:
+            # What the standby region's derived configuration would refuse, reported here, not as a traceback.
+            found += [f"in standby region {self.standby_region}: {p}" for p in self.standby().problems()]
+        return found
+
+    def _identity_problems(self) -> list[str]:
+        found: list[str] = []
+        if not isinstance(self.name, str) or not ENV_NAME_PATTERN.match(self.name):
+            found.append(
+                f"name: {self.name!r} must use only lower-case letters, digits and '-', "
+                "and start and end with a letter or digit"
+            )
+        else:
+            found += self.names.problems()
+        if not isinstance(self.service_name, str) or not ENV_NAME_PATTERN.match(self.service_name):
+            found.append(f"service_name: {self.service_name!r} must use only lower-case letters, digits and '-'")
+        if not isinstance(self.region, str) or not REGION_PATTERN.match(self.region):
+            found.append(f"region: {self.region!r} is not an AWS region name such as 'us-east-1'")
+        if self.account is not None and (not isinstance(self.account, str) or not ACCOUNT_PATTERN.match(self.account)):
+            found.append(f"account: {self.account!r} must be a 12-digit AWS account id")
+        if self.data_classification not in set(DataClassification):
+            found.append(
+                f"data_classification: {self.data_classification!r} is not one of "
+                f"{[member.value for member in DataClassification]}"
+            )
+        if not isinstance(self.cost_center, str) or not TAG_VALUE_PATTERN.match(self.cost_center):
+            found.append(
+                f"cost_center: {self.cost_center!r} must be 1-256 characters of letters, digits, spaces and _.:/=+-@"
+            )
+        if not isinstance(self.termination_protection, bool):
+            found.append(f"termination_protection: {self.termination_protection!r} is not true or false")
+        return found
+
+    def _standby_problems(self) -> list[str]:
+        """What a standby region needs from the rest of the configuration."""
+        standby_region = self.standby_region
+        if standby_region is None or not REGION_PATTERN.match(standby_region):
+            return []
+        found: list[str] = []
+        if self.disaster_recovery.standby_container_image is None or self.compute.container_image is not None:
+            found += image_problems("standby_container_image", self.standby_image, standby_region)
+        for kind in REPLICATED_BUCKETS:
+            name = self.names.replica_bucket(kind, self.account or "0" * 12, standby_region)
+            if len(name) > 63:
+                found.append(f"name: {self.name!r} makes the replica bucket name {name!r} longer than 63 characters")
+        if self.tls.domain_name is None:
+            found.append(
+                "standby_region: DNS failover needs a Route 53 zone, so set tls.domain_name, tls.hosted_zone_id "
+                "and tls.hosted_zone_name (each region then issues its own certificate for that name)"
+            )
+        return found

@@ -1,0 +1,80 @@
+"""What AWS (and this app's policy) allows each setting to be: sizes, ranges, and the shapes of ids and names."""
+
+from __future__ import annotations
+
+import re
+
+# Fargate's accepted task sizes: CPU units -> memory (MiB) allowed with it.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+# Values CloudWatch Logs accepts for retentionInDays.
+CLOUDWATCH_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+MIN_LOG_RETENTION_DAYS = 90
+# PCI DSS 10.5.1: audit trail kept at least twelve months.
+MIN_AUDIT_ARCHIVE_DAYS = 365
+
+# AWS WAF rate-based rules accept limits from 10 to 2,000,000,000 requests per evaluation window.
+WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
+MAX_TASKS_CEILING = 100
+CAPACITY_WEIGHT_RANGE = (0, 1000)
+REQUESTS_PER_TARGET_RANGE = (10, 100_000)
+MONTHLY_BUDGET_RANGE = (1, 1_000_000)
+BUDGET_PERCENTAGE_RANGE = (1, 1000)
+# Fargate memory reservation of a sidecar container.
+SIDECAR_MEMORY_RANGE = (6, 4096)
+
+ENV_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
+REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
+EIP_ALLOCATION_PATTERN = re.compile(r"^eipalloc-[0-9a-f]{8,17}$")
+HOSTED_ZONE_ID_PATTERN = re.compile(r"^Z[A-Z0-9]{1,32}$")
+DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+TAG_VALUE_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,256}$")
+CONTAINER_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,254}$")
+ECR_IMAGE_PATTERN = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
+    r"(?P<repository>[a-z0-9][a-z0-9._/-]{1,255})@(?P<digest>sha256:[0-9a-f]{64})$"
+)
+CERTIFICATE_ARN_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
+)
+
+
+def image_in_region(image: str, region: str) -> str | None:
+    """An ECR image's copy in `region`'s registry: same repository, same digest, as ECR replication makes it."""
+    match = ECR_IMAGE_PATTERN.match(image)
+    if match is None:
+        return None
+    return image.replace(f".dkr.ecr.{match['region']}.", f".dkr.ecr.{region}.", 1)
+
+
+def image_problems(setting: str, image: str | None, region: str) -> list[str]:
+    """Why tasks in `region` cannot pull `image`."""
+    if image is None:
+        return []
+    match = ECR_IMAGE_PATTERN.match(image)
+    if match is None:
+        return [
+            f"{setting}: {image!r} must be an ECR image pinned by digest, "
+            "ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:DIGEST (or unset to build the bundled "
+            "reference service)"
+        ]
+    if match["region"] != region:
+        return [
+            f"{setting}: repository is in {match['region']!r}; tasks in {region!r} pull from their own region's "
+            "ECR (replicate the image there, or name that region's copy)"
+        ]
+    return []

@@ -1,0 +1,476 @@
+"""The sections of an environment's configuration, one concern each, each validating itself.
+
+Every field is a setting: its name is the one `-c config.NAME=VALUE` and the README's generated settings
+table use (unique across sections), and its metadata says what it does and what is allowed. A section's
+`problems()` names the setting, the value and what is allowed; it never raises.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import types
+import typing
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from settings.limits import (
+    BUDGET_PERCENTAGE_RANGE,
+    CAPACITY_WEIGHT_RANGE,
+    CERTIFICATE_ARN_PATTERN,
+    CLOUDWATCH_RETENTION_DAYS,
+    CONTAINER_NAME_PATTERN,
+    DOMAIN_PATTERN,
+    EIP_ALLOCATION_PATTERN,
+    EMAIL_PATTERN,
+    FARGATE_SIZES,
+    HOSTED_ZONE_ID_PATTERN,
+    MAX_TASKS_CEILING,
+    MIN_AUDIT_ARCHIVE_DAYS,
+    MIN_LOG_RETENTION_DAYS,
+    MONTHLY_BUDGET_RANGE,
+    REGION_PATTERN,
+    REQUESTS_PER_TARGET_RANGE,
+    SIDECAR_MEMORY_RANGE,
+    WAF_RATE_LIMIT_RANGE,
+    image_problems,
+)
+
+
+class CpuArchitecture(StrEnum):
+    X86_64 = "X86_64"
+    ARM64 = "ARM64"
+
+
+class StandbyMode(StrEnum):
+    """Warm keeps `min_tasks` running in the standby region; pilot-light runs none until failover."""
+
+    WARM = "warm"
+    PILOT_LIGHT = "pilot-light"
+
+
+class Role(StrEnum):
+    """Which region of the environment a configuration describes."""
+
+    PRIMARY = "primary"
+    STANDBY = "standby"
+
+
+class DataClassification(StrEnum):
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+    RESTRICTED = "restricted"
+
+
+def setting(default: Any = dataclasses.MISSING, *, help: str, allowed: str, cli: bool = True) -> Any:
+    """A field with what it does and what is allowed (the generated settings table shows both).
+
+    `cli=False`: set in a profile only, not with `-c config.NAME=VALUE` (its value is not one text).
+    """
+    metadata = {"help": help, "allowed": allowed, "cli": cli}
+    if isinstance(default, tuple | str | int | float | bool | StrEnum) or default is None:
+        return dataclasses.field(default=default, metadata=metadata)
+    if default is dataclasses.MISSING:
+        return dataclasses.field(metadata=metadata)
+    return dataclasses.field(default_factory=lambda: default, metadata=metadata)
+
+
+class Section:
+    """Shared by every section: a type check of each field before the section's own rules run."""
+
+    NAME: ClassVar[str]
+
+    def type_problems(self) -> list[str]:
+        """Settings whose value is not of the declared type (a typo in a profile, not only in `-c`)."""
+        hints = typing.get_type_hints(type(self))
+        return [
+            f"{field.name}: {getattr(self, field.name)!r} {expected}"
+            for field in dataclasses.fields(self)  # type: ignore[arg-type]
+            if (expected := _type_mismatch(getattr(self, field.name), hints[field.name])) is not None
+        ]
+
+
+def _type_mismatch(value: Any, hint: Any) -> str | None:
+    """Why `value` is not a `hint`, or None."""
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in arguments:
+            return None
+        (hint,) = [argument for argument in arguments if argument is not type(None)]
+        return _type_mismatch(value, hint)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return "is not a list"
+        return next((m for item in value if (m := _type_mismatch(item, arguments[0])) is not None), None)
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        return None if value in set(hint) else f"is not one of {[member.value for member in hint]}"
+    if hint is bool:
+        return None if isinstance(value, bool) else "is not true or false"
+    if hint is int:
+        return None if isinstance(value, int) and not isinstance(value, bool) else "is not a whole number"
+    if hint is str:
+        return None if isinstance(value, str) else "is not a text value"
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return None if isinstance(value, hint) else f"is not a {hint.__name__}"
+    return None
+
+
+@dataclass(frozen=True)
+class NetworkSettings(Section):
+    """The VPC: its zones, address range and NAT gateways."""
+
+    NAME = "network"
+
+    az_count: int = setting(3, help="availability zones used", allowed="2 or 3")
+    vpc_cidr: str = setting("10.0.0.0/16", help="the VPC's address range", allowed="private IPv4 range, `/16` to `/18`")
+    nat_eip_allocation_ids: tuple[str, ...] = setting(
+        (),
+        help="existing Elastic IPs for the NAT gateways (accounts at their EIP quota)",
+        allowed="none, or exactly `az_count` distinct `eipalloc-…` ids",
+    )
+
+    def problems(self, region: str, zones: tuple[str, ...]) -> list[str]:
+        found: list[str] = []
+        if self.az_count not in (2, 3):
+            found.append(f"az_count: {self.az_count} is not allowed; use 2 or 3")
+        elif zones:
+            if len(zones) != self.az_count:
+                found.append(
+                    f"availability_zones: {list(zones)} has {len(zones)} zones but az_count is {self.az_count}"
+                )
+            strangers = [az for az in zones if not az.startswith(region)]
+            if strangers:
+                found.append(f"availability_zones: {strangers} are not in region {region!r}")
+        try:
+            network = ipaddress.IPv4Network(self.vpc_cidr)
+        except ValueError:
+            found.append(f"vpc_cidr: {self.vpc_cidr!r} is not an IPv4 network such as '10.0.0.0/16'")
+        else:
+            if not 16 <= network.prefixlen <= 18:
+                found.append(
+                    f"vpc_cidr: {self.vpc_cidr!r} has prefix /{network.prefixlen}; use /16 to /18 so that a /22 "
+                    "private subnet and /24 public and isolated subnets fit in every zone"
+                )
+            if not network.is_private:
+                found.append(f"vpc_cidr: {self.vpc_cidr!r} is not a private (RFC 1918) range")
+        if self.nat_eip_allocation_ids:
+            if len(self.nat_eip_allocation_ids) != self.az_count:
+                found.append(
+                    f"nat_eip_allocation_ids: {len(self.nat_eip_allocation_ids)} given but there is one NAT gateway "
+                    f"per zone, so give exactly az_count ({self.az_count}) or none"
+                )
+            bad = [a for a in self.nat_eip_allocation_ids if not EIP_ALLOCATION_PATTERN.match(a)]
+            if bad:
+                found.append(f"nat_eip_allocation_ids: {bad} are not Elastic IP allocation ids (eipalloc-...)")
+            if len(set(self.nat_eip_allocation_ids)) != len(self.nat_eip_allocation_ids):
+                found.append(f"nat_eip_allocation_ids: {list(self.nat_eip_allocation_ids)} repeats an allocation")
+        return found
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    """An extra container beside the service in every task: a log router, a metrics or tracing agent."""
+
+    name: str
+    # ECR image pinned by digest in the primary region; the standby region pulls its replicated copy.
+    image: str
+    memory_reservation_mib: int = 64
+    # Whether the task stops when this container stops.
+    essential: bool = False
+
+    def problems(self, region: str) -> list[str]:
+        setting_name = f"sidecars[{self.name}]"
+        found = image_problems(f"{setting_name}.image", self.image, region)
+        if not CONTAINER_NAME_PATTERN.match(self.name) or self.name == "App":
+            found.append(f"sidecars: {self.name!r} is not a container name other than 'App' ([A-Za-z][A-Za-z0-9_-]*)")
+        low, high = SIDECAR_MEMORY_RANGE
+        if not low <= self.memory_reservation_mib <= high:
+            found.append(
+                f"{setting_name}.memory_reservation_mib: {self.memory_reservation_mib} is outside {low}..{high}"
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class ComputeSettings(Section):
+    """The Fargate service: task size, image, capacity and scaling."""
+
+    NAME = "compute"
+
+    task_cpu: int = setting(
+        512, help="CPU units per task", allowed="a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192, 16384"
+    )
+    task_memory_mib: int = setting(
+        1024, help="memory per task", allowed="a memory size Fargate accepts with `task_cpu`"
+    )
+    cpu_architecture: CpuArchitecture = setting(
+        CpuArchitecture.X86_64, help="image and task platform", allowed="`X86_64`, `ARM64`"
+    )
+    container_image: str | None = setting(
+        None,
+        help="the service's image; unset, `cdk deploy` builds `service/`",
+        allowed="an ECR image pinned by digest, `ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPO@sha256:…`, "
+        "in the profile's region",
+    )
+    health_check_command: tuple[str, ...] | None = setting(
+        None,
+        help="the container health check; unset: the reference service's check when the app builds it, none (the ALB's "
+        "`/health` check only) for your own image",
+        allowed="ECS exec form: `CMD,program,arg,…` or `CMD-SHELL,command line`; exits 0 while the container can serve "
+        "(see [the container contract](#the-container-contract))",
+    )
+    sidecars: tuple[Sidecar, ...] = setting(
+        (),
+        help="extra containers in every task (log router, metrics agent)",
+        allowed="`Sidecar(name, image, memory_reservation_mib, essential)` in the profile; images pinned by digest",
+        cli=False,
+    )
+    on_demand_weight: int = setting(
+        1, help="FARGATE weight above the on-demand base of `min_tasks`", allowed="0 to 1000"
+    )
+    spot_weight: int = setting(1, help="FARGATE_SPOT weight", allowed="0 to 1000 (not both 0)")
+    requests_per_target: int = setting(
+        1000, help="ALB requests per task per minute (autoscaling target)", allowed="10 to 100,000"
+    )
+    min_tasks: int = setting(
+        3, help="tasks always running, on on-demand capacity", allowed="at least `az_count` (one task per zone)"
+    )
+    desired_tasks: int = setting(3, help="tasks at deploy", allowed="`min_tasks` ≤ `desired_tasks` ≤ `max_tasks`")
+    max_tasks: int = setting(10, help="autoscaling ceiling", allowed="at most 100")
+
+    def problems(self, *, region: str, az_count: int, idle: bool) -> list[str]:
+        """`idle`: a pilot-light standby, which may run no task."""
+        found: list[str] = []
+        memories = FARGATE_SIZES.get(self.task_cpu)
+        if memories is None:
+            found.append(f"task_cpu: {self.task_cpu} is not a Fargate CPU size; use one of {list(FARGATE_SIZES)}")
+        elif self.task_memory_mib not in memories:
+            found.append(
+                f"task_memory_mib: {self.task_memory_mib} is not allowed with task_cpu {self.task_cpu}; "
+                f"Fargate accepts {memories[0]}..{memories[-1]} in steps of "
+                f"{memories[1] - memories[0] if len(memories) > 1 else memories[0]}"
+            )
+        found += image_problems("container_image", self.container_image, region)
+        found += _health_check_problems(self.health_check_command)
+        for sidecar in self.sidecars:
+            found += sidecar.problems(region)
+        if len({sidecar.name for sidecar in self.sidecars}) != len(self.sidecars):
+            found.append(f"sidecars: {[s.name for s in self.sidecars]} repeats a name")
+        low, high = CAPACITY_WEIGHT_RANGE
+        for name, weight in (("on_demand_weight", self.on_demand_weight), ("spot_weight", self.spot_weight)):
+            if not low <= weight <= high:
+                found.append(f"{name}: {weight} is outside {low}..{high}")
+        if self.on_demand_weight == 0 and self.spot_weight == 0:
+            found.append("on_demand_weight/spot_weight: both are 0; at least one capacity provider needs weight")
+        low, high = REQUESTS_PER_TARGET_RANGE
+        if not low <= self.requests_per_target <= high:
+            found.append(f"requests_per_target: {self.requests_per_target} is outside {low}..{high} per minute")
+        lowest = 0 if idle else 1
+        if not lowest <= self.min_tasks <= self.desired_tasks <= self.max_tasks <= MAX_TASKS_CEILING:
+            found.append(
+                f"min_tasks/desired_tasks/max_tasks: {self.min_tasks}/{self.desired_tasks}/{self.max_tasks} must "
+                f"satisfy 1 <= min <= desired <= max <= {MAX_TASKS_CEILING}"
+            )
+        if self.min_tasks < az_count and not idle:
+            found.append(
+                f"min_tasks: {self.min_tasks} is fewer than az_count ({az_count}); keep at least one task per zone"
+            )
+        return found
+
+
+def _health_check_problems(command: tuple[str, ...] | None) -> list[str]:
+    if command is None:
+        return []
+    kind, arguments = (command[0], command[1:]) if command else ("", ())
+    if (kind == "CMD" and arguments) or (kind == "CMD-SHELL" and len(arguments) == 1):
+        return []
+    return [
+        f"health_check_command: {list(command)} must be CMD followed by the program and its arguments, "
+        "or CMD-SHELL followed by one command line (for example CMD,python,-m,my_service.healthcheck)"
+    ]
+
+
+@dataclass(frozen=True)
+class RetentionSettings(Section):
+    """How long logs stay hot in CloudWatch and archived in S3."""
+
+    NAME = "retention"
+
+    log_retention_days: int = setting(
+        90,
+        help="days CloudWatch Logs keeps the app and WAF logs",
+        allowed="a CloudWatch Logs retention value of at least 90",
+    )
+    audit_archive_days: int = setting(
+        400, help="days the audit buckets keep every object", allowed="at least 365 (PCI DSS 10.5.1: twelve months)"
+    )
+
+    def problems(self) -> list[str]:
+        found: list[str] = []
+        if self.log_retention_days not in CLOUDWATCH_RETENTION_DAYS or self.log_retention_days < MIN_LOG_RETENTION_DAYS:
+            allowed = [d for d in CLOUDWATCH_RETENTION_DAYS if d >= MIN_LOG_RETENTION_DAYS]
+            found.append(f"log_retention_days: {self.log_retention_days} is not allowed; use one of {allowed}")
+        if self.audit_archive_days < MIN_AUDIT_ARCHIVE_DAYS:
+            found.append(
+                f"audit_archive_days: {self.audit_archive_days} is too short; audit logs are kept at least "
+                f"{MIN_AUDIT_ARCHIVE_DAYS} days"
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class EdgeSettings(Section):
+    """The public entry: the WAF in front of the load balancer."""
+
+    NAME = "edge"
+
+    waf_rate_limit: int = setting(
+        2000, help="requests per IP per 5 minutes before WAF blocks", allowed="10 to 2,000,000,000"
+    )
+
+    def problems(self) -> list[str]:
+        low, high = WAF_RATE_LIMIT_RANGE
+        if not low <= self.waf_rate_limit <= high:
+            return [f"waf_rate_limit: {self.waf_rate_limit} is outside {low}..{high} requests per 5 minutes"]
+        return []
+
+
+@dataclass(frozen=True)
+class AlertingSettings(Section):
+    """Who is told, and when spend is too high."""
+
+    NAME = "alerting"
+
+    paging_emails: tuple[str, ...] = setting((), help="subscribed to the paging topic", allowed="e-mail addresses")
+    warning_emails: tuple[str, ...] = setting((), help="subscribed to the warning topic", allowed="e-mail addresses")
+    monthly_budget_usd: int = setting(1000, help="monthly cost budget", allowed="1 to 1,000,000")
+    budget_alert_percentages: tuple[int, ...] = setting(
+        (50, 80, 100), help="budget thresholds that alert", allowed="distinct percentages of the budget, 1 to 1000"
+    )
+
+    def problems(self) -> list[str]:
+        found: list[str] = []
+        for name, emails in (("paging_emails", self.paging_emails), ("warning_emails", self.warning_emails)):
+            bad = [email for email in emails if not EMAIL_PATTERN.match(email)]
+            if bad:
+                found.append(f"{name}: {bad} are not e-mail addresses")
+        low, high = MONTHLY_BUDGET_RANGE
+        if not low <= self.monthly_budget_usd <= high:
+            found.append(f"monthly_budget_usd: {self.monthly_budget_usd} is outside {low}..{high}")
+        percentages = self.budget_alert_percentages
+        low, high = BUDGET_PERCENTAGE_RANGE
+        if (
+            not percentages
+            or not all(low <= p <= high for p in percentages)
+            or len(set(percentages)) != len(percentages)
+        ):
+            found.append(
+                f"budget_alert_percentages: {list(percentages)} must be 1 to 1000 distinct percentages of the budget"
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class DisasterRecoverySettings(Section):
+    """A standby region: the same stacks there, DNS failover, audit buckets replicated to it."""
+
+    NAME = "disaster_recovery"
+
+    standby_region: str | None = setting(
+        None,
+        help="builds every stack there too, with DNS failover and audit replication (needs `tls.domain_name`)",
+        allowed="a region other than `region`",
+    )
+    standby_mode: StandbyMode = setting(
+        StandbyMode.WARM,
+        help="what the standby runs until failover",
+        allowed="`warm` (standby keeps `min_tasks`), `pilot-light` (no task until failover)",
+    )
+    standby_container_image: str | None = setting(
+        None,
+        help="the image the standby runs; unset: `container_image`'s repository and digest in the standby region's "
+        "registry, where ECR cross-region replication puts it",
+        allowed="an ECR image pinned by digest in `standby_region`; only with `container_image` and `standby_region`",
+    )
+
+    def problems(self, *, region: str, container_image: str | None) -> list[str]:
+        found: list[str] = []
+        if self.standby_region is None:
+            if self.standby_container_image is not None:
+                found.append("standby_container_image: set, but there is no standby_region to run it")
+            return found
+        if not REGION_PATTERN.match(self.standby_region):
+            return [f"standby_region: {self.standby_region!r} is not an AWS region name such as 'us-west-2'"]
+        if self.standby_region == region:
+            found.append(f"standby_region: {self.standby_region!r} is the primary region; name another region")
+        if self.standby_container_image is not None and container_image is None:
+            found.append(
+                "standby_container_image: set, but container_image is not; without container_image both regions "
+                "build the reference service themselves"
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class TlsSettings(Section):
+    """Where the HTTPS listener's certificate comes from: an imported ARN, or a DNS-validated domain."""
+
+    NAME = "tls"
+
+    certificate_arn: str | None = setting(
+        None, help="an imported certificate", allowed="an ACM certificate ARN in the profile's region"
+    )
+    domain_name: str | None = setting(
+        None, help="the service's DNS name", allowed="a DNS name inside `tls.hosted_zone_name`"
+    )
+    hosted_zone_id: str | None = setting(
+        None, help="the Route 53 zone of `tls.domain_name`", allowed="a Route 53 zone id (`Z…`)"
+    )
+    hosted_zone_name: str | None = setting(None, help="that zone's name", allowed="the zone's DNS name")
+
+    @property
+    def zone_name(self) -> str | None:
+        return self.hosted_zone_name.rstrip(".") if self.hosted_zone_name else None
+
+    def problems(self, region: str) -> list[str]:
+        """Every reason these settings cannot give the ALB a certificate in `region`."""
+        domain, zone_id, zone_name = self.domain_name, self.hosted_zone_id, self.hosted_zone_name
+        if self.certificate_arn is not None:
+            if (domain, zone_id, zone_name) != (None, None, None):
+                return [
+                    "tls: give either tls.certificate_arn or tls.domain_name with tls.hosted_zone_id and "
+                    "tls.hosted_zone_name, not both"
+                ]
+            match = CERTIFICATE_ARN_PATTERN.match(self.certificate_arn)
+            if match is None:
+                return [
+                    f"tls.certificate_arn: {self.certificate_arn!r} is not an ACM certificate ARN "
+                    "(arn:aws:acm:REGION:ACCOUNT:certificate/UUID)"
+                ]
+            if match["region"] != region:
+                return [
+                    f"tls.certificate_arn: certificate is in {match['region']!r} but the ALB is in {region!r}; "
+                    "an ALB can only use a certificate from its own region"
+                ]
+            return []
+        if domain is None or zone_id is None or zone_name is None:
+            return [
+                "tls: set tls.certificate_arn, or all of tls.domain_name, tls.hosted_zone_id and "
+                f"tls.hosted_zone_name (got domain_name={domain!r}, hosted_zone_id={zone_id!r}, "
+                f"hosted_zone_name={zone_name!r})"
+            ]
+        found: list[str] = []
+        if not DOMAIN_PATTERN.match(domain):
+            found.append(f"tls.domain_name: {domain!r} is not a lower-case DNS name")
+        if not HOSTED_ZONE_ID_PATTERN.match(zone_id):
+            found.append(f"tls.hosted_zone_id: {zone_id!r} is not a Route 53 hosted zone id (Z...)")
+        zone = zone_name.rstrip(".")
+        if not DOMAIN_PATTERN.match(zone):
+            found.append(f"tls.hosted_zone_name: {zone_name!r} is not a lower-case DNS name")
+        elif domain != zone and not domain.endswith("." + zone):
+            found.append(
+                f"tls.domain_name: {domain!r} is not inside hosted zone {zone!r}, "
+                "so DNS validation records cannot be written there"
+            )
+        return found

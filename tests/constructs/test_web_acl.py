@@ -1,0 +1,59 @@
+"""components/web_acl.py: per-IP rate limit then AWS managed rule groups, logged with credentials redacted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import aws_logs as logs
+
+from components.web_acl import REDACTED_HEADERS, RegionalWebAcl
+from settings.naming import WAF_MANAGED_RULE_GROUPS, WAF_RATE_RULE, WAF_RULES, PhysicalNames
+from tests.support.bare import ACCOUNT, REGION, bare_stack, one, template
+
+NAMES = PhysicalNames(service="payments", environment="test")
+RATE_LIMIT = 1234
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    stack = bare_stack()
+    group = logs.LogGroup(stack, "WafLogGroup", log_group_name=NAMES.waf_log_group)
+    RegionalWebAcl(stack, "WebAcl", names=NAMES, rate_limit=RATE_LIMIT, log_group=group)
+    return template(stack)
+
+
+def test_web_acl_is_regional_rate_limits_each_ip_then_applies_managed_rule_groups(document: dict[str, Any]) -> None:
+    acl = one(document, "AWS::WAFv2::WebACL")
+    assert (acl["Name"], acl["Scope"], acl["DefaultAction"]) == (NAMES.web_acl, "REGIONAL", {"Allow": {}})
+    rules = {rule["Name"]: rule for rule in acl["Rules"]}
+    assert tuple(rules) == WAF_RULES
+    rate = rules[WAF_RATE_RULE]
+    assert (rate["Priority"], rate["Action"]) == (0, {"Block": {}})
+    assert rate["Statement"]["RateBasedStatement"] == {
+        "AggregateKeyType": "IP",
+        "Limit": RATE_LIMIT,
+        "EvaluationWindowSec": 300,
+    }
+    groups = {name: rules[name]["Statement"]["ManagedRuleGroupStatement"]["Name"] for name in WAF_MANAGED_RULE_GROUPS}
+    assert groups == WAF_MANAGED_RULE_GROUPS
+    for rule in acl["Rules"]:
+        assert rule["VisibilityConfig"]["CloudWatchMetricsEnabled"] is True
+        assert rule["VisibilityConfig"]["MetricName"] == NAMES.waf_metric(rule["Name"])
+
+
+def test_every_request_is_logged_with_credentials_redacted(document: dict[str, Any]) -> None:
+    logging = one(document, "AWS::WAFv2::LoggingConfiguration")
+    (destination,) = logging["LogDestinationConfigs"]
+    assert destination["Fn::Join"][1][0] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:"
+    redacted = {field["SingleHeader"]["Name"] for field in logging["RedactedFields"]}
+    assert redacted == set(REDACTED_HEADERS) >= {"authorization", "cookie"}
+
+
+def test_log_delivery_may_write_exactly_the_waf_log_group(document: dict[str, Any]) -> None:
+    """WAF would add an account-wide log policy itself; this one is declared, scoped and reviewed."""
+    policy = one(document, "AWS::Logs::ResourcePolicy")
+    assert policy["PolicyName"] == NAMES.waf_log_delivery_policy
+    (logging_id,) = [lid for lid, r in document["Resources"].items() if r["Type"] == "AWS::WAFv2::LoggingConfiguration"]
+    policy_id = next(lid for lid, r in document["Resources"].items() if r["Type"] == "AWS::Logs::ResourcePolicy")
+    assert policy_id in document["Resources"][logging_id]["DependsOn"]

@@ -1,0 +1,54 @@
+"""Fixtures of the ops tests: a moto account per test, and dev's alarms as deployed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import botocore.loaders
+import botocore.session
+import pytest
+from moto import mock_aws
+
+from settings import EnvironmentConfig, TlsSettings
+from tests.support.aws import ACCOUNT, MODELS, REGION, DeployedAlarms, dev_config, imported_certificate
+from tests.support.synthesized import Synthesized
+
+
+@pytest.fixture
+def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
+    for variable, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "MOTO_ACCOUNT_ID": ACCOUNT,
+        "MOTO_ECS_SERVICE_RUNNING": "2",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    with mock_aws():
+        core = botocore.session.get_session()
+        core.register_component("data_loader", MODELS)
+        yield boto3.Session(region_name=REGION, botocore_session=core)
+
+
+@pytest.fixture
+def ready_account(session: boto3.Session) -> EnvironmentConfig:
+    """An account a dev deploy can go to: bootstrapped, quota room, an issued certificate."""
+    session.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
+    return dev_config(
+        tls=TlsSettings(certificate_arn=imported_certificate(session)), paging_emails=("oncall@example.com",)
+    )
+
+
+@pytest.fixture(scope="session")
+def alarms(dev: Synthesized) -> DeployedAlarms:
+    stack = dev.stacks.observability.stack_name
+    resources = dev.documents["Observability"]["Resources"]
+    return DeployedAlarms(
+        composite=tuple(
+            r["Properties"]["AlarmName"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::CompositeAlarm"
+        ),
+        metric=tuple(
+            f"{stack}-{i}-1A2B3C4D5E6F" for i, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"
+        ),
+    )

@@ -1,0 +1,134 @@
+"""The cost estimate reads its counts from the synthesized templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.endpoints import INTERFACE_ENDPOINTS
+from ops.cost import (
+    CostError,
+    LineItem,
+    TrafficAssumptions,
+    estimate,
+    estimate_profiles,
+    estimate_regions,
+    render_comparison,
+    render_markdown,
+    render_profile,
+    total,
+)
+from ops.prices import HOURS_PER_MONTH, PRICES
+from tests.support.synthesized import ROOT, Synthesized, synthesize
+from tooling.blocks import block
+
+
+def line(items: list[LineItem], name: str) -> float:
+    (item,) = [i for i in items if i.item == name]
+    return float(item.monthly_usd)
+
+
+def priced(synthesized: Synthesized) -> bool:
+    """Whether ops/prices.py has a table for every region the profile deploys to."""
+    return {synthesized.config.region, synthesized.config.standby_region or synthesized.config.region} <= set(PRICES)
+
+
+def task_hour(synthesized: Synthesized) -> float:
+    """What one task of the profile's size costs an hour on demand."""
+    compute, prices = synthesized.config.compute, PRICES[synthesized.config.region]
+    return (
+        compute.task_cpu / 1024 * prices.fargate_vcpu_hour_x86
+        + compute.task_memory_mib / 1024 * prices.fargate_gb_hour_x86
+    )
+
+
+def test_nat_gateways_and_endpoints_scale_with_the_zones(app_profiles: dict[str, Synthesized]) -> None:
+    traffic = TrafficAssumptions(nat_gb_per_month=0, endpoint_gb_per_month=0)
+    for synthesized in filter(priced, app_profiles.values()):
+        prices = PRICES[synthesized.config.region]
+        items = estimate(synthesized.documents, synthesized.config.region, traffic)
+        zones = synthesized.config.network.az_count
+        assert line(items, "NAT gateways") == pytest.approx(zones * HOURS_PER_MONTH * prices.nat_gateway_hour)
+        assert line(items, "Interface endpoints") == pytest.approx(
+            len(INTERFACE_ENDPOINTS) * zones * HOURS_PER_MONTH * prices.interface_endpoint_az_hour
+        )
+
+
+def test_fargate_runs_desired_tasks_of_the_configured_size_on_demand_at_base(dev: Synthesized) -> None:
+    compute = dev.config.compute
+    assert compute.desired_tasks == compute.min_tasks
+    items = estimate(dev.documents, dev.config.region)
+    assert line(items, "Fargate on-demand") == pytest.approx(compute.desired_tasks * task_hour(dev) * HOURS_PER_MONTH)
+    assert "Fargate Spot" not in {item.item for item in items}
+
+
+def test_tasks_above_the_base_split_by_capacity_weights(dev: Synthesized) -> None:
+    compute = dev.config.compute
+    scaled = synthesize(
+        dev.name, {"config.desired_tasks": str(compute.min_tasks + 2), "config.max_tasks": str(compute.max_tasks + 2)}
+    )
+    items = estimate(scaled.documents, dev.config.region)
+    # The base runs on demand; the 2 tasks above it split by on_demand_weight:spot_weight.
+    weights = compute.on_demand_weight + compute.spot_weight
+    on_demand = compute.min_tasks + 2 * compute.on_demand_weight / weights
+    assert line(items, "Fargate on-demand") == pytest.approx(on_demand * task_hour(dev) * HOURS_PER_MONTH)
+    spot_hour = task_hour(dev) * (1 - PRICES[dev.config.region].fargate_spot_discount)
+    assert line(items, "Fargate Spot") == pytest.approx(2 * compute.spot_weight / weights * spot_hour * HOURS_PER_MONTH)
+
+
+def test_alarms_are_billed_per_metric_they_read(dev: Synthesized) -> None:
+    items = estimate(dev.documents, dev.config.region)
+    (alarms,) = [i for i in items if i.item == "CloudWatch alarms"]
+    assert alarms.basis == "11 alarms reading 15 metrics, 1 composite"
+
+
+def test_estimate_without_a_price_table_for_the_region_is_refused(dev: Synthesized) -> None:
+    with pytest.raises(CostError, match="no price table for region 'eu-west-1'"):
+        estimate(dev.documents, "eu-west-1")
+
+
+def regions(synthesized: Synthesized) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = [(synthesized.config.region, synthesized.documents)]
+    if synthesized.config.standby_region:
+        found.append((synthesized.config.standby_region, synthesized.standby_documents))
+    return found
+
+
+def test_reports_state_prices_date_assumptions_and_compare_profiles(app_profiles: dict[str, Synthesized]) -> None:
+    estimates, unpriced = estimate_profiles({name: regions(s) for name, s in app_profiles.items()})
+    assert set(unpriced) == {name for name, s in app_profiles.items() if not priced(s)}
+    first = next(s for s in app_profiles.values() if priced(s))
+    report = render_profile(first.name, first.config.region, estimates[first.name], TrafficAssumptions())
+    assert f"list prices reviewed {PRICES[first.config.region].reviewed}" in report
+    assert "10,000,000 requests a month" in report
+    comparison = render_comparison(estimates)
+    assert comparison.splitlines()[0].split()[-len(estimates) :] == list(estimates)
+    assert " ".join(f"{total(items):.2f}" for items in estimates.values()) in " ".join(comparison.split())
+
+
+def test_a_profile_in_a_region_without_prices_is_reported_not_fatal(every_profile: dict[str, Synthesized]) -> None:
+    trial = {name: regions(s) for name, s in every_profile.items()}
+    trial["elsewhere"] = [("eu-central-2", next(iter(every_profile.values())).documents)]
+    estimates, unpriced = estimate_profiles(trial)
+    assert set(estimates) | set(unpriced) == set(trial)
+    assert unpriced["elsewhere"].startswith("no price table for region 'eu-central-2'")
+    table = render_markdown(estimates, unpriced)
+    assert "- `elsewhere` is not estimated: no price table for region 'eu-central-2'" in table
+
+
+def test_standby_region_is_priced_and_marked(every_profile: dict[str, Synthesized]) -> None:
+    for synthesized in every_profile.values():
+        standby = synthesized.config.standby_region
+        items = estimate_regions(regions(synthesized)) if priced(synthesized) else []
+        marked = [item for item in items if item.item.startswith(f"Standby {standby}: ")]
+        assert bool(marked) == (standby is not None and bool(items))
+        if marked and synthesized.config.standby().runs_idle:
+            # Pilot-light: no task runs in the standby region until failover.
+            (fargate,) = [item for item in marked if item.item.endswith("Fargate on-demand")]
+            assert fargate.monthly_usd == 0
+
+
+def test_readme_cost_table_is_current(app_profiles: dict[str, Synthesized]) -> None:
+    table = render_markdown(*estimate_profiles({name: regions(s) for name, s in app_profiles.items()}))
+    assert block((ROOT / "README.md").read_text(), "cost") == table, "run `make cost-table` and commit README.md"

@@ -1,0 +1,248 @@
+"""ops/preflight.py against moto's in-process AWS: what a deploy needs, found present or missing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from ops import preflight as preflight_module
+from ops.checks import FAIL, PASS, WARN, Check
+from settings import EnvironmentConfig, TlsSettings
+from tests.support.aws import (
+    ACCOUNT,
+    REGION,
+    configured,
+    dev_config,
+    imported_certificate,
+    status,
+)
+
+# A Route 53 zone for the service name: what a standby region needs for DNS failover.
+WITH_ZONE = TlsSettings(
+    domain_name="payments.dev.example.com", hosted_zone_id="Z0EXAMPLEDEV000000001", hosted_zone_name="dev.example.com"
+)
+
+
+def run_preflight(
+    session: boto3.Session, config: EnvironmentConfig, builder: str | None = "/usr/bin/docker"
+) -> list[Check]:
+    clients = preflight_module.Clients.from_session(session)
+    return preflight_module.preflight(
+        clients,
+        config,
+        lambda service, region: session.client(service, region_name=region),
+        which=lambda tool: builder if tool == "docker" else None,
+    )
+
+
+def deployed_paging_topic(where: Any, config: EnvironmentConfig) -> str:
+    """The Observability stack as deployed, reduced to the paging topic and its output; `where` is a session
+    (its region) or a CloudFormation client of another region."""
+    cloudformation = where.client("cloudformation") if isinstance(where, boto3.Session) else where
+    cloudformation.create_stack(
+        StackName=config.names.stack("Observability"),
+        TemplateBody=json.dumps(
+            {
+                "Resources": {"Paging": {"Type": "AWS::SNS::Topic"}},
+                "Outputs": {"PagingTopicArn": {"Value": {"Ref": "Paging"}}},
+            }
+        ),
+    )
+    outputs = cloudformation.describe_stacks(StackName=config.names.stack("Observability"))["Stacks"][0]["Outputs"]
+    arn: str = outputs[0]["OutputValue"]
+    return arn
+
+
+def pushed_image(session: boto3.Session, region: str) -> str:
+    """An image in `region`'s registry, as ECR replication leaves it: same repository, same digest."""
+    ecr = session.client("ecr", region_name=region)
+    ecr.create_repository(repositoryName="payments")
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"digest": "sha256:" + "c" * 64},
+            "layers": [],
+        }
+    )
+    digest = ecr.put_image(repositoryName="payments", imageManifest=manifest, imageTag="v1")["image"]["imageId"]
+    return f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/payments@{digest['imageDigest']}"
+
+
+def test_preflight_passes_on_a_ready_account(session: boto3.Session, ready_account: EnvironmentConfig) -> None:
+    checks = run_preflight(session, ready_account)
+    assert status(checks) == {
+        "configuration": PASS,
+        "credentials": PASS,
+        "CDK bootstrap": PASS,
+        "Elastic IPs": PASS,
+        "VPC quota": PASS,
+        "NAT gateway quota": PASS,
+        # moto implements neither the Fargate quota nor IAM policy simulation: reported, not failed.
+        "Fargate vCPU quota": WARN,
+        "deploy permissions": WARN,
+        "certificate": PASS,
+        "container build tool": PASS,
+        "image in us-east-1": PASS,
+        "paging subscribers": PASS,
+    }
+
+
+def test_preflight_fails_when_nobody_is_paged(session: boto3.Session, ready_account: EnvironmentConfig) -> None:
+    nobody = configured(ready_account, paging_emails=())
+    (check,) = [c for c in run_preflight(session, nobody) if c.name == "paging subscribers"]
+    assert check.status == FAIL
+    assert check.reason.startswith("nobody is paged: paging_emails is empty and the paging topic is not deployed")
+
+
+def test_preflight_accepts_an_on_call_tool_subscribed_to_the_deployed_topic(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    config = configured(ready_account, paging_emails=())
+    topic = deployed_paging_topic(session, config)
+    (check,) = [c for c in run_preflight(session, config) if c.name == "paging subscribers"]
+    assert check.status == FAIL  # deployed, but nobody subscribed
+    session.client("sns").subscribe(TopicArn=topic, Protocol="https", Endpoint="https://events.example.com/page")
+    (check,) = [c for c in run_preflight(session, config) if c.name == "paging subscribers"]
+    assert (check.status, check.reason) == (PASS, f"{topic} pages https://events.example.com/page")
+
+
+def test_preflight_finds_a_pinned_image_in_every_region_that_runs_it(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    image = pushed_image(session, REGION)
+    config = configured(
+        ready_account,
+        container_image=image,
+        standby_region="us-west-2",
+        tls=WITH_ZONE,
+    )  # fmt: skip
+    checks = {
+        c.name: c
+        for c in preflight_module.container_images(config, lambda service, r: session.client(service, region_name=r))
+    }
+    assert (checks["image in us-east-1"].status, checks["image in us-west-2"].status) == (PASS, FAIL)
+    assert "ECR cross-region replication" in checks["image in us-west-2"].reason
+    pushed_image(session, "us-west-2")
+    checks = {
+        c.name: c
+        for c in preflight_module.container_images(config, lambda service, r: session.client(service, region_name=r))
+    }
+    assert checks["image in us-west-2"].status == PASS
+
+
+def test_preflight_fails_without_cdk_bootstrap(session: boto3.Session) -> None:
+    config = dev_config(tls=TlsSettings(certificate_arn=imported_certificate(session)))
+    (check,) = [c for c in run_preflight(session, config) if c.name == "CDK bootstrap"]
+    assert check.status == FAIL
+    assert "cdk bootstrap" in check.reason
+
+
+def test_preflight_fails_when_elastic_ip_quota_is_too_low(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    ec2 = session.client("ec2")
+    for _ in range(4):
+        ec2.allocate_address(Domain="vpc")
+    (check,) = [c for c in run_preflight(session, ready_account) if c.name == "Elastic IPs"]
+    assert (check.status, check.reason) == (
+        FAIL,
+        "4 of 5 in use, 2 more needed for NAT gateways: request a quota increase or set nat_eip_allocation_ids",
+    )
+
+
+def test_preflight_accepts_reused_elastic_ips(session: boto3.Session, ready_account: EnvironmentConfig) -> None:
+    ec2 = session.client("ec2")
+    allocations = tuple(ec2.allocate_address(Domain="vpc")["AllocationId"] for _ in range(2))
+    for _ in range(3):
+        ec2.allocate_address(Domain="vpc")
+    config = configured(ready_account, nat_eip_allocation_ids=allocations)
+    (check,) = [c for c in run_preflight(session, config) if c.name == "Elastic IPs"]
+    assert check.status == PASS
+
+
+def test_preflight_fails_when_the_vpc_quota_is_used_up(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    ec2 = session.client("ec2")
+    while len(ec2.describe_vpcs()["Vpcs"]) < 5:
+        ec2.create_vpc(CidrBlock="10.99.0.0/16")
+    (check,) = [c for c in run_preflight(session, ready_account) if c.name == "VPC quota"]
+    assert (check.status, check.reason) == (FAIL, "5 of 5 VPCs in use, 1 more needed")
+
+
+def test_preflight_stops_at_credentials_for_another_account(session: boto3.Session) -> None:
+    config = dev_config(account="222222222222", tls=TlsSettings(certificate_arn=imported_certificate(session)))
+    checks = run_preflight(session, config)
+    assert status(checks) == {"configuration": PASS, "credentials": FAIL}
+    assert "credentials are for account 111111111111, profile deploys to 222222222222" in checks[-1].reason
+
+
+def test_preflight_fails_without_a_container_build_tool(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    (check,) = [c for c in run_preflight(session, ready_account, builder=None) if c.name == "container build tool"]
+    assert check.status == FAIL
+
+
+@pytest.mark.parametrize(("decision", "expected"), [("allowed", PASS), ("implicitDeny", FAIL)])
+def test_deploy_permissions_come_from_iam_policy_simulation(
+    session: boto3.Session, ready_account: EnvironmentConfig, decision: str, expected: str
+) -> None:
+    # moto has no policy simulator; the IAM client's answer is stubbed, everything else is moto.
+    clients = preflight_module.Clients.from_session(session)
+    with Stubber(clients.iam) as stub:
+        stub.add_response(
+            "simulate_principal_policy",
+            {
+                "EvaluationResults": [
+                    {"EvalActionName": action, "EvalDecision": decision} for action in preflight_module.DEPLOY_ACTIONS
+                ]
+            },
+        )
+        check = preflight_module.deploy_permissions(clients, ready_account)
+    assert check.status == expected
+
+
+def test_preflight_checks_the_bootstrap_of_the_standby_region_too(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    config = configured(
+        ready_account,
+        standby_region="us-west-2",
+        tls=WITH_ZONE,
+    )
+    (check,) = [c for c in run_preflight(session, config) if c.name == "CDK bootstrap in us-west-2"]
+    assert (check.status, check.reason) == (
+        FAIL,
+        "no /cdk-bootstrap/hnb659fds/version parameter: run `npx cdk bootstrap` for this account and us-west-2",
+    )
+    standby_ssm = session.client("ssm", region_name="us-west-2")
+    standby_ssm.put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
+    (check,) = [c for c in run_preflight(session, config) if c.name == "CDK bootstrap in us-west-2"]
+    assert check.status == PASS
+
+
+def test_preflight_checks_that_the_standby_regions_page_reaches_someone(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    """The standby region has a paging topic of its own; a tool subscribed only in the main region misses it."""
+    config = configured(
+        ready_account,
+        paging_emails=(),
+        standby_region="us-west-2",
+        tls=WITH_ZONE,
+    )
+    topic = deployed_paging_topic(session, config)
+    session.client("sns").subscribe(TopicArn=topic, Protocol="https", Endpoint="https://events.example.com/page")
+    checks = status(run_preflight(session, config))
+    assert (checks["paging subscribers"], checks["paging subscribers in us-west-2"]) == (PASS, FAIL)
+    standby_topic = deployed_paging_topic(session.client("cloudformation", region_name="us-west-2"), config)
+    session.client("sns", region_name="us-west-2").subscribe(
+        TopicArn=standby_topic, Protocol="https", Endpoint="https://events.example.com/page"
+    )
+    assert status(run_preflight(session, config))["paging subscribers in us-west-2"] == PASS

@@ -1,0 +1,165 @@
+"""ops/verify.py against moto's in-process AWS: a healthy deploy passes, each kind of breakage fails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from ops import verify as verify_module
+from ops.checks import FAIL, PASS, Check, table
+from ops.verify import HttpResult
+from settings import EnvironmentConfig
+from tests.support.aws import (
+    DeployedAlarms,
+    deployed,
+    dev_config,
+    status,
+)
+
+
+def healthy_http(url: str) -> HttpResult:
+    if url.startswith("http://"):
+        return HttpResult(301, 3.0, url.replace("http://", "https://"))
+    return HttpResult(200, 42.0, "")
+
+
+class WithComposites:
+    """moto's CloudWatch client, plus the composite alarms moto cannot create (put_composite_alarm is not
+    implemented): DescribeAlarms also answers them, in state OK unless listed in `firing`."""
+
+    def __init__(self, client: Any, composites: tuple[str, ...], firing: tuple[str, ...] = ()) -> None:
+        self.client, self.composites, self.firing = client, composites, firing
+
+    def describe_alarms(self, **kwargs: Any) -> dict[str, Any]:
+        response: dict[str, Any] = self.client.describe_alarms(**kwargs)
+        response["CompositeAlarms"] = [
+            {"AlarmName": name, "StateValue": "ALARM" if name in self.firing else "OK"}
+            for name in self.composites
+            if name in kwargs.get("AlarmNames", [])
+        ]
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def run_verify(
+    session: boto3.Session,
+    config: EnvironmentConfig,
+    alarms: DeployedAlarms | None = None,
+    get: Any = healthy_http,
+    *,
+    composites: tuple[str, ...] | None = None,
+    firing: tuple[str, ...] = (),
+) -> list[Check]:
+    if composites is None:
+        composites = alarms.composite if alarms else ()
+    clients = verify_module.Clients.from_session(session)
+    clients.cloudwatch = WithComposites(clients.cloudwatch, composites, firing)
+    return verify_module.verify(clients, config, get)
+
+
+def test_verify_passes_on_a_healthy_deploy(session: boto3.Session, alarms: DeployedAlarms) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    checks = run_verify(session, config, alarms)
+    assert all(check.status == PASS for check in checks), table(checks)
+    assert len(checks) == 10
+
+
+def test_verify_fails_when_an_alarm_is_in_alarm(session: boto3.Session, alarms: DeployedAlarms) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    session.client("cloudwatch").set_alarm_state(AlarmName=alarms.metric[3], StateValue="ALARM", StateReason="drill")
+    (check,) = [c for c in run_verify(session, config, alarms) if c.name == "alarms"]
+    assert (check.status, check.reason) == (FAIL, f"in ALARM: {alarms.metric[3]}")
+
+
+def test_verify_checks_the_composite_alarm_that_pages(session: boto3.Session, alarms: DeployedAlarms) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    (page,) = alarms.composite
+    assert page == config.names.page_alarm
+    assert len(alarms.composite + alarms.metric) == 12
+    (check,) = [c for c in run_verify(session, config, alarms) if c.name == "alarms"]
+    assert (check.status, check.reason) == (PASS, f"12 alarms, the page ({page}) among them, none in ALARM")
+    (check,) = [c for c in run_verify(session, config, alarms, firing=(page,)) if c.name == "alarms"]
+    assert (check.status, check.reason) == (FAIL, f"in ALARM: {page}")
+    (check,) = [c for c in run_verify(session, config, alarms, composites=()) if c.name == "alarms"]
+    assert (check.status, check.reason) == (FAIL, f"11 of 12 alarms exist; missing: {page}")
+
+
+def test_verify_fails_on_an_unhealthy_target(
+    session: boto3.Session, alarms: DeployedAlarms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.elbv2 import models
+
+    config = dev_config()
+    deployed(session, config, alarms)
+    healthy = models.FakeTargetGroup.health_for
+
+    def one_unhealthy(self: Any, target: dict[str, Any], ec2_backend: Any) -> Any:
+        status = healthy(self, target, ec2_backend)
+        if target["Id"] == "10.10.1.10":
+            status.status, status.reason = "unhealthy", "Target.FailedHealthChecks"
+        return status
+
+    monkeypatch.setattr(models.FakeTargetGroup, "health_for", one_unhealthy)
+    (check,) = [c for c in run_verify(session, config, alarms) if c.name == "targets healthy"]
+    assert (check.status, check.reason) == (FAIL, "1 of 2 healthy (healthy, unhealthy)")
+
+
+def test_verify_fails_on_slow_health_and_missing_redirect(session: boto3.Session, alarms: DeployedAlarms) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+
+    def slow(url: str) -> HttpResult:
+        return HttpResult(200, 450.0, "") if url.startswith("https://") else HttpResult(200, 5.0, "")
+
+    checks = status(run_verify(session, config, alarms, slow))
+    assert (checks["HTTPS /health"], checks["HTTP redirects to HTTPS"]) == (FAIL, FAIL)
+
+
+def test_verify_fails_without_a_waf_association_or_flow_log(session: boto3.Session, alarms: DeployedAlarms) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    ec2 = session.client("ec2")
+    ec2.delete_flow_logs(FlowLogIds=[f["FlowLogId"] for f in ec2.describe_flow_logs()["FlowLogs"]])
+    assert status(run_verify(session, config, alarms))["flow logs"] == FAIL
+
+
+def test_verify_fails_on_unencrypted_or_short_lived_log_groups(session: boto3.Session, alarms: DeployedAlarms) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    session.client("logs").put_retention_policy(logGroupName="payments-app", retentionInDays=7)
+    (check,) = [c for c in run_verify(session, config, alarms) if c.name == "log groups"]
+    assert (check.status, check.reason) == (FAIL, "payments-app kept 7 days, not 90")
+
+
+def test_verify_stops_when_the_stacks_are_not_deployed(session: boto3.Session) -> None:
+    checks = run_verify(session, dev_config())
+    assert status(checks) == {"stack outputs": FAIL}
+
+
+def test_http_get_reports_status_latency_and_redirects_without_following() -> None:
+    import http.server
+    import threading
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(301)
+            self.send_header("Location", "https://example.test/health")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    result = verify_module.http_get(f"http://127.0.0.1:{server.server_address[1]}/health")
+    server.server_close()
+    assert (result.status, result.location) == (301, "https://example.test/health")
+    assert result.milliseconds > 0

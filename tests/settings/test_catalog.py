@@ -1,0 +1,43 @@
+"""Every setting is in one catalogue: overridable with `-c config.NAME=VALUE` and described in the README table."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from settings import PROFILES
+from settings.catalog import by_name, catalog, default_of, value_of, with_values
+
+
+def test_every_setting_says_what_it_does_and_what_is_allowed() -> None:
+    for setting in catalog():
+        assert setting.help, setting.name
+        assert setting.allowed, setting.name
+
+
+def test_setting_names_are_unique_and_sections_are_not_settings_themselves() -> None:
+    names = [setting.name for setting in catalog()]
+    assert len(names) == len(set(names))
+    assert not {"network", "compute", "tls", "disaster_recovery"} & set(names)
+
+
+@pytest.mark.parametrize("name", sorted(by_name()))
+def test_each_setting_is_read_and_written_at_the_same_place(name: str) -> None:
+    sentinel = object()
+    changed = with_values(PROFILES["prod"], {name: sentinel})
+    assert value_of(changed, by_name()[name]) is sentinel
+
+
+def test_with_values_changes_only_the_named_settings() -> None:
+    dev = PROFILES["dev"]
+    changed = with_values(dev, {"task_cpu": 1024, "waf_rate_limit": 500, "tls.domain_name": "pay.dev.example.com"})
+    assert (changed.compute.task_cpu, changed.edge.waf_rate_limit) == (1024, 500)
+    assert changed.tls.domain_name == "pay.dev.example.com"
+    assert dataclasses.replace(changed, compute=dev.compute, edge=dev.edge, tls=dev.tls) == dev
+
+
+def test_defaults_are_the_sections_own() -> None:
+    settings = by_name()
+    assert default_of(settings["task_cpu"]) == 512
+    assert default_of(settings["region"]) is dataclasses.MISSING

@@ -1,0 +1,120 @@
+"""What an environment derives from its sections, and the rules that span sections."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from settings import PROFILES, ConfigError, EnvironmentConfig, Role, Sidecar, StandbyMode, TlsSettings
+from settings.sections import DisasterRecoverySettings
+
+DEV = PROFILES["dev"]
+REGION = DEV.region
+STANDBY = "us-west-2" if REGION != "us-west-2" else "us-east-1"
+ZONE = TlsSettings(domain_name="pay.example.com", hosted_zone_id="Z0EXAMPLE00000001", hosted_zone_name="example.com")
+CERTIFICATE = f"arn:aws:acm:{REGION}:111111111111:certificate/00000000-0000-4000-8000-000000000000"
+
+
+def problems_of(config: EnvironmentConfig) -> str:
+    with pytest.raises(ConfigError) as caught:
+        config.validated()
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("tls", "expected"),
+    [
+        (TlsSettings(), "tls: set tls.certificate_arn, or all of tls.domain_name"),
+        (TlsSettings(domain_name="pay.example.com"), "hosted_zone_id=None"),
+        (TlsSettings(certificate_arn=CERTIFICATE.removesuffix("-000000000000")), "is not an ACM certificate ARN"),
+        (
+            TlsSettings(certificate_arn=CERTIFICATE.replace(REGION, "eu-west-1")),
+            f"certificate is in 'eu-west-1' but the ALB is in {REGION!r}",
+        ),
+        (
+            TlsSettings(domain_name="pay.example.org", hosted_zone_id="Z123", hosted_zone_name="example.com"),
+            "tls.domain_name: 'pay.example.org' is not inside hosted zone 'example.com'",
+        ),
+        (
+            TlsSettings(domain_name="pay.example.com", hosted_zone_id="zone-1", hosted_zone_name="example.com"),
+            "tls.hosted_zone_id: 'zone-1' is not a Route 53 hosted zone id",
+        ),
+        (TlsSettings(certificate_arn=CERTIFICATE, domain_name="pay.example.com"), "not both"),
+    ],
+)  # fmt: skip
+def test_bad_tls_settings_are_refused(tls: TlsSettings, expected: str) -> None:
+    assert expected in problems_of(replace(DEV, tls=tls))
+
+
+@pytest.mark.parametrize("name", ["Dev", "dev_1", "-dev", "dev-", "dév"])
+def test_environment_name_outside_lowercase_digits_and_dash_is_refused(name: str) -> None:
+    assert f"name: '{name}' must use only lower-case letters" in problems_of(replace(DEV, name=name))
+
+
+def test_environment_name_too_long_for_a_name_it_goes_into_is_refused() -> None:
+    assert "the limit is 128, so the environment name may be at most" in problems_of(replace(DEV, name="e" * 120))
+
+
+def with_standby(mode: StandbyMode) -> EnvironmentConfig:
+    """dev with a standby region (failover needs a DNS zone, so with one)."""
+    recovery = DisasterRecoverySettings(standby_region=STANDBY, standby_mode=mode)
+    return replace(
+        DEV,
+        tls=ZONE,
+        disaster_recovery=recovery,
+        standby_availability_zones=tuple(f"{STANDBY}{zone}" for zone in "abc"[: DEV.network.az_count]),
+    )
+
+
+@pytest.mark.parametrize(("mode", "idle"), [(StandbyMode.PILOT_LIGHT, True), (StandbyMode.WARM, False)])
+def test_standby_runs_warm_with_the_primarys_minimum_or_pilot_light_with_none(mode: StandbyMode, idle: bool) -> None:
+    primary = with_standby(mode)
+    standby = primary.standby()
+    tasks = 0 if idle else primary.compute.min_tasks
+    assert (standby.region, standby.role, standby.is_standby, standby.runs_idle) == (
+        STANDBY,
+        Role.STANDBY,
+        True,
+        idle,
+    )
+    assert (standby.compute.min_tasks, standby.compute.desired_tasks) == (tasks, tasks)
+    assert standby.compute.max_tasks == primary.compute.max_tasks
+    assert standby.availability_zones == primary.standby_availability_zones
+    assert standby.standby_region is None
+    assert standby.has_failover
+    assert primary.has_failover
+    assert not DEV.has_failover
+    assert standby.validated() is standby
+
+
+def test_the_standby_takes_no_primary_elastic_ip_and_pulls_sidecars_from_its_own_registry() -> None:
+    account = DEV.account
+    sidecar_image = f"{account}.dkr.ecr.{REGION}.amazonaws.com/agent@sha256:" + "c" * 64
+    primary = with_standby(StandbyMode.WARM)
+    primary = replace(
+        primary,
+        network=replace(
+            primary.network, nat_eip_allocation_ids=("eipalloc-0123456789abcdef0", "eipalloc-0123456789abcdef1")
+        ),
+        compute=replace(primary.compute, sidecars=(Sidecar(name="agent", image=sidecar_image),)),
+    )
+    standby = primary.standby()
+    assert standby.network.nat_eip_allocation_ids == ()
+    (sidecar,) = standby.compute.sidecars
+    assert sidecar.image == sidecar_image.replace(f".{REGION}.", f".{STANDBY}.")
+
+
+def test_a_standby_region_needs_a_dns_zone_for_failover() -> None:
+    config = replace(with_standby(StandbyMode.PILOT_LIGHT), tls=TlsSettings(certificate_arn=CERTIFICATE))
+    assert "standby_region: DNS failover needs a Route 53 zone" in problems_of(config)
+
+
+def test_the_standby_region_must_differ_from_the_primary() -> None:
+    config = replace(DEV, disaster_recovery=DisasterRecoverySettings(standby_region=REGION))
+    assert f"standby_region: {REGION!r} is the primary region" in problems_of(config)
+
+
+def test_without_a_standby_region_there_is_no_standby_configuration() -> None:
+    with pytest.raises(ValueError, match="has no standby region"):
+        DEV.standby()

@@ -1,0 +1,224 @@
+"""Choosing and checking a profile: every mistake is one line naming the setting, the value and what is allowed."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from settings import PROFILES, ConfigError, EnvironmentConfig, TlsSettings, resolve_config
+from settings.profiles import DEFAULT_PROFILE
+from settings.resolve import availability_zone_context_key
+from tests.support.synthesized import ROOT
+from tooling.synthesis import cdk_context
+
+TASKS = {"config.min_tasks": "2", "config.desired_tasks": "2", "config.max_tasks": "4"}
+FOUR_TASKS = {"config.min_tasks": "4", "config.desired_tasks": "4", "config.max_tasks": "4"}
+PINNED = "333333333333.dkr.ecr.{region}.amazonaws.com/payments@sha256:" + "b" * 64
+
+
+def resolve(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> EnvironmentConfig:
+    return resolve_config(cdk_context() | (overrides or {}), environ or {}).config
+
+
+def error_of(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as caught:
+        resolve(overrides, environ)
+    return str(caught.value)
+
+
+def test_no_environment_given_means_the_default_profile_with_a_one_line_notice() -> None:
+    resolution = resolve_config(cdk_context(), {})
+    assert resolution.config.name == DEFAULT_PROFILE
+    (notice,) = resolution.notices
+    assert "\n" not in notice
+    assert repr(DEFAULT_PROFILE) in notice
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_each_profile_is_chosen_by_context_or_by_environment_suffix(name: str) -> None:
+    assert resolve({"env": name}).name == name
+    assert resolve(environ={"ENVIRONMENT_SUFFIX": name}).name == name
+    assert resolve({"env": name}, {"ENVIRONMENT_SUFFIX": name}).name == name
+
+
+def test_context_and_environment_suffix_that_disagree_are_refused() -> None:
+    message = error_of({"env": "prod"}, {"ENVIRONMENT_SUFFIX": "dev"})
+    assert "-c env='prod'" in message
+    assert "ENVIRONMENT_SUFFIX='dev'" in message
+
+
+def test_unknown_environment_lists_the_profiles() -> None:
+    assert f"'qa' is not a profile; use one of {sorted(PROFILES)}" in error_of({"env": "qa"})
+
+
+@pytest.mark.parametrize("variable", ["AWS_REGION", "AWS_DEFAULT_REGION", "CDK_DEFAULT_REGION"])
+def test_region_variable_that_disagrees_with_the_profile_is_refused(variable: str) -> None:
+    region = PROFILES[DEFAULT_PROFILE].region
+    message = error_of(environ={variable: "eu-west-1"})
+    assert f"{variable}='eu-west-1' disagrees with region {region!r}" in message
+
+
+def test_region_variable_that_agrees_is_accepted() -> None:
+    region = PROFILES[DEFAULT_PROFILE].region
+    assert resolve(environ={"AWS_REGION": region, "CDK_DEFAULT_REGION": region}).region == region
+
+
+def test_profile_without_account_takes_cdk_default_account() -> None:
+    region = PROFILES[DEFAULT_PROFILE].region
+    context = {
+        "config.account": "",
+        availability_zone_context_key("444444444444", region): [f"{region}{zone}" for zone in "abc"],
+    }
+    assert resolve(context, {"CDK_DEFAULT_ACCOUNT": "444444444444"}).account == "444444444444"
+
+
+def test_profile_without_account_and_no_credentials_is_refused() -> None:
+    assert "names no account and CDK_DEFAULT_ACCOUNT is not set" in error_of({"config.account": ""})
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_zones_of_every_region_come_from_committed_context_not_lookups(name: str) -> None:
+    config = resolve({"env": name})
+    assert len(config.availability_zones) == config.network.az_count
+    if config.standby_region:
+        assert len(config.standby_availability_zones) == config.network.az_count
+    context = {key: value for key, value in cdk_context().items() if not key.startswith("availability-zones")}
+    with pytest.raises(ConfigError, match=re.escape("cdk.context.json has no list under 'availability-zones:account=")):
+        resolve_config(context | {"env": name}, {})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"config.task_cpu": "300"}, "task_cpu: 300 is not a Fargate CPU size; use one of [256, 512"),
+        ({"config.task_cpu": "512", "config.task_memory_mib": "512"}, "task_memory_mib: 512 is not allowed with"),
+        ({"config.task_cpu": "256", "config.task_memory_mib": "4096"}, "task_memory_mib: 4096 is not allowed"),
+        ({"config.log_retention_days": "30"}, "log_retention_days: 30 is not allowed; use one of [90, 120"),
+        ({"config.log_retention_days": "100"}, "log_retention_days: 100 is not allowed"),
+        ({"config.audit_archive_days": "90"}, "audit_archive_days: 90 is too short"),
+        ({"config.min_tasks": "3", "config.desired_tasks": "2"}, "min_tasks/desired_tasks/max_tasks: 3/2/"),
+        (TASKS | {"config.max_tasks": "1"}, "min_tasks/desired_tasks/max_tasks: 2/2/1"),
+        (TASKS | {"config.az_count": "3"}, "min_tasks: 2 is fewer than az_count (3)"),
+        (FOUR_TASKS | {"config.az_count": "4"}, "az_count: 4 is not allowed"),
+        ({"config.az_count": "1", "config.min_tasks": "1"}, "az_count: 1 is not allowed; use 2 or 3"),
+        ({"config.vpc_cidr": "10.0.0.0/24"}, "vpc_cidr: '10.0.0.0/24' has prefix /24; use /16 to /18"),
+        ({"config.vpc_cidr": "8.8.0.0/16"}, "vpc_cidr: '8.8.0.0/16' is not a private (RFC 1918) range"),
+        ({"config.vpc_cidr": "banana"}, "vpc_cidr: 'banana' is not an IPv4 network"),
+        ({"config.waf_rate_limit": "5"}, "waf_rate_limit: 5 is outside 10..2000000000"),
+        ({"config.cpu_architecture": "MIPS"}, "config.cpu_architecture: 'MIPS' is not one of ['X86_64', 'ARM64']"),
+        ({"config.standby_mode": "hot"}, "config.standby_mode: 'hot' is not one of ['warm', 'pilot-light']"),
+        ({"config.data_classification": "secret"}, "data_classification: 'secret' is not one of"),
+        ({"config.cost_center": ""}, "cost_center: '' must be 1-256 characters"),
+        ({"config.service_name": "Payments"}, "service_name: 'Payments' must use only lower-case"),
+        ({"config.region": "mars-1"}, "region: 'mars-1' is not an AWS region name"),
+        ({"config.standby_region": "moon-1"}, "standby_region: 'moon-1' is not an AWS region name"),
+        ({"config.nat_eip_allocation_ids": "eipalloc-0123456789abcdef0"}, "nat_eip_allocation_ids: 1 given"),
+        (
+            {"config.nat_eip_allocation_ids": "eipalloc-0123456789abcdef0,eip-1"},
+            "nat_eip_allocation_ids: ['eip-1'] are not Elastic IP allocation ids",
+        ),
+        ({"config.task_cpu": "lots"}, "config.task_cpu: 'lots' is not a whole number"),
+        ({"config.termination_protection": "maybe"}, "config.termination_protection: 'maybe' is not true or false"),
+        ({"config.colour": "blue"}, "config.colour: no such setting; settings are account, audit_archive_days"),
+        ({"config.name": "prod"}, "config.name: set in the profile (settings/profiles.py), not with -c"),
+        ({"config.sidecars": "otel"}, "config.sidecars: set in the profile (settings/profiles.py), not with -c"),
+    ],
+)  # fmt: skip
+def test_bad_setting_is_refused_with_setting_value_and_rule(overrides: dict[str, Any], expected: str) -> None:
+    assert expected in error_of(overrides)
+
+
+def test_every_problem_is_reported_at_once_each_naming_the_profile() -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve({"config.task_cpu": "300", "config.log_retention_days": "7", "config.waf_rate_limit": "1"})
+    assert len(caught.value.problems) == 3
+    assert all(problem.startswith(f"environment {DEFAULT_PROFILE!r}: ") for problem in caught.value.problems)
+
+
+def test_tls_override_can_switch_to_an_imported_certificate() -> None:
+    region = PROFILES[DEFAULT_PROFILE].region
+    arn = f"arn:aws:acm:{region}:111111111111:certificate/00000000-0000-4000-8000-000000000001"
+    config = resolve(
+        {
+            "config.tls.certificate_arn": arn,
+            "config.tls.domain_name": "",
+            "config.tls.hosted_zone_id": "",
+            "config.tls.hosted_zone_name": "",
+        }
+    )
+    assert config.tls == TlsSettings(certificate_arn=arn)
+
+
+def with_standby(image: str | None = None, **extra: str) -> dict[str, Any]:
+    """Overrides that give the default profile a standby region (and its zones), with a pinned image."""
+    region = PROFILES[DEFAULT_PROFILE].region
+    account = PROFILES[DEFAULT_PROFILE].account or ""
+    standby = "us-west-2" if region != "us-west-2" else "us-east-1"
+    overrides: dict[str, Any] = {
+        "config.standby_region": standby,
+        "config.tls.certificate_arn": "",
+        "config.tls.domain_name": "pay.example.com",
+        "config.tls.hosted_zone_id": "Z0EXAMPLE00000001",
+        "config.tls.hosted_zone_name": "example.com",
+        availability_zone_context_key(account, standby): [f"{standby}a", f"{standby}b", f"{standby}c"],
+        **extra,
+    }
+    overrides["config.container_image"] = "" if image is None else image.format(region=region)
+    return overrides
+
+
+def test_each_region_needs_its_own_copy_of_a_pinned_image() -> None:
+    region = PROFILES[DEFAULT_PROFILE].region
+    config = resolve(with_standby(PINNED))
+    standby = config.standby_region
+    assert config.standby().compute.container_image == PINNED.format(region=standby)
+    same = error_of(with_standby(PINNED, **{"config.standby_container_image": PINNED.format(region=region)}))
+    assert f"standby_container_image: repository is in {region!r}; tasks in {standby!r} pull from their own" in same
+    assert "standby_container_image: set, but container_image is not" in error_of(
+        with_standby(None, **{"config.standby_container_image": PINNED.format(region=standby)})
+    )
+    assert "standby_container_image: 'latest' must be an ECR image pinned by digest" in error_of(
+        with_standby(PINNED, **{"config.standby_container_image": "latest"})
+    )
+
+
+def test_a_standby_image_without_a_standby_region_is_refused() -> None:
+    assert "standby_container_image: set, but there is no standby_region" in error_of(
+        {"config.standby_container_image": PINNED.format(region="us-west-2")}
+    )
+
+
+def run_app(context: dict[str, Any], environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {key: value for key, value in os.environ.items() if key not in ("AWS_REGION", "ENVIRONMENT_SUFFIX")}
+    return subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=clean | environ | {"CDK_CONTEXT_JSON": json.dumps(cdk_context() | context), "CDK_OUTDIR": "/nonexistent"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_app_reports_a_user_mistake_as_one_clear_line_and_no_traceback() -> None:
+    result = run_app({"env": "prod"}, {"ENVIRONMENT_SUFFIX": "dev"})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error: environment: -c env='prod' and ENVIRONMENT_SUFFIX='dev'")
+
+
+def test_a_mistake_only_the_standby_region_makes_is_one_setting_error_not_a_traceback() -> None:
+    """The standby's configuration is derived; what it refuses is reported like any other setting (and so by
+    app.py as one line with exit 2, as the test above shows for every ConfigError)."""
+    bad = with_standby(PINNED, **{"config.standby_container_image": PINNED.format(region="eu-west-1")})
+    with pytest.raises(ConfigError) as caught:
+        resolve(bad)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"environment {DEFAULT_PROFILE!r}: standby_container_image: repository is in 'eu-west-1'")

@@ -1,0 +1,89 @@
+"""What spans the two regions of an environment with a standby: DNS failover between them, replication into
+the standby's buckets, and an image each region can pull. Profiles without a standby region skip these."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from settings.naming import REPLICATED_BUCKETS
+from tests.support.synthesized import Synthesized, synthesize
+
+
+def with_standby(synthesized: Synthesized) -> Synthesized:
+    if synthesized.config.standby_region is None:
+        pytest.skip(f"{synthesized.name} has no standby region")
+    return synthesized
+
+
+def resources(documents: dict[str, dict[str, Any]], stack: str, resource_type: str) -> list[dict[str, Any]]:
+    return [r for r in documents[stack]["Resources"].values() if r["Type"] == resource_type]
+
+
+def test_the_service_name_fails_over_from_the_primarys_alb_to_the_standbys(each_profile: Synthesized) -> None:
+    synthesized = with_standby(each_profile)
+    config = synthesized.config
+    records = {}
+    for stack, region in (("Compute", config.region), ("StandbyCompute", config.standby_region)):
+        (record,) = resources(synthesized.every_document, stack, "AWS::Route53::RecordSet")
+        (check,) = resources(synthesized.every_document, stack, "AWS::Route53::HealthCheck")
+        properties = record["Properties"]
+        records[properties["Failover"]] = properties
+        assert properties["SetIdentifier"] == region
+        (check_id,) = [lid for lid, r in synthesized.every_document[stack]["Resources"].items() if r is check]
+        assert properties["HealthCheckId"] == {"Fn::GetAtt": [check_id, "HealthCheckId"]}
+        assert properties["AliasTarget"]["EvaluateTargetHealth"] is True
+        health = check["Properties"]["HealthCheckConfig"]
+        assert (health["Type"], health["Port"], health["ResourcePath"]) == ("HTTPS", 443, "/health")
+    assert set(records) == {"PRIMARY", "SECONDARY"}
+    names = {(r["Name"], r["Type"], r["HostedZoneId"]) for r in records.values()}
+    assert names == {(config.tls.domain_name, "A", config.tls.hosted_zone_id)}
+
+
+def test_the_primary_replicates_each_audit_bucket_into_a_replica_the_standby_keeps(each_profile: Synthesized) -> None:
+    synthesized = with_standby(each_profile)
+    config = synthesized.config
+    standby = config.standby()
+    replicas = {
+        r["Properties"]["BucketName"]: r
+        for r in resources(synthesized.every_document, "StandbySecurity", "AWS::S3::Bucket")
+        if "BucketName" in r["Properties"]
+    }
+    standby_aliases = {
+        r["Properties"]["AliasName"]
+        for r in resources(synthesized.every_document, "StandbySecurity", "AWS::KMS::Alias")
+    }
+    destinations = [
+        rule["Destination"]
+        for bucket in resources(synthesized.every_document, "Security", "AWS::S3::Bucket")
+        for rule in bucket["Properties"].get("ReplicationConfiguration", {}).get("Rules", [])
+    ]
+    assert len(destinations) == len(REPLICATED_BUCKETS)
+    for destination in destinations:
+        name = destination["Bucket"].removeprefix("arn:aws:s3:::")
+        assert name in replicas
+        assert replicas[name]["DeletionPolicy"] in ("Retain", "RetainExceptOnCreate")
+        key = destination["EncryptionConfiguration"]["ReplicaKmsKeyID"]
+        assert key == f"arn:aws:kms:{standby.region}:{config.account}:{standby.names.data_key_alias}"
+        assert standby.names.data_key_alias in standby_aliases
+
+
+def test_a_pinned_image_runs_in_each_region_from_that_regions_registry(prod: Synthesized) -> None:
+    config = with_standby(prod).config
+    image = f"{config.account}.dkr.ecr.{config.region}.amazonaws.com/payments@sha256:" + "b" * 64
+    pinned = synthesize(config.name, {"config.container_image": image})
+    for stack, region in (("Compute", config.region), ("StandbyCompute", config.standby_region)):
+        (task,) = resources(pinned.every_document, stack, "AWS::ECS::TaskDefinition")
+        (container,) = [c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == "App"]
+        image_parts = json.dumps(container["Image"])
+        assert f"{config.account}.dkr.ecr.{region}." in image_parts
+        assert "/payments@sha256:" in image_parts
+        pulls = [
+            statement["Resource"]
+            for policy in resources(pinned.every_document, stack, "AWS::IAM::ManagedPolicy")
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if statement.get("Sid") == "PullImage"
+        ]
+        assert pulls == [f"arn:aws:ecr:{region}:{config.account}:repository/payments"]

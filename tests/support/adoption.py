@@ -1,0 +1,75 @@
+"""The profile an adopting team adds, built by the suite beside the app's own.
+
+Another region with two zones and its
+own Elastic IPs, an image of its own with its own health check, a sidecar, a bigger task, its own domain, a
+tighter WAF limit, longer retention, someone paged. Every value differs from the app's profiles' where it can, so
+a stack that ignored a setting would show. `each_profile` includes it, so every app-level test (cdk-nag, delivery
+paths, deploy traps, retained resources, tags) runs on it too: a new profile needs no test edit. Its image meets
+the container contract (`tests/support/container/images/minimal`, the health check below).
+"""
+
+from __future__ import annotations
+
+from settings import (
+    PROFILES,
+    AlertingSettings,
+    ComputeSettings,
+    EdgeSettings,
+    EnvironmentConfig,
+    NetworkSettings,
+    RetentionSettings,
+    Sidecar,
+    TlsSettings,
+)
+from settings.resolve import availability_zone_context_key
+
+ACCOUNT, REGION = "444444444444", "us-east-2"
+IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/payments-trial@sha256:" + "5" * 64
+HEALTH_CHECK = ("CMD", "python", "/srv/check.py")
+
+ADOPTED = EnvironmentConfig(
+    name="trial",
+    account=ACCOUNT,
+    region=REGION,
+    cost_center="payments-trial",
+    network=NetworkSettings(
+        az_count=2,
+        vpc_cidr="10.40.0.0/16",
+        nat_eip_allocation_ids=("eipalloc-0123456789abcdef0", "eipalloc-0123456789abcdef1"),
+    ),
+    compute=ComputeSettings(
+        task_cpu=1024,
+        task_memory_mib=2048,
+        spot_weight=2,
+        requests_per_target=500,
+        min_tasks=2,
+        desired_tasks=2,
+        max_tasks=6,
+        container_image=IMAGE,
+        health_check_command=HEALTH_CHECK,
+        sidecars=(
+            Sidecar(
+                name="otel",
+                image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/otel-collector@sha256:" + "6" * 64,
+                memory_reservation_mib=128,
+            ),
+        ),
+    ),
+    retention=RetentionSettings(log_retention_days=180, audit_archive_days=730),
+    edge=EdgeSettings(waf_rate_limit=500),
+    alerting=AlertingSettings(
+        paging_emails=("oncall@trial.example.org",),
+        monthly_budget_usd=800,
+        budget_alert_percentages=(80, 100),
+    ),
+    tls=TlsSettings(
+        domain_name="payments.trial.example.org",
+        hosted_zone_id="Z0EXAMPLETRIAL000001",
+        hosted_zone_name="trial.example.org",
+    ),
+)
+PROFILES_WITH_ADOPTION = {**PROFILES, ADOPTED.name: ADOPTED}
+# Every profile the suite builds: the app's own, then the adopter's.
+EVERY_PROFILE = list(PROFILES_WITH_ADOPTION)
+# What the adopter records in cdk.context.json (synth looks nothing up).
+CONTEXT = {availability_zone_context_key(ACCOUNT, REGION): ["us-east-2a", "us-east-2b", "us-east-2c"]}

@@ -1,0 +1,154 @@
+"""moto's in-process AWS for the ops tests, and a dev deploy as the ops tools see it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+from typing import Any
+
+import boto3
+import botocore.loaders
+import botocore.session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ops.checks import Check
+from settings import PROFILES, AlertingSettings, ComputeSettings, EnvironmentConfig, NetworkSettings, TlsSettings
+from settings.catalog import with_values
+
+ACCOUNT = "111111111111"
+REGION = "us-east-1"
+ZONES = ("us-east-1a", "us-east-1b")
+
+
+# One loader for the module: it caches the service models that every new session would parse again.
+MODELS = botocore.loaders.create_loader()
+
+
+def status(checks: list[Check]) -> dict[str, str]:
+    return {check.name: check.status for check in checks}
+
+
+def imported_certificate(session: boto3.Session) -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "payments.dev.example.com")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256())
+    )  # fmt: skip
+    arn: str = session.client("acm").import_certificate(
+        Certificate=certificate.public_bytes(serialization.Encoding.PEM),
+        PrivateKey=key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+    )["CertificateArn"]
+    return arn
+
+
+def configured(config: EnvironmentConfig, tls: TlsSettings | None = None, **settings: Any) -> EnvironmentConfig:
+    """`config` with settings changed by their names in the settings table (`paging_emails`, `standby_region`)."""
+    changed = with_values(config, settings)
+    return changed if tls is None else dataclasses.replace(changed, tls=tls)
+
+
+def dev_config(tls: TlsSettings | None = None, **settings: Any) -> EnvironmentConfig:
+    """The dev profile in moto's account and two zones, running the reference image: what these tests deploy,
+    whatever image, sidecars or zones the profile itself is given."""
+    dev = PROFILES["dev"]
+    base = dataclasses.replace(
+        dev,
+        account=ACCOUNT,
+        region=REGION,
+        availability_zones=ZONES,
+        network=NetworkSettings(az_count=len(ZONES), vpc_cidr=dev.network.vpc_cidr),
+        compute=ComputeSettings(min_tasks=len(ZONES), desired_tasks=len(ZONES), max_tasks=4),
+        alerting=AlertingSettings(),
+    )
+    return configured(base, tls, **settings)
+
+
+def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: DeployedAlarms) -> dict[str, str]:
+    """A dev deploy as verify sees it: stacks with outputs, and the resources they name."""
+    ec2, elbv2, ecs = session.client("ec2"), session.client("elbv2"), session.client("ecs")
+    vpc = ec2.create_vpc(CidrBlock="10.10.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.10.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        for i, zone in enumerate(ZONES)
+    ]
+    balancer = elbv2.create_load_balancer(Name="payments-dev", Subnets=subnets, Scheme="internet-facing")
+    balancer_arn = balancer["LoadBalancers"][0]["LoadBalancerArn"]
+    group = elbv2.create_target_group(Name="payments", Protocol="HTTPS", Port=8443, VpcId=vpc, TargetType="ip")
+    group_arn = group["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.create_listener(LoadBalancerArn=balancer_arn, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": group_arn}])  # fmt: skip
+    elbv2.register_targets(TargetGroupArn=group_arn, Targets=[{"Id": "10.10.0.10"}, {"Id": "10.10.1.10"}])
+    ecs.create_cluster(clusterName="payments")
+    ecs.register_task_definition(
+        family="payments",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="512",
+        memory="1024",
+        containerDefinitions=[{"name": "App", "image": "app", "cpu": 512, "memory": 1024, "logConfiguration": {
+            "logDriver": "awslogs", "options": {"awslogs-group": "payments-app"}}}],
+    )  # fmt: skip
+    ecs.create_service(
+        cluster="payments", serviceName="payments", taskDefinition="payments", desiredCount=2,
+        loadBalancers=[{"targetGroupArn": group_arn, "containerName": "App", "containerPort": 8443}],
+    )  # fmt: skip
+    wafv2 = session.client("wafv2")
+    acl = wafv2.create_web_acl(
+        Name=config.names.web_acl, Scope="REGIONAL", DefaultAction={"Allow": {}},
+        VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "acl"},
+    )["Summary"]  # fmt: skip
+    wafv2.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=balancer_arn)
+    session.client("s3").create_bucket(Bucket="flow-logs")
+    ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", LogDestinationType="s3",
+                         LogDestination="arn:aws:s3:::flow-logs")  # fmt: skip
+    key = session.client("kms").create_key()["KeyMetadata"]["Arn"]
+    logs = session.client("logs")
+    for name in ("payments-app", config.names.waf_log_group):
+        logs.create_log_group(logGroupName=name, kmsKeyId=key)
+        logs.put_retention_policy(logGroupName=name, retentionInDays=config.retention.log_retention_days)
+    cloudwatch = session.client("cloudwatch")
+    for name in alarms.metric:
+        cloudwatch.put_metric_alarm(
+            AlarmName=name, MetricName="CPUUtilization", Namespace="AWS/ECS", Statistic="Average",
+            Period=60, EvaluationPeriods=3, Threshold=85, ComparisonOperator="GreaterThanThreshold",
+        )  # fmt: skip
+    cloudwatch.put_dashboard(DashboardName="payments-dev-dashboard", DashboardBody='{"widgets": []}')
+    cloudformation = session.client("cloudformation")
+    for stack, outputs in (
+        (
+            "Compute",
+            {"ServiceUrl": "https://payments.dev.example.com", "ClusterName": "payments", "ServiceName": "payments"},
+        ),
+        (
+            "Observability",
+            {"DashboardUrl": "https://console#dashboards:name=payments-dev-dashboard", "AlarmNames": alarms.output},
+        ),
+    ):
+        template = {
+            "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+        }
+        cloudformation.create_stack(StackName=config.names.stack(stack), TemplateBody=json.dumps(template))
+    return {"target_group": group_arn}
+
+
+@dataclasses.dataclass(frozen=True)
+class DeployedAlarms:
+    """The alarm names of dev's Observability stack as deployed: the composite's is set in the template,
+    CloudFormation generates the others as STACKNAME-LOGICALID-SUFFIX."""
+
+    composite: tuple[str, ...]
+    metric: tuple[str, ...]
+
+    @property
+    def output(self) -> str:
+        return ",".join(self.composite + self.metric)

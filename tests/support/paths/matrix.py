@@ -1,0 +1,939 @@
+"""The delivery-path authorization matrix: every path along which an AWS service or one of this app's roles
+writes into, reads from or publishes to a resource of the app, and the paths that must stay closed.
+
+Each row turns the deployed templates of one region into concrete requests, as the service makes them at
+run time: its principal, the action, the resource ARN with the object key or stream it really writes,
+`aws:SourceArn`/`aws:SourceAccount`, `aws:SecureTransport`, `kms:ViaService` and encryption context.
+Each request carries every policy AWS evaluates for it (the role's policies, the bucket, topic, trust,
+log or key policy), and `tests/test_delivery_paths.py` has AWS's evaluation logic answer them all.
+A guarantee such as "the alarm pages" holds only if every decision on its path is Allowed.
+
+Context keys are the ones AWS documents for each request; where a key is not documented for a request
+(for example `aws:SourceArn` when ECS assumes a task execution role) it is left out, so a policy that
+requires it fails here as it would in AWS.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from components.container_contract import SERVICE_AWS_CALLS
+from tests.support.paths.deployed import DeployedApp, DeployedStack
+from tests.support.paths.simulator import Decision
+
+OUTSIDER = "arn:aws:iam::999999999999:role/outsider"
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+# Dates in the object keys services write (any date: policies match by prefix).
+YEAR, MONTH, DAY, HOUR = "2026", "11", "29", "07"
+# Regions launched before August 2022 deliver ALB access logs as ELB's regional account, newer ones as the
+# log-delivery service principal (Elastic Load Balancing guide, "Enable access logs", bucket permissions).
+ELB_ACCOUNTS = {"us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
+                "us-west-2": "797873946194", "eu-west-1": "156460612806", "eu-central-1": "054676820928"}  # fmt: skip
+ELB_LOG_DELIVERY = "logdelivery.elasticloadbalancing.amazonaws.com"
+# Route 53 sends one request per health checker per interval; the checkers' User-Agent header.
+ROUTE53_USER_AGENT = "Amazon-Route53-Health-Check-Service"
+# Managed rule groups that do not block a Route 53 health check of GET /health (no body, no query string,
+# a User-Agent header, AWS source addresses), and why. A group not listed here fails the health-check row.
+HEALTH_CHECK_SAFE_RULE_GROUPS = {
+    "AWSManagedRulesAmazonIpReputationList": "lists addresses of bots and threat actors, not AWS's checkers",
+    "AWSManagedRulesKnownBadInputsRuleSet": "matches exploit patterns in path, headers and body; GET /health has none",
+    "AWSManagedRulesCommonRuleSet": "NoUserAgent_HEADER is satisfied by the checkers' User-Agent; no body, no query",
+    "AWSManagedRulesSQLiRuleSet": "matches SQL in query, body, cookies and path; GET /health has none",
+}
+
+
+@dataclass(frozen=True)
+class Path:
+    """One delivery: who, what, where, and every authorization decision on the way."""
+
+    source: tuple[str, str]  # (stack construct id, logical id) the delivery starts from
+    description: str
+    decisions: tuple[Decision, ...] = ()
+    # Problems found without a policy decision: a missing destination, a WAF rule in the way.
+    problems: tuple[str, ...] = ()
+
+
+PathFinder = Callable[[DeployedApp, str], Iterator[Path]]
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    allowed: bool
+    find: PathFinder
+    # Resource types each of whose resources starts at least one path of this row.
+    sources: tuple[str, ...] = ()
+
+
+# -- policies of the deployed resources ---------------------------------------------------------------
+
+
+def document(value: Any) -> dict[str, Any]:
+    parsed = json.loads(value) if isinstance(value, str) else value
+    assert isinstance(parsed, dict)
+    return parsed
+
+
+def bucket_policy(app: DeployedApp, bucket: str) -> dict[str, Any] | None:
+    for stack, logical_id in app.resources("AWS::S3::BucketPolicy"):
+        props = stack.resolved(logical_id)
+        if props["Bucket"] == bucket:
+            return document(props["PolicyDocument"])
+    return None
+
+
+def topic_policy(app: DeployedApp, topic_arn: str) -> dict[str, Any] | None:
+    statements = []
+    for stack, logical_id in app.resources("AWS::SNS::TopicPolicy"):
+        props = stack.resolved(logical_id)
+        if topic_arn in props["Topics"]:
+            statements += document(props["PolicyDocument"])["Statement"]
+    return {"Version": "2012-10-17", "Statement": statements} if statements else None
+
+
+def logs_resource_policy(app: DeployedApp, region: str) -> dict[str, Any]:
+    """CloudWatch Logs resource policies apply to the whole account and region."""
+    statements = []
+    for stack, logical_id in app.resources("AWS::Logs::ResourcePolicy", region):
+        statements += document(stack.resolved(logical_id)["PolicyDocument"])["Statement"]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def key(app: DeployedApp, reference: str, region: str) -> tuple[DeployedStack, str] | None:
+    """The key a key id, key ARN, alias name or alias ARN names."""
+    alias = re.sub(r"^arn:aws:kms:[^:]+:\d+:", "", reference)
+    if alias.startswith("alias/"):
+        for stack, logical_id in app.resources("AWS::KMS::Alias", region):
+            props = stack.resolved(logical_id)
+            if props["AliasName"] == alias:
+                return key(app, str(props["TargetKeyId"]), region)
+        return None
+    return app.find("AWS::KMS::Key", reference, region)
+
+
+def key_arn(stack: DeployedStack, logical_id: str) -> str:
+    return str(stack.attribute(logical_id, "Arn"))
+
+
+def key_aliases(app: DeployedApp, stack: DeployedStack, logical_id: str) -> list[str]:
+    """The aliases that point at the key (`kms:ResourceAliases`)."""
+    return [
+        str(s.resolved(alias)["AliasName"])
+        for s, alias in app.resources("AWS::KMS::Alias", stack.region)
+        if key(app, str(s.resolved(alias)["TargetKeyId"]), stack.region) == (stack, logical_id)
+    ]
+
+
+def key_decisions(
+    app: DeployedApp,
+    reference: str,
+    region: str,
+    principal: str,
+    actions: tuple[str, ...],
+    context: dict[str, Any],
+    identity: tuple[dict[str, Any], ...] = (),
+) -> tuple[tuple[Decision, ...], tuple[str, ...]]:
+    found = key(app, reference, region)
+    if found is None:
+        return (), (f"KMS key {reference} does not exist in {region}",)
+    stack, logical_id = found
+    policy = document(stack.properties(logical_id)["KeyPolicy"])
+    policy = stack.resolve(policy)
+    decisions = tuple(
+        Decision(
+            principal=principal,
+            action=action,
+            resource=key_arn(stack, logical_id),
+            resource_account=stack.account,
+            context=context | {"kms:ResourceAliases": key_aliases(app, stack, logical_id)},
+            identity_policies=identity,
+            resource_policy=policy,
+        )
+        for action in actions
+    )
+    return decisions, ()
+
+
+@dataclass(frozen=True)
+class Role:
+    arn: str
+    account: str
+    trust: dict[str, Any]
+    policies: tuple[dict[str, Any], ...]
+
+
+def role(app: DeployedApp, arn: str) -> Role:
+    found = app.find("AWS::IAM::Role", arn)
+    if found is None:
+        raise AssertionError(f"role {arn} is not in the templates")
+    stack, logical_id = found
+    props = stack.resolved(logical_id)
+    name = stack.name(logical_id)
+    policies = [document(p["PolicyDocument"]) for p in props.get("Policies", [])]
+    for policy_arn in props.get("ManagedPolicyArns", []):
+        managed = app.find("AWS::IAM::ManagedPolicy", policy_arn)
+        if managed is None:
+            raise AssertionError(f"{arn}: managed policy {policy_arn} is not in the templates (AWS managed?)")
+        policies.append(document(managed[0].resolved(managed[1])["PolicyDocument"]))
+    for policy_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for s, policy_id in app.resources(policy_type):
+            policy_props = s.resolved(policy_id)
+            if name in policy_props.get("Roles", []) and policy_props.get("PolicyDocument"):
+                attached = s.ref(policy_id)
+                if attached not in props.get("ManagedPolicyArns", []):
+                    policies.append(document(policy_props["PolicyDocument"]))
+    return Role(arn, stack.account, document(props["AssumeRolePolicyDocument"]), tuple(policies))
+
+
+def assume(service: str, assumed: Role, context: dict[str, Any]) -> Decision:
+    return Decision(
+        principal=service,
+        action="sts:AssumeRole",
+        resource=assumed.arn,
+        resource_account=assumed.account,
+        context=context,
+        resource_policy=assumed.trust,
+    )
+
+
+def acts(
+    actor: Role, action: str, resource: str, account: str, context: dict[str, Any], policy: Any = None
+) -> Decision:
+    return Decision(
+        principal=actor.arn,
+        action=action,
+        resource=resource,
+        resource_account=account,
+        context=context,
+        identity_policies=actor.policies,
+        resource_policy=policy,
+    )
+
+
+def log_delivery_source(region: str, account: str, what: str) -> str:
+    """What CloudWatch Logs' delivery service sends as `aws:SourceArn`. AWS documents only the pattern policies
+    should match (`arn:aws:logs:REGION:ACCOUNT:*`); a concrete ARN inside it stands in, so that a policy that
+    compares the pattern literally (StringEquals) fails here as it would in AWS."""
+    return f"arn:aws:logs:{region}:{account}:delivery-source:{what.replace(' ', '-')}"
+
+
+def tls(context: dict[str, Any]) -> dict[str, Any]:
+    return context | {"aws:SecureTransport": "true"}
+
+
+def source(stack: DeployedStack, logical_id: str) -> tuple[str, str]:
+    return (stack.construct_id, logical_id)
+
+
+def bucket_of(arn_or_name: str) -> str:
+    return arn_or_name.removeprefix("arn:aws:s3:::").split("/", 1)[0]
+
+
+def bucket_exists(app: DeployedApp, name: str) -> bool:
+    return app.find("AWS::S3::Bucket", name) is not None
+
+
+# -- allowed paths --------------------------------------------------------------------------------------
+
+ALARM_TYPES = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
+
+
+def alarm_notifications(app: DeployedApp, region: str) -> Iterator[Path]:
+    """CloudWatch publishes each alarm's state change to its SNS topics, encrypting with the topic's key."""
+    for alarm_type in ALARM_TYPES:
+        for stack, logical_id in app.resources(alarm_type, region):
+            props = stack.resolved(logical_id)
+            alarm_arn = str(stack.attribute(logical_id, "Arn"))
+            context = {"aws:SourceArn": alarm_arn, "aws:SourceAccount": stack.account}
+            topics = sorted(set(props.get("AlarmActions", []) + props.get("OKActions", [])))
+            for topic in topics:
+                yield _publish(app, stack, logical_id, "cloudwatch.amazonaws.com", topic, context, region, "alarm")
+
+
+def budget_notifications(app: DeployedApp, region: str) -> Iterator[Path]:
+    """AWS Budgets publishes each threshold notification to its SNS subscriber topics."""
+    for stack, logical_id in app.resources("AWS::Budgets::Budget", region):
+        props = stack.resolved(logical_id)
+        budget_arn = f"arn:aws:budgets::{stack.account}:budget/{stack.name(logical_id)}"
+        context = {"aws:SourceArn": budget_arn, "aws:SourceAccount": stack.account}
+        topics = {
+            subscriber["Address"]
+            for notification in props.get("NotificationsWithSubscribers", [])
+            for subscriber in notification["Subscribers"]
+            if subscriber["SubscriptionType"] == "SNS"
+        }
+        for topic in sorted(topics):
+            yield _publish(app, stack, logical_id, "budgets.amazonaws.com", topic, context, region, "budget")
+
+
+def _publish(
+    app: DeployedApp,
+    stack: DeployedStack,
+    logical_id: str,
+    service: str,
+    topic: str,
+    context: dict[str, Any],
+    region: str,
+    what: str,
+) -> Path:
+    found = app.find("AWS::SNS::Topic", topic, region)
+    description = f"{what} {logical_id} -> {topic.rsplit(':', 1)[-1]}"
+    if found is None:
+        return Path(source(stack, logical_id), description, problems=(f"topic {topic} does not exist",))
+    topic_stack, topic_id = found
+    policy = topic_policy(app, topic)
+    decisions = [Decision(service, "sns:Publish", topic, topic_stack.account, tls(context), resource_policy=policy)]
+    problems: tuple[str, ...] = () if policy else (f"{topic} has no topic policy",)
+    master_key = topic_stack.resolved(topic_id).get("KmsMasterKeyId")
+    if master_key:
+        more, missing = key_decisions(
+            app, str(master_key), region, service, ("kms:GenerateDataKey", "kms:Decrypt"), context
+        )
+        decisions += more
+        problems += missing
+    return Path(source(stack, logical_id), description, tuple(decisions), problems)
+
+
+def flow_logs(app: DeployedApp, region: str) -> Iterator[Path]:
+    """VPC flow-log delivery writes objects where AWS puts them, Hive-style or not, into its S3 destination."""
+    for stack, logical_id in app.resources("AWS::EC2::FlowLog", region):
+        props = stack.resolved(logical_id)
+        if props.get("LogDestinationType") != "s3":
+            yield Path(source(stack, logical_id), f"flow log {logical_id}", problems=("not delivered to S3",))
+            continue
+        destination = str(props["LogDestination"])
+        bucket = bucket_of(destination)
+        prefix = destination.removeprefix(f"arn:aws:s3:::{bucket}").strip("/")
+        options = props.get("DestinationOptions", {})
+        account = stack.account
+        if options.get("HiveCompatiblePartitions"):
+            folder = f"AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}"
+            folder += f"/year={YEAR}/month={MONTH}/day={DAY}" + (
+                f"/hour={HOUR}" if options.get("PerHourPartition") else ""
+            )
+        else:
+            folder = f"AWSLogs/{account}/vpcflowlogs/{region}/{YEAR}/{MONTH}/{DAY}"
+            folder += f"/{HOUR}" if options.get("PerHourPartition") else ""
+        extension = "log.parquet" if options.get("FileFormat") == "parquet" else "log.gz"
+        name = f"{account}_vpcflowlogs_{region}_fl-0123456789abcdef0_{YEAR}{MONTH}{DAY}T{HOUR}00Z_0a1b2c3d.{extension}"
+        key_path = "/".join(part for part in (prefix, folder, name) if part)
+        yield _log_delivery_to_bucket(app, stack, logical_id, bucket, key_path, region, "flow log")
+
+
+def _log_delivery_to_bucket(
+    app: DeployedApp, stack: DeployedStack, logical_id: str, bucket: str, key_path: str, region: str, what: str
+) -> Path:
+    account = stack.account
+    description = f"{what} {logical_id} -> s3://{bucket}/{key_path}"
+    if not bucket_exists(app, bucket):
+        return Path(source(stack, logical_id), description, problems=(f"bucket {bucket} does not exist",))
+    context = {"aws:SourceAccount": account, "aws:SourceArn": log_delivery_source(region, account, what)}
+    policy = bucket_policy(app, bucket)
+    service = "delivery.logs.amazonaws.com"
+    decisions = [
+        Decision(service, "s3:GetBucketAcl", f"arn:aws:s3:::{bucket}", account, tls(context), resource_policy=policy),
+        Decision(
+            service,
+            "s3:PutObject",
+            f"arn:aws:s3:::{bucket}/{key_path}",
+            account,
+            tls(context | {"s3:x-amz-acl": "bucket-owner-full-control"}),
+            resource_policy=policy,
+        ),
+    ]
+    problems: tuple[str, ...] = ()
+    encryption = _bucket_key(app, bucket)
+    if encryption:
+        kms_context = context | {
+            "kms:ViaService": f"s3.{region}.amazonaws.com",
+            "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{bucket}",
+        }
+        more, problems = key_decisions(app, encryption, region, service, ("kms:GenerateDataKey",), kms_context)
+        decisions += more
+    return Path(source(stack, logical_id), description, tuple(decisions), problems)
+
+
+def _bucket_key(app: DeployedApp, bucket: str) -> str | None:
+    """The KMS key a bucket encrypts new objects with, if SSE-KMS."""
+    found = app.find("AWS::S3::Bucket", bucket)
+    assert found is not None
+    stack, logical_id = found
+    rules = stack.resolved(logical_id).get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
+    for rule in rules:
+        default = rule.get("ServerSideEncryptionByDefault", {})
+        if default.get("SSEAlgorithm") == "aws:kms":
+            return str(default["KMSMasterKeyID"])
+    return None
+
+
+def waf_logs(app: DeployedApp, region: str) -> Iterator[Path]:
+    """WAF's log delivery writes every request record into the web ACL's CloudWatch Logs log group."""
+    for stack, logical_id in app.resources("AWS::WAFv2::LoggingConfiguration", region):
+        props = stack.resolved(logical_id)
+        for destination in props["LogDestinationConfigs"]:
+            group = str(destination).split(":log-group:", 1)[1].removesuffix(":*")
+            account = stack.account
+            stream = f"{region}_{group}_0"
+            context = {"aws:SourceAccount": account, "aws:SourceArn": log_delivery_source(region, account, "waf")}
+            policy = logs_resource_policy(app, region)
+            arn = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{stream}"
+            decisions = tuple(
+                Decision("delivery.logs.amazonaws.com", action, arn, account, tls(context), resource_policy=policy)
+                for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+            )
+            problems = () if app.find("AWS::Logs::LogGroup", group, region) else (f"log group {group} does not exist",)
+            yield Path(source(stack, logical_id), f"WAF logging -> {group}", decisions, problems)
+
+
+def log_group_encryption(app: DeployedApp, region: str) -> Iterator[Path]:
+    """CloudWatch Logs encrypts and decrypts each log group's events with the group's KMS key."""
+    for stack, logical_id in app.resources("AWS::Logs::LogGroup", region):
+        props = stack.resolved(logical_id)
+        name = stack.name(logical_id)
+        if "KmsKeyId" not in props:
+            yield Path(source(stack, logical_id), f"log group {name}", problems=("not KMS-encrypted",))
+            continue
+        context = {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{stack.account}:log-group:{name}"}
+        decisions, problems = key_decisions(
+            app,
+            str(props["KmsKeyId"]),
+            region,
+            f"logs.{region}.amazonaws.com",
+            ("kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"),
+            context,
+        )
+        yield Path(source(stack, logical_id), f"CloudWatch Logs -> key of {name}", decisions, problems)
+
+
+def alb_access_logs(app: DeployedApp, region: str) -> Iterator[Path]:
+    """Elastic Load Balancing writes access logs under the configured prefix of the log bucket."""
+    for stack, logical_id in app.resources("AWS::ElasticLoadBalancingV2::LoadBalancer", region):
+        props = stack.resolved(logical_id)
+        attributes = {item["Key"]: item["Value"] for item in props.get("LoadBalancerAttributes", [])}
+        if attributes.get("access_logs.s3.enabled") != "true":
+            yield Path(source(stack, logical_id), f"ALB {logical_id}", problems=("access logs are off",))
+            continue
+        bucket, prefix, account = (
+            attributes["access_logs.s3.bucket"],
+            attributes.get("access_logs.s3.prefix", ""),
+            stack.account,
+        )
+        name = stack.name(logical_id)
+        stamp = f"{YEAR}{MONTH}{DAY}T{HOUR}00Z"
+        file = f"{account}_elasticloadbalancing_{region}_app.{name}.0123456789abcdef_{stamp}_10.0.0.1_x.log.gz"
+        key_path = "/".join(
+            p for p in (prefix, "AWSLogs", account, "elasticloadbalancing", region, YEAR, MONTH, DAY, file) if p
+        )
+        resource = f"arn:aws:s3:::{bucket}/{key_path}"
+        policy = bucket_policy(app, bucket)
+        description = f"ALB {logical_id} -> s3://{bucket}/{key_path}"
+        if region in ELB_ACCOUNTS:
+            principal = f"arn:aws:iam::{ELB_ACCOUNTS[region]}:root"
+            decision = Decision(principal, "s3:PutObject", resource, account, tls({}), (ALLOW_ALL,), policy)
+        else:
+            context = tls({"aws:SourceAccount": account, "aws:SourceArn": str(stack.ref(logical_id))})
+            decision = Decision(ELB_LOG_DELIVERY, "s3:PutObject", resource, account, context, resource_policy=policy)
+        problems = () if bucket_exists(app, bucket) else (f"bucket {bucket} does not exist",)
+        yield Path(source(stack, logical_id), description, (decision,), problems)
+
+
+def server_access_logs(app: DeployedApp, region: str) -> Iterator[Path]:
+    """S3 server access logging writes each bucket's access log into the target bucket under its prefix."""
+    for stack, logical_id in app.resources("AWS::S3::Bucket", region):
+        logging = stack.resolved(logical_id).get("LoggingConfiguration")
+        if not logging:
+            continue
+        target, prefix = logging["DestinationBucketName"], logging.get("LogFilePrefix", "")
+        key_path = f"{prefix}{YEAR}-{MONTH}-{DAY}-{HOUR}-00-00-0123456789ABCDEF"
+        context = tls({"aws:SourceArn": f"arn:aws:s3:::{stack.name(logical_id)}", "aws:SourceAccount": stack.account})
+        decision = Decision(
+            "logging.s3.amazonaws.com",
+            "s3:PutObject",
+            f"arn:aws:s3:::{target}/{key_path}",
+            stack.account,
+            context,
+            resource_policy=bucket_policy(app, target),
+        )
+        problems = () if bucket_exists(app, target) else (f"bucket {target} does not exist",)
+        description = f"server access logs of {logical_id} -> s3://{target}/{key_path}"
+        yield Path(source(stack, logical_id), description, (decision,), problems)
+
+
+def log_subscriptions(app: DeployedApp, region: str) -> Iterator[Path]:
+    """CloudWatch Logs assumes the subscription role and puts each batch of log events into Firehose."""
+    for stack, logical_id in app.resources("AWS::Logs::SubscriptionFilter", region):
+        props = stack.resolved(logical_id)
+        group = props["LogGroupName"]
+        sender = role(app, props["RoleArn"])
+        group_arn = f"arn:aws:logs:{region}:{stack.account}:log-group:{group}:*"
+        decisions = [
+            assume(
+                f"logs.{region}.amazonaws.com", sender, {"aws:SourceArn": group_arn, "aws:SourceAccount": stack.account}
+            )
+        ]
+        decisions += [
+            acts(sender, action, props["DestinationArn"], stack.account, tls({}))
+            for action in ("firehose:PutRecord", "firehose:PutRecordBatch")
+        ]
+        problems = () if app.find("AWS::Logs::LogGroup", group, region) else (f"log group {group} does not exist",)
+        yield Path(source(stack, logical_id), f"{group} -> Firehose", tuple(decisions), problems)
+
+
+def firehose_delivery(app: DeployedApp, region: str) -> Iterator[Path]:
+    """Firehose assumes its delivery role and writes buffered records into the archive bucket, encrypted."""
+    for stack, logical_id in app.resources("AWS::KinesisFirehose::DeliveryStream", region):
+        props = stack.resolved(logical_id)
+        config = props["ExtendedS3DestinationConfiguration"]
+        writer = role(app, config["RoleARN"])
+        bucket = bucket_of(config["BucketARN"])
+        prefix = config.get("Prefix", "").replace("!{timestamp:yyyy/MM/dd}", f"{YEAR}/{MONTH}/{DAY}")
+        stream = stack.name(logical_id)
+        object_arn = f"arn:aws:s3:::{bucket}/{prefix}{stream}-1-{YEAR}-{MONTH}-{DAY}-{HOUR}-00-00-0123"
+        policy = bucket_policy(app, bucket)
+        account = stack.account
+        decisions = [assume("firehose.amazonaws.com", writer, {"aws:SourceAccount": account})]
+        decisions += [
+            acts(writer, action, f"arn:aws:s3:::{bucket}", account, tls({}), policy)
+            for action in ("s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads")
+        ]
+        decisions += [
+            acts(writer, action, object_arn, account, tls({}), policy)
+            for action in ("s3:PutObject", "s3:AbortMultipartUpload")
+        ]
+        problems: tuple[str, ...] = () if bucket_exists(app, bucket) else (f"bucket {bucket} does not exist",)
+        encryption = _bucket_key(app, bucket) if not problems else None
+        if encryption:
+            context = {
+                "kms:ViaService": f"s3.{region}.amazonaws.com",
+                "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{bucket}",
+            }
+            more, missing = key_decisions(
+                app, encryption, region, writer.arn, ("kms:GenerateDataKey", "kms:Decrypt"), context, writer.policies
+            )
+            decisions += more
+            problems += missing
+        yield Path(
+            source(stack, logical_id), f"Firehose {stream} -> s3://{bucket}/{prefix}", tuple(decisions), problems
+        )
+
+
+def replication(app: DeployedApp, region: str) -> Iterator[Path]:
+    """S3 assumes the replication role, reads each new object version and writes it to the standby replica
+    bucket, re-encrypted with the standby key named in the rule."""
+    for stack, logical_id in app.resources("AWS::S3::Bucket", region):
+        props = stack.resolved(logical_id)
+        configuration = props.get("ReplicationConfiguration")
+        if not configuration:
+            continue
+        replicator = role(app, configuration["Role"])
+        bucket = stack.name(logical_id)
+        account = stack.account
+        source_policy = bucket_policy(app, bucket)
+        object_key = "AWSLogs/example-object"
+        decisions = [
+            assume(
+                "s3.amazonaws.com",
+                replicator,
+                {"aws:SourceAccount": account, "aws:SourceArn": f"arn:aws:s3:::{bucket}"},
+            )
+        ]
+        decisions += [
+            acts(replicator, action, f"arn:aws:s3:::{bucket}", account, tls({}), source_policy)
+            for action in ("s3:GetReplicationConfiguration", "s3:ListBucket")
+        ]
+        decisions += [
+            acts(replicator, action, f"arn:aws:s3:::{bucket}/{object_key}", account, tls({}), source_policy)
+            for action in ("s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging")
+        ]
+        problems: list[str] = []
+        source_key = _bucket_key(app, bucket)
+        if source_key:
+            context = {
+                "kms:ViaService": f"s3.{region}.amazonaws.com",
+                "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{bucket}",
+            }
+            more, missing = key_decisions(
+                app, source_key, region, replicator.arn, ("kms:Decrypt",), context, replicator.policies
+            )
+            decisions += more
+            problems += missing
+        for rule in configuration["Rules"]:
+            destination = rule["Destination"]
+            replica = bucket_of(destination["Bucket"])
+            found = app.find("AWS::S3::Bucket", replica)
+            if found is None:
+                problems.append(f"replica bucket {replica} does not exist")
+                continue
+            replica_stack, _ = found
+            replica_policy = bucket_policy(app, replica)
+            decisions += [
+                acts(
+                    replicator,
+                    action,
+                    f"arn:aws:s3:::{replica}/{object_key}",
+                    replica_stack.account,
+                    tls({}),
+                    replica_policy,
+                )
+                for action in ("s3:ReplicateObject", "s3:ReplicateTags")
+            ]
+            replica_key = destination.get("EncryptionConfiguration", {}).get("ReplicaKmsKeyID")
+            if replica_key:
+                context = {
+                    "kms:ViaService": f"s3.{replica_stack.region}.amazonaws.com",
+                    "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{replica}",
+                }
+                more, missing = key_decisions(
+                    app,
+                    replica_key,
+                    replica_stack.region,
+                    replicator.arn,
+                    ("kms:Encrypt", "kms:GenerateDataKey"),
+                    context,
+                    replicator.policies,
+                )
+                decisions += more
+                problems += missing
+        yield Path(source(stack, logical_id), f"replication of {bucket}", tuple(decisions), tuple(problems))
+
+
+IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repository>[^:@]+)[:@]")
+
+
+def task_start(app: DeployedApp, region: str) -> Iterator[Path]:
+    """The ECS agent assumes the execution role, pulls the image, injects the secret and writes the log."""
+    for stack, logical_id in app.resources("AWS::ECS::TaskDefinition", region):
+        props = stack.resolved(logical_id)
+        agent = role(app, props["ExecutionRoleArn"])
+        account = stack.account
+        # AWS documents aws:SourceAccount for this request, not aws:SourceArn.
+        decisions = [assume("ecs-tasks.amazonaws.com", agent, {"aws:SourceAccount": account})]
+        problems: list[str] = []
+        for container in props["ContainerDefinitions"]:
+            image = IMAGE.match(str(container["Image"]))
+            if image is None:
+                problems.append(f"{container['Name']}: {container['Image']} is not an ECR image")
+            else:
+                if image["region"] != region:
+                    problems.append(f"{container['Name']}: image in {image['region']}, task in {region}")
+                repository = f"arn:aws:ecr:{image['region']}:{image['account']}:repository/{image['repository']}"
+                decisions.append(acts(agent, "ecr:GetAuthorizationToken", "*", account, tls({})))
+                decisions += [
+                    acts(agent, action, repository, image["account"], tls({}))
+                    for action in ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
+                ]
+            options = container.get("LogConfiguration", {}).get("Options", {})
+            if "awslogs-group" in options:
+                group = options["awslogs-group"]
+                stream = f"{options.get('awslogs-stream-prefix', 'ecs')}/{container['Name']}/0123456789abcdef"
+                arn = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{stream}"
+                decisions += [
+                    acts(agent, a, arn, account, tls({})) for a in ("logs:CreateLogStream", "logs:PutLogEvents")
+                ]
+            for secret in container.get("Secrets", []):
+                secret_arn = str(secret["ValueFrom"])
+                found = app.find("AWS::SecretsManager::Secret", secret_arn, region)
+                if found is None:
+                    problems.append(f"secret {secret_arn} does not exist")
+                    continue
+                decisions.append(acts(agent, "secretsmanager:GetSecretValue", secret_arn, account, tls({})))
+                secret_key = found[0].resolved(found[1]).get("KmsKeyId")
+                if secret_key:
+                    context = {
+                        "kms:ViaService": f"secretsmanager.{region}.amazonaws.com",
+                        "kms:EncryptionContext:SecretARN": secret_arn,
+                    }
+                    more, missing = key_decisions(
+                        app, str(secret_key), region, agent.arn, ("kms:Decrypt",), context, agent.policies
+                    )
+                    decisions += more
+                    problems += missing
+        yield Path(source(stack, logical_id), f"task start of {logical_id}", tuple(decisions), tuple(problems))
+
+
+def task_role(app: DeployedApp, region: str) -> Iterator[Path]:
+    """The task role allows the AWS calls the service makes (`SERVICE_AWS_CALLS`) and nothing else."""
+    for stack, logical_id in app.resources("AWS::ECS::TaskDefinition", region):
+        props = stack.resolved(logical_id)
+        code = role(app, props["TaskRoleArn"])
+        decisions = [
+            assume(
+                "ecs-tasks.amazonaws.com",
+                code,
+                {
+                    "aws:SourceAccount": stack.account,
+                    "aws:SourceArn": f"arn:aws:ecs:{region}:{stack.account}:task/cluster/0123456789abcdef",
+                },
+            )
+        ]
+        decisions += [acts(code, action, resource, stack.account, tls({})) for action, resource in SERVICE_AWS_CALLS]
+        allowed = sorted(
+            str(action)
+            for policy in code.policies
+            for statement in policy["Statement"]
+            if statement["Effect"] == "Allow"
+            for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+        )
+        expected = sorted(action for action, _ in SERVICE_AWS_CALLS)
+        problems = () if allowed == expected else (f"task role allows {allowed}; the service calls {expected}",)
+        yield Path(source(stack, logical_id), f"task role of {logical_id}", tuple(decisions), problems)
+
+
+def fis_experiments(app: DeployedApp, region: str) -> Iterator[Path]:
+    """FIS assumes the experiment role and lists, describes and stops tasks of the payment cluster."""
+    for stack, logical_id in app.resources("AWS::FIS::ExperimentTemplate", region):
+        props = stack.resolved(logical_id)
+        experimenter = role(app, props["RoleArn"])
+        account = stack.account
+        decisions = [assume("fis.amazonaws.com", experimenter, {"aws:SourceAccount": account})]
+        for target in props["Targets"].values():
+            cluster = target["Parameters"]["cluster"]
+            cluster_arn = f"arn:aws:ecs:{region}:{account}:cluster/{cluster}"
+            task = f"arn:aws:ecs:{region}:{account}:task/{cluster}/0123456789abcdef"
+            context = tls({"ecs:cluster": cluster_arn})
+            decisions.append(
+                acts(
+                    experimenter,
+                    "ecs:ListTasks",
+                    f"arn:aws:ecs:{region}:{account}:container-instance/{cluster}/*",
+                    account,
+                    context,
+                )
+            )
+            decisions += [
+                acts(experimenter, action, task, account, context) for action in ("ecs:DescribeTasks", "ecs:StopTask")
+            ]
+        yield Path(source(stack, logical_id), f"FIS {logical_id} -> ECS", tuple(decisions))
+
+
+def health_checks(app: DeployedApp, region: str) -> Iterator[Path]:
+    """Route 53's health checkers reach the ALB's /health through its security group, listener and WAF."""
+    for stack, logical_id in app.resources("AWS::Route53::HealthCheck", region):
+        config = stack.resolved(logical_id)["HealthCheckConfig"]
+        problems: list[str] = []
+        found = [
+            (s, lb)
+            for s, lb in app.resources("AWS::ElasticLoadBalancingV2::LoadBalancer", region)
+            if s.attribute(lb, "DNSName") == config.get("FullyQualifiedDomainName")
+        ]
+        if len(found) != 1:
+            yield Path(
+                source(stack, logical_id), f"health check {logical_id}", problems=("target is not an ALB of this app",)
+            )
+            continue
+        lb_stack, lb_id = found[0]
+        if (config.get("Type"), config.get("Port")) != ("HTTPS", 443):
+            problems.append(f"checks {config.get('Type')} on port {config.get('Port')}, not HTTPS on 443")
+        problems += _security_groups_admit_internet(lb_stack, lb_id, 443)
+        problems += _listener_forwards_health(lb_stack, lb_id, config.get("ResourcePath", "/"))
+        checks_per_5_minutes = 300 // int(config.get("RequestInterval", 30))
+        problems += _waf_admits_health_checks(app, lb_stack, lb_id, checks_per_5_minutes)
+        yield Path(
+            source(stack, logical_id), f"Route 53 -> {config.get('ResourcePath')} of {lb_id}", problems=tuple(problems)
+        )
+
+
+def _security_groups_admit_internet(stack: DeployedStack, lb_id: str, port: int) -> list[str]:
+    groups = [str(g) for g in stack.resolved(lb_id).get("SecurityGroups", [])]
+    for logical_id, props in stack.of_type("AWS::EC2::SecurityGroup").items():
+        if str(stack.attribute(logical_id, "GroupId")) in groups:
+            for rule in stack.resolve(props.get("SecurityGroupIngress", [])):
+                if rule.get("CidrIp") == "0.0.0.0/0" and rule["FromPort"] <= port <= rule["ToPort"]:
+                    return []
+    return [f"no security group of the ALB admits the health checkers on {port}"]
+
+
+def _listener_forwards_health(stack: DeployedStack, lb_id: str, path: str) -> list[str]:
+    lb_arn = stack.ref(lb_id)
+    for props in (stack.resolve(p) for p in stack.of_type("AWS::ElasticLoadBalancingV2::Listener").values()):
+        if props["LoadBalancerArn"] == lb_arn and props["Port"] == 443:
+            for action in props["DefaultActions"]:
+                if action["Type"] == "forward":
+                    group_arn = action["TargetGroupArn"]
+                    for group_id, group in stack.of_type("AWS::ElasticLoadBalancingV2::TargetGroup").items():
+                        if stack.ref(group_id) == group_arn and group.get("HealthCheckPath") == path:
+                            return []
+            return [f"the 443 listener does not forward {path} to a target group that serves it"]
+    return ["the ALB has no listener on 443"]
+
+
+def _waf_admits_health_checks(app: DeployedApp, stack: DeployedStack, lb_id: str, per_5_minutes: int) -> list[str]:
+    lb_arn = stack.ref(lb_id)
+    acls = [
+        str(stack.resolved(a)["WebACLArn"])
+        for a in stack.of_type("AWS::WAFv2::WebACLAssociation")
+        if stack.resolved(a)["ResourceArn"] == lb_arn
+    ]
+    problems = []
+    for acl_arn in acls:
+        found = app.find("AWS::WAFv2::WebACL", acl_arn, stack.region)
+        if found is None:
+            problems.append(f"web ACL {acl_arn} does not exist")
+            continue
+        for rule in found[0].resolved(found[1])["Rules"]:
+            statement = rule["Statement"]
+            if "RateBasedStatement" in statement:
+                if int(statement["RateBasedStatement"]["Limit"]) <= per_5_minutes:
+                    problems.append(f"rule {rule['Name']} blocks a checker at {per_5_minutes} requests per 5 minutes")
+            elif "ManagedRuleGroupStatement" in statement:
+                group = statement["ManagedRuleGroupStatement"]["Name"]
+                if group not in HEALTH_CHECK_SAFE_RULE_GROUPS:
+                    problems.append(f"managed rule group {group} is not known to let the health checkers through")
+            elif "Block" in rule.get("Action", {}):
+                problems.append(f"rule {rule['Name']} blocks requests this model cannot read")
+    return problems
+
+
+# -- paths that must stay closed --------------------------------------------------------------------------
+
+
+def plain_http(app: DeployedApp, region: str) -> Iterator[Path]:
+    """A request without TLS is refused by every bucket and topic, even from the account's own principals."""
+    insider_policies = (ALLOW_ALL,)
+    for stack, logical_id in app.resources("AWS::S3::Bucket", region):
+        bucket = stack.name(logical_id)
+        insider = f"arn:aws:iam::{stack.account}:role/insider"
+        decisions = tuple(
+            Decision(
+                insider,
+                action,
+                f"arn:aws:s3:::{bucket}/any",
+                stack.account,
+                {"aws:SecureTransport": "false"},
+                insider_policies,
+                bucket_policy(app, bucket),
+            )
+            for action in ("s3:GetObject", "s3:PutObject")
+        )
+        yield Path(source(stack, logical_id), f"plain HTTP to s3://{bucket}", decisions)
+    for stack, logical_id in app.resources("AWS::SNS::Topic", region):
+        topic = str(stack.ref(logical_id))
+        insider = f"arn:aws:iam::{stack.account}:role/insider"
+        decision = Decision(
+            insider,
+            "sns:Publish",
+            topic,
+            stack.account,
+            {"aws:SecureTransport": "false"},
+            insider_policies,
+            topic_policy(app, topic),
+        )
+        yield Path(source(stack, logical_id), f"plain HTTP to {topic}", (decision,))
+
+
+def task_role_reads_audit_logs(app: DeployedApp, region: str) -> Iterator[Path]:
+    """The service's own role cannot read or delete any audit record."""
+    for stack, logical_id in app.resources("AWS::ECS::TaskDefinition", region):
+        code = role(app, stack.resolved(logical_id)["TaskRoleArn"])
+        for bucket_stack, bucket_id in app.resources("AWS::S3::Bucket", region):
+            bucket = bucket_stack.name(bucket_id)
+            decisions = tuple(
+                acts(
+                    code,
+                    action,
+                    f"arn:aws:s3:::{bucket}/any",
+                    bucket_stack.account,
+                    tls({}),
+                    bucket_policy(app, bucket),
+                )
+                for action in ("s3:GetObject", "s3:DeleteObject")
+            )
+            yield Path(source(stack, logical_id), f"task role -> s3://{bucket}", decisions)
+
+
+def outsiders(app: DeployedApp, region: str) -> Iterator[Path]:
+    """A principal of another account, whatever its own policies allow, gets nothing from this app."""
+    for stack, logical_id in app.resources("AWS::S3::Bucket", region):
+        bucket = stack.name(logical_id)
+        policy = bucket_policy(app, bucket)
+        decisions = tuple(
+            Decision(OUTSIDER, action, f"arn:aws:s3:::{bucket}/any", stack.account, tls({}), (ALLOW_ALL,), policy)
+            for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+        )
+        yield Path(source(stack, logical_id), f"outsider -> s3://{bucket}", decisions)
+    for stack, logical_id in app.resources("AWS::SNS::Topic", region):
+        topic = str(stack.ref(logical_id))
+        decisions = tuple(
+            Decision(OUTSIDER, action, topic, stack.account, tls({}), (ALLOW_ALL,), topic_policy(app, topic))
+            for action in ("sns:Publish", "sns:Subscribe")
+        )
+        yield Path(source(stack, logical_id), f"outsider -> {topic}", decisions)
+    for stack, logical_id in app.resources("AWS::KMS::Key", region):
+        policy = stack.resolve(document(stack.properties(logical_id)["KeyPolicy"]))
+        decisions = tuple(
+            Decision(OUTSIDER, action, key_arn(stack, logical_id), stack.account, tls({}), (ALLOW_ALL,), policy)
+            for action in ("kms:Decrypt", "kms:GenerateDataKey")
+        )
+        yield Path(source(stack, logical_id), f"outsider -> key {logical_id}", decisions)
+    for stack, logical_id in app.resources("AWS::SecretsManager::Secret", region):
+        arn = str(stack.ref(logical_id))
+        decision = Decision(OUTSIDER, "secretsmanager:GetSecretValue", arn, stack.account, tls({}), (ALLOW_ALL,))
+        yield Path(source(stack, logical_id), f"outsider -> {arn}", (decision,))
+    for stack, logical_id in app.resources("AWS::Logs::LogGroup", region):
+        group = stack.name(logical_id)
+        arn = f"arn:aws:logs:{region}:{stack.account}:log-group:{group}:log-stream:any"
+        decision = Decision(
+            OUTSIDER, "logs:PutLogEvents", arn, stack.account, tls({}), (ALLOW_ALL,), logs_resource_policy(app, region)
+        )
+        yield Path(source(stack, logical_id), f"outsider -> {group}", (decision,))
+
+
+FOREIGN_ACCOUNT = "999999999999"
+# The request keys that say on whose behalf a service acts.
+SOURCE_KEYS = ("aws:SourceAccount", "aws:SourceArn", "kms:EncryptionContext:aws:logs:arn")
+
+
+def on_behalf_of_another_account(decision: Decision) -> Decision | None:
+    """The same request by the same service, made for a resource of another account (the confused deputy)."""
+    if decision.principal.startswith("arn:") or not any(key in decision.context for key in SOURCE_KEYS):
+        return None
+    account = decision.resource_account
+    context = {
+        key: value.replace(f":{account}:", f":{FOREIGN_ACCOUNT}:").replace(account, FOREIGN_ACCOUNT)
+        if key in SOURCE_KEYS and isinstance(value, str)
+        else value
+        for key, value in decision.context.items()
+    }
+    return dataclasses.replace(decision, context=context)
+
+
+def confused_deputies(app: DeployedApp, region: str) -> Iterator[Path]:
+    """Every grant to an AWS service is scoped to this account's own sources: the same request, made for
+    another account's alarm, budget, log group, bucket or task, is refused."""
+    for row in ALLOWED_ROWS:
+        for path in row.find(app, region):
+            foreign = [d for d in map(on_behalf_of_another_account, path.decisions) if d is not None]
+            if foreign:
+                yield Path(path.source, f"{path.description}, for another account", tuple(foreign))
+
+
+ALLOWED_ROWS: tuple[Row, ...] = (
+    Row("CloudWatch alarms publish to their topics", True, alarm_notifications, ALARM_TYPES),
+    Row("AWS Budgets publishes to its topic", True, budget_notifications, ("AWS::Budgets::Budget",)),
+    Row("VPC flow logs write the flow-log bucket", True, flow_logs, ("AWS::EC2::FlowLog",)),
+    Row("WAF writes its log group", True, waf_logs, ("AWS::WAFv2::LoggingConfiguration",)),
+    Row("CloudWatch Logs encrypts each log group with its key", True, log_group_encryption, ("AWS::Logs::LogGroup",)),
+    Row("the ALB writes its access logs", True, alb_access_logs, ("AWS::ElasticLoadBalancingV2::LoadBalancer",)),
+    Row("S3 server access logging writes the access-log bucket", True, server_access_logs),
+    Row(
+        "CloudWatch Logs streams log groups into Firehose", True, log_subscriptions, ("AWS::Logs::SubscriptionFilter",)
+    ),
+    Row("Firehose writes the archive bucket", True, firehose_delivery, ("AWS::KinesisFirehose::DeliveryStream",)),
+    Row("S3 replicates audit buckets to the standby region", True, replication),
+    Row("the execution role starts the task", True, task_start, ("AWS::ECS::TaskDefinition",)),
+    Row("the task role allows what the service calls, nothing more", True, task_role),
+    Row("FIS stops payment tasks", True, fis_experiments, ("AWS::FIS::ExperimentTemplate",)),
+    Row("Route 53 health checkers reach /health", True, health_checks, ("AWS::Route53::HealthCheck",)),
+)
+MATRIX: tuple[Row, ...] = (
+    *ALLOWED_ROWS,
+    Row("services acting for another account are refused", False, confused_deputies),
+    Row("plain HTTP is refused by every bucket and topic", False, plain_http),
+    Row("the task role cannot read or delete audit records", False, task_role_reads_audit_logs),
+    Row("principals of other accounts get nothing", False, outsiders),
+)

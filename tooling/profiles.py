@@ -1,0 +1,28 @@
+"""`python -m tooling.profiles names` prints every profile; `python -m tooling.profiles region NAME` its region.
+
+For the Makefile and `.ci/run`, so that neither keeps its own list of profiles or regions.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from settings import PROFILES
+
+
+def main(arguments: list[str]) -> int:
+    match arguments:
+        case ["names"]:
+            print(" ".join(PROFILES))
+        case ["region", name] if name in PROFILES:
+            print(PROFILES[name].region)
+        case ["region", _]:
+            return 0  # not a profile: synth itself reports that, with the list of profiles
+        case _:
+            print("usage: python -m tooling.profiles names | region NAME", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
