@@ -4,8 +4,9 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-ENV ?= dev
 PYTHON ?= python3
+# The profile; by default settings/profiles.py's DEFAULT_PROFILE (settings/ needs nothing but Python).
+ENV ?= $(shell $(PYTHON) -m tooling.profiles default)
 VENV := .venv
 # The reference service's dependencies exactly as its image installs them (the Dockerfile's build stage);
 # the container contract test runs the service on these alone.
@@ -23,7 +24,7 @@ WITH_REGION = AWS_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(python -m too
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table docs preflight verify drill cost diff deploy clean
+.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table alarm-table docs preflight verify drill cost diff deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -67,7 +68,8 @@ format: deps ## Apply ruff fixes and formatting
 	ruff check --fix .
 	ruff format .
 
-snapshot-update: deps ## Rewrite the template snapshots after an intended change
+snapshot-update: deps ## Rewrite the template snapshots after an intended change (a renamed profile's old one goes)
+	rm -rf tests/__snapshots__/test_snapshots
 	pytest tests/test_snapshots.py --snapshot-update
 
 register: deps ## Regenerate docs/ACKNOWLEDGEMENTS.md, the register of acknowledged cdk-nag findings
@@ -82,7 +84,10 @@ settings-table: deps ## Regenerate the settings table in README.md from the conf
 cost-table: deps ## Regenerate the cost table in README.md from every profile's synthesized templates
 	CDK_VALIDATION=false python -m ops.cost_table
 
-docs: register diagram settings-table cost-table ## Regenerate every generated document
+alarm-table: deps ## Regenerate the alarm table in docs/ARCHITECTURE.md from the alarms' own table
+	python -m tooling.alarm_table
+
+docs: register diagram settings-table cost-table alarm-table ## Regenerate every generated document
 
 preflight: deps ## Check the account before deploying ENV: credentials, bootstrap, quotas, permissions, certificate
 	CDK_VALIDATION=false python -m ops preflight --env $(ENV)
@@ -90,7 +95,7 @@ preflight: deps ## Check the account before deploying ENV: credentials, bootstra
 verify: deps ## Check deployed ENV: HTTPS health, redirect, targets, tasks, WAF, flow logs, log groups, alarms
 	CDK_VALIDATION=false python -m ops verify --env $(ENV)
 
-drill: deps ## Stop one task of ENV and time its healthy replacement (prod needs DRILL_ARGS=--allow-prod)
+drill: deps ## Stop one task of ENV and time its healthy replacement (protected profiles need DRILL_ARGS=--allow-prod)
 	CDK_VALIDATION=false python -m ops drill --env $(ENV) $(DRILL_ARGS)
 
 cost: deps ## Monthly cost estimate of ENV from the synthesized templates, all profiles side by side

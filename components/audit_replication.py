@@ -123,7 +123,6 @@ def add_replica_buckets(
     scope: Construct,
     *,
     names: PhysicalNames,
-    account: str,
     retention: Duration,
     encryption_key: kms.IKey,
     server_access_logs: s3.IBucket,
@@ -132,7 +131,8 @@ def add_replica_buckets(
 
     Built directly in `scope` (the standby Security stack), where their logical ids are pinned.
     """
-    region = Stack.of(scope).region
+    stack = Stack.of(scope)
+    region, account = stack.region, stack.account
     return {
         kind: AuditBucket(
             scope,

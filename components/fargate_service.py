@@ -20,7 +20,7 @@ from constructs import Construct, IDependable
 from components.container_contract import CONTRACT, PROCESSOR_SECRET_VARIABLE, REFERENCE_HEALTH_CHECK
 from rules.acknowledge import AWS_SOLUTIONS, acknowledge
 from settings.limits import ECR_IMAGE_PATTERN
-from settings.naming import PhysicalNames
+from settings.naming import SERVICE_CONTAINER, PhysicalNames
 from settings.sections import ComputeSettings, CpuArchitecture
 
 SERVICE_SOURCE = Path(__file__).resolve().parents[1] / "service"
@@ -135,7 +135,7 @@ class PaymentFargateService(Construct):
             max_buffer_size=Size.mebibytes(25),
         )
         self.container = self.task_definition.add_container(
-            "App",
+            SERVICE_CONTAINER,
             image=image,
             essential=True,
             readonly_root_filesystem=True,

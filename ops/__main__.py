@@ -13,6 +13,7 @@ import sys
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 
 from ops.cost import CostError
+from ops.drill import DEFAULT_TIMEOUT_SECONDS
 from settings import PROFILES, ConfigError
 
 
@@ -28,8 +29,14 @@ def main(argv: list[str] | None = None) -> int:
         sub = commands.add_parser(command, help=summary)
         sub.add_argument("--env", required=True, help=f"profile name ({', '.join(PROFILES)})")
         if command == "drill":
-            sub.add_argument("--allow-prod", action="store_true", help="allow the drill against prod")
-            sub.add_argument("--timeout", type=float, default=600, help="seconds to wait for the replacement")
+            sub.add_argument(
+                "--allow-prod",
+                action="store_true",
+                help="allow the drill against a protected profile (termination_protection, as prod)",
+            )
+            sub.add_argument(
+                "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for the replacement"
+            )
     arguments = parser.parse_args(argv)
 
     from ops import commands as run

@@ -51,8 +51,12 @@ def verify_command(name: str, environ: Mapping[str, str]) -> int:
 
 def drill_command(name: str, environ: Mapping[str, str], *, allow_prod: bool, timeout: float) -> int:
     config = profile(name, environ)
-    if config.name == "prod" and not allow_prod:
-        print("error: the drill stops a production task; run it with --allow-prod to mean it", file=sys.stderr)
+    if config.termination_protection and not allow_prod:
+        print(
+            f"error: {config.name} is protected (termination_protection) and the drill stops one of its tasks; "
+            "run it with --allow-prod to mean it",
+            file=sys.stderr,
+        )
         return 2
     session = boto3.Session(region_name=config.region)
     outputs = verify_module.outputs(verify_module.Clients.from_session(session), config.names.stack("Compute"))

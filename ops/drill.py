@@ -8,6 +8,9 @@ from typing import Any
 
 from ops.checks import Check, failed, passed
 
+# How long the drill waits for a healthy replacement before it fails.
+DEFAULT_TIMEOUT_SECONDS = 600
+
 
 def drill(
     ecs: Any,
@@ -15,7 +18,7 @@ def drill(
     cluster: str,
     service_name: str,
     *,
-    timeout: float = 600,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
     poll: float = 10,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,

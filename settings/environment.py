@@ -25,10 +25,11 @@ from settings.sections import (
     NetworkSettings,
     RetentionSettings,
     Role,
-    Section,
     StandbyMode,
     TlsSettings,
+    coerce_enums,
     setting,
+    type_problems,
 )
 
 
@@ -148,18 +149,12 @@ class EnvironmentConfig:
             raise ConfigError([f"environment {self.name!r}: {problem}" for problem in problems])
         return self
 
+    def __post_init__(self) -> None:
+        coerce_enums(self)
+
     def problems(self) -> list[str]:
         """Every setting that is wrong, each with its value and what is allowed."""
-        sections: list[Section] = [
-            self.network,
-            self.compute,
-            self.retention,
-            self.edge,
-            self.alerting,
-            self.disaster_recovery,
-            self.tls,
-        ]
-        typed = [problem for section in sections for problem in section.type_problems()]
+        typed = type_problems(self)
         if typed:  # the rules below compare and format values; they need the declared types
             return typed
         found = self._identity_problems()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 STACK_KINDS = ("Security", "Network", "Compute", "Observability")
+# The service's container in the task definition (sidecars take other names); alarms and tests find it by this.
+SERVICE_CONTAINER = "App"
 # Audit buckets replicated to the standby region.
 REPLICATED_BUCKETS = ("flow-logs", "alb-logs", "log-archive")
 

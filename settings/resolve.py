@@ -44,6 +44,10 @@ def resolve_config(
     notices: list[str] = []
     name = _profile_name(context, environ, notices, profiles)
     profile = profiles[name]
+    if profile.name != name:
+        raise ConfigError(
+            [f"environment {name!r}: name: {profile.name!r} differs from its key in PROFILES; make them the same"]
+        )
     overrides = _overrides(context)
     account = overrides.pop("account", profile.account) or environ.get(ACCOUNT_VARIABLE) or None
     if account is None:

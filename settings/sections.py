@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from settings.limits import (
     WAF_RATE_LIMIT_RANGE,
     image_problems,
 )
+from settings.naming import SERVICE_CONTAINER
 
 
 class CpuArchitecture(StrEnum):
@@ -76,19 +78,63 @@ def setting(default: Any = dataclasses.MISSING, *, help: str, allowed: str, cli:
     return dataclasses.field(default_factory=lambda: default, metadata=metadata)
 
 
+def coerce_enums(instance: Any) -> None:
+    """Turn a text value of an enum field into its member (`"pilot-light"` -> `StandbyMode.PILOT_LIGHT`), so that
+    a profile may write either and the code's `is` comparisons hold; anything else is left for `type_problems`."""
+    hints = typing.get_type_hints(type(instance))
+    for field in dataclasses.fields(instance):
+        hint, value = hints[field.name], getattr(instance, field.name)
+        if (
+            isinstance(hint, type)
+            and issubclass(hint, StrEnum)
+            and isinstance(value, str)
+            and not isinstance(value, hint)
+        ):
+            member = next((m for m in hint if m.value == value), None)
+            if member is not None:
+                object.__setattr__(instance, field.name, member)
+
+
 class Section:
     """Shared by every section: a type check of each field before the section's own rules run."""
 
     NAME: ClassVar[str]
 
+    def __post_init__(self) -> None:
+        coerce_enums(self)
+
     def type_problems(self) -> list[str]:
-        """Settings whose value is not of the declared type (a typo in a profile, not only in `-c`)."""
-        hints = typing.get_type_hints(type(self))
-        return [
-            f"{field.name}: {getattr(self, field.name)!r} {expected}"
-            for field in dataclasses.fields(self)  # type: ignore[arg-type]
-            if (expected := _type_mismatch(getattr(self, field.name), hints[field.name])) is not None
-        ]
+        return type_problems(self)
+
+
+def type_problems(instance: Any, prefix: str = "") -> list[str]:
+    """Settings of a dataclass whose value is not of the declared type (a typo in a profile, not only in `-c`),
+    looking into the sections (and sidecars) it holds."""
+    hints = typing.get_type_hints(type(instance))
+    found: list[str] = []
+    for field in dataclasses.fields(instance):
+        value, hint = getattr(instance, field.name), hints[field.name]
+        name = f"{prefix}{field.name}"
+        if isinstance(hint, type) and issubclass(hint, Section):
+            found += (
+                type_problems(value, "tls." if hint.NAME == "tls" else "")
+                if isinstance(value, hint)
+                else [f"{name}: a {type(value).__name__} where a {hint.__name__} belongs"]
+            )
+            continue
+        if typing.get_origin(hint) is tuple and isinstance(value, tuple):
+            (item_hint,) = typing.get_args(hint)[:1]
+            if isinstance(item_hint, type) and issubclass(item_hint, Section):
+                for index, item in enumerate(value):
+                    found += (
+                        type_problems(item, f"{name}[{index}].")
+                        if isinstance(item, item_hint)
+                        else [f"{name}[{index}]: a {type(item).__name__} where a {item_hint.__name__} belongs"]
+                    )
+                continue
+        if (expected := _type_mismatch(value, hint)) is not None:
+            found.append(f"{name}: {value!r} {expected}")
+    return found
 
 
 def _type_mismatch(value: Any, hint: Any) -> str | None:
@@ -101,19 +147,23 @@ def _type_mismatch(value: Any, hint: Any) -> str | None:
         return _type_mismatch(value, hint)
     if origin is tuple:
         if not isinstance(value, tuple):
-            return "is not a list"
-        return next((m for item in value if (m := _type_mismatch(item, arguments[0])) is not None), None)
+            return "is not a tuple: write (a, b) in a profile, a,b with -c"
+        for item in value:
+            if (mismatch := _type_mismatch(item, arguments[0])) is not None:
+                return f"has {item!r}, which {mismatch}"
+        return None
     if isinstance(hint, type) and issubclass(hint, StrEnum):
-        return None if value in set(hint) else f"is not one of {[member.value for member in hint]}"
+        return None if isinstance(value, hint) else f"is not one of {[member.value for member in hint]}"
     if hint is bool:
         return None if isinstance(value, bool) else "is not true or false"
     if hint is int:
         return None if isinstance(value, int) and not isinstance(value, bool) else "is not a whole number"
     if hint is str:
         return None if isinstance(value, str) else "is not a text value"
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return None if isinstance(value, hint) else f"is not a {hint.__name__}"
-    return None
+    raise TypeError(f"no type check for settings of type {hint!r}: add one to _type_mismatch")
+
+
+RFC_1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
 @dataclass(frozen=True)
@@ -139,7 +189,7 @@ class NetworkSettings(Section):
                 found.append(
                     f"availability_zones: {list(zones)} has {len(zones)} zones but az_count is {self.az_count}"
                 )
-            strangers = [az for az in zones if not az.startswith(region)]
+            strangers = [az for az in zones if not re.fullmatch(rf"{re.escape(region)}[a-z]", az)]
             if strangers:
                 found.append(f"availability_zones: {strangers} are not in region {region!r}")
         try:
@@ -152,7 +202,7 @@ class NetworkSettings(Section):
                     f"vpc_cidr: {self.vpc_cidr!r} has prefix /{network.prefixlen}; use /16 to /18 so that a /22 "
                     "private subnet and /24 public and isolated subnets fit in every zone"
                 )
-            if not network.is_private:
+            if not any(network.subnet_of(private) for private in RFC_1918):
                 found.append(f"vpc_cidr: {self.vpc_cidr!r} is not a private (RFC 1918) range")
         if self.nat_eip_allocation_ids:
             if len(self.nat_eip_allocation_ids) != self.az_count:
@@ -169,8 +219,10 @@ class NetworkSettings(Section):
 
 
 @dataclass(frozen=True)
-class Sidecar:
+class Sidecar(Section):
     """An extra container beside the service in every task: a log router, a metrics or tracing agent."""
+
+    NAME = "sidecar"
 
     name: str
     # ECR image pinned by digest in the primary region; the standby region pulls its replicated copy.
@@ -182,8 +234,11 @@ class Sidecar:
     def problems(self, region: str) -> list[str]:
         setting_name = f"sidecars[{self.name}]"
         found = image_problems(f"{setting_name}.image", self.image, region)
-        if not CONTAINER_NAME_PATTERN.match(self.name) or self.name == "App":
-            found.append(f"sidecars: {self.name!r} is not a container name other than 'App' ([A-Za-z][A-Za-z0-9_-]*)")
+        if not CONTAINER_NAME_PATTERN.match(self.name) or self.name == SERVICE_CONTAINER:
+            found.append(
+                f"sidecars: {self.name!r} is not a container name other than {SERVICE_CONTAINER!r} "
+                "([A-Za-z][A-Za-z0-9_-]*)"
+            )
         low, high = SIDECAR_MEMORY_RANGE
         if not low <= self.memory_reservation_mib <= high:
             found.append(
@@ -270,7 +325,7 @@ class ComputeSettings(Section):
         if not lowest <= self.min_tasks <= self.desired_tasks <= self.max_tasks <= MAX_TASKS_CEILING:
             found.append(
                 f"min_tasks/desired_tasks/max_tasks: {self.min_tasks}/{self.desired_tasks}/{self.max_tasks} must "
-                f"satisfy 1 <= min <= desired <= max <= {MAX_TASKS_CEILING}"
+                f"satisfy {lowest} <= min <= desired <= max <= {MAX_TASKS_CEILING}"
             )
         if self.min_tasks < az_count and not idle:
             found.append(

@@ -8,6 +8,7 @@ from aws_cdk import App, Environment, Stack, Tags
 
 from rules.packs import register_checks
 from settings.environment import EnvironmentConfig
+from settings.errors import ConfigError
 from stacks.compute import ComputeStack
 from stacks.network import NetworkStack
 from stacks.observability import ObservabilityStack
@@ -41,6 +42,8 @@ def build_payment_app(app: App, config: EnvironmentConfig, *, checks: bool = Tru
     cdk-nag packs that fail synth on any finding. `config` must come from `resolve_config` (it is validated
     again here, so that no stack ever sees a configuration that failed its checks)."""
     config.validated()
+    if not config.availability_zones:
+        raise ConfigError([f"environment {config.name!r}: no availability zones; build it with resolve_config"])
     standby = _region_stacks(app, config.standby(), STANDBY_PREFIX) if config.standby_region else None
     primary = _region_stacks(app, config, "")
     if standby is not None:

@@ -81,7 +81,6 @@ class SecurityStack(Stack):
             add_replica_buckets(
                 self,
                 names=names,
-                account=config.account or "",
                 retention=archive,
                 encryption_key=self.data_key,
                 server_access_logs=self.server_access_log_bucket,

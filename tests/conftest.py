@@ -14,8 +14,9 @@ os.environ["CDK_VALIDATION"] = "false"
 import pytest
 
 from settings import PROFILES
-from tests.support.adoption import ADOPTED, CONTEXT, EVERY_PROFILE, PROFILES_WITH_ADOPTION
-from tests.support.synthesized import Synthesized, synthesize
+from settings.profiles import DEFAULT_PROFILE
+from tests.support.adoption import ADOPTED, EVERY_PROFILE, profile
+from tests.support.synthesized import Synthesized
 
 
 @pytest.fixture(scope="session")
@@ -24,21 +25,10 @@ def synthesized_profiles() -> dict[str, Synthesized]:
     return {}
 
 
-def profile(name: str, cache: dict[str, Synthesized]) -> Synthesized:
-    if name not in cache:
-        extra = CONTEXT if name == ADOPTED.name else {}
-        cache[name] = synthesize(name, extra, PROFILES_WITH_ADOPTION)
-    return cache[name]
-
-
 @pytest.fixture(scope="session")
 def dev(synthesized_profiles: dict[str, Synthesized]) -> Synthesized:
-    return profile("dev", synthesized_profiles)
-
-
-@pytest.fixture(scope="session")
-def prod(synthesized_profiles: dict[str, Synthesized]) -> Synthesized:
-    return profile("prod", synthesized_profiles)
+    """The default profile (the one `make synth` builds without ENV)."""
+    return profile(DEFAULT_PROFILE, synthesized_profiles)
 
 
 @pytest.fixture(scope="session")

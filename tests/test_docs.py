@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from ops.cost import TrafficAssumptions
+from ops.drill import DEFAULT_TIMEOUT_SECONDS
 from ops.preflight import MIN_BOOTSTRAP_VERSION
+from ops.verify import LATENCY_OBJECTIVE_MS
 from rules.packs import PACK_TYPES
-from settings import ConfigError, resolve_config
+from settings import PROFILES, ConfigError, resolve_config
 from settings.profiles import DEFAULT_PROFILE
 from settings.sections import EdgeSettings
 from tests.support.synthesized import ROOT
@@ -71,6 +73,16 @@ def test_every_construct_named_in_the_architecture_exists() -> None:
     assert sorted(name for name in named if not (ROOT / "components" / name).exists()) == []
 
 
+@pytest.mark.parametrize("document", DOCUMENTS, ids=ids)
+def test_every_profile_named_in_a_command_exists(document: Path) -> None:
+    named = set(re.findall(r"ENV=([a-z0-9-]+)", document.read_text())) | set(
+        re.findall(r"-c env=([a-z0-9-]+)", document.read_text())
+    )
+    # A profile the document itself shows how to add counts as named.
+    added = set(re.findall(r'"([a-z0-9-]+)": EnvironmentConfig\(', document.read_text()))
+    assert sorted(named - set(PROFILES) - added - {"NAME"}) == []
+
+
 def test_every_make_target_is_in_the_readme_and_every_one_there_exists() -> None:
     makefile = (ROOT / "Makefile").read_text()
     documented = set(re.findall(r"^\| `make ([a-z-]+)` \|", README, re.M))
@@ -85,6 +97,9 @@ def test_the_numbers_the_readme_states() -> None:
     assert "five cdk-nag packs" in README or "five packs" in README
     assert f"version {MIN_BOOTSTRAP_VERSION} or later" in README
     assert f"{TrafficAssumptions().requests_per_month // 1_000_000} M requests a month" in README
+    assert f"answers 200 within {LATENCY_OBJECTIVE_MS} ms" in README
+    assert f"bounded by `--timeout` ({DEFAULT_TIMEOUT_SECONDS:.0f} s)" in README
+    assert f"If neither is given, `{DEFAULT_PROFILE}` is used" in README, "name the default profile in the README"
 
 
 def error_line(overrides: dict[str, str]) -> str:
@@ -95,7 +110,7 @@ def error_line(overrides: dict[str, str]) -> str:
 
 
 def test_the_error_examples_are_what_synth_prints() -> None:
-    assert error_line({"config.task_cpu": "300"}) in README
+    assert error_line({"config.task_cpu": "300"}) in README, "the README's example error must be what synth prints"
     assert error_line({"config.task_cpu": "300"}).startswith(f"error: environment {DEFAULT_PROFILE!r}: ")
     bad_limit = EdgeSettings(waf_rate_limit=5).problems()
     assert [f"error: environment 'perf': {problem}" for problem in bad_limit] == [

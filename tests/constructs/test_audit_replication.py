@@ -91,7 +91,6 @@ def test_standby_keeps_retained_versioned_kms_replicas_under_the_names_replicate
     add_replica_buckets(
         stack,
         names=NAMES,
-        account=ACCOUNT,
         retention=Duration.days(400),
         encryption_key=kms.Key(stack, "DataKey"),
         server_access_logs=s3.Bucket(stack, "AccessLogs"),

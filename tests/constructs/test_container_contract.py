@@ -17,6 +17,7 @@ import pytest
 from payments_service.tls import self_signed_context
 
 from components.container_contract import BUSINESS_METRICS, CONTRACT, PROCESSOR_SECRET_VARIABLE
+from settings.naming import SERVICE_CONTAINER
 from settings.sections import ComputeSettings
 from tests.support.adoption import HEALTH_CHECK
 from tests.support.bare import bare_stack, one, template
@@ -33,7 +34,7 @@ STARTUP_SECONDS = 10
 
 def task_container(synthesized: Synthesized) -> TaskContainer:
     (task,) = synthesized.properties("Compute", "AWS::ECS::TaskDefinition")
-    return TaskContainer.from_task_definition(task)
+    return TaskContainer.from_task_definition(task, SERVICE_CONTAINER)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def reference() -> TaskContainer:
     Fargate service construct defines it; whatever image the profiles run."""
     stack = bare_stack()
     load_balanced_service(stack, ComputeSettings())
-    return TaskContainer.from_task_definition(one(template(stack), "AWS::ECS::TaskDefinition"))
+    return TaskContainer.from_task_definition(one(template(stack), "AWS::ECS::TaskDefinition"), SERVICE_CONTAINER)
 
 
 def reference_build() -> BuildContext:

@@ -24,7 +24,7 @@ from components.fargate_service import (
     PaymentFargateService,
     pulled_image,
 )
-from settings.naming import PhysicalNames
+from settings.naming import SERVICE_CONTAINER, PhysicalNames
 from settings.sections import ComputeSettings, CpuArchitecture, Sidecar
 from tests.support.bare import ACCOUNT, REGION, bare_stack, one, properties, resources, template
 
@@ -81,7 +81,9 @@ def document() -> dict[str, Any]:
 
 
 def app_container(document: dict[str, Any]) -> dict[str, Any]:
-    (container,) = [c for c in one(document, "AWS::ECS::TaskDefinition")["ContainerDefinitions"] if c["Name"] == "App"]
+    (container,) = [
+        c for c in one(document, "AWS::ECS::TaskDefinition")["ContainerDefinitions"] if c["Name"] == SERVICE_CONTAINER
+    ]
     return dict(container)
 
 

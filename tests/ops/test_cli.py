@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from ops.__main__ import main
+from settings import PROFILES
+from settings.profiles import DEFAULT_PROFILE
 
 
-def test_drill_refuses_prod_unless_told(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["drill", "--env", "prod"]) == 2
+@pytest.mark.parametrize("name", [name for name, config in PROFILES.items() if config.termination_protection])
+def test_drill_refuses_a_protected_profile_unless_told(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["drill", "--env", name]) == 2
     assert "--allow-prod" in capsys.readouterr().err
 
 
@@ -20,7 +23,9 @@ def test_cli_reports_a_bad_profile_without_a_traceback(capsys: pytest.CaptureFix
 def test_preflight_reports_a_region_mismatch_as_a_failed_check(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    assert main(["preflight", "--env", "dev"]) == 1
+    elsewhere = "eu-west-1" if PROFILES[DEFAULT_PROFILE].region != "eu-west-1" else "eu-west-2"
+    monkeypatch.setenv("AWS_REGION", elsewhere)
+    assert main(["preflight", "--env", DEFAULT_PROFILE]) == 1
     output = capsys.readouterr().out
-    assert "configuration  FAIL    AWS_REGION='eu-west-1' disagrees with region 'us-east-1'" in output
+    region = PROFILES[DEFAULT_PROFILE].region
+    assert f"configuration  FAIL    AWS_REGION={elsewhere!r} disagrees with region {region!r}" in output

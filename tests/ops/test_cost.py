@@ -20,6 +20,7 @@ from ops.cost import (
     total,
 )
 from ops.prices import HOURS_PER_MONTH, PRICES
+from settings.sections import CpuArchitecture
 from tests.support.synthesized import ROOT, Synthesized, synthesize
 from tooling.blocks import block
 
@@ -35,12 +36,13 @@ def priced(synthesized: Synthesized) -> bool:
 
 
 def task_hour(synthesized: Synthesized) -> float:
-    """What one task of the profile's size costs an hour on demand."""
+    """What one task of the profile's size and architecture costs an hour on demand."""
     compute, prices = synthesized.config.compute, PRICES[synthesized.config.region]
-    return (
-        compute.task_cpu / 1024 * prices.fargate_vcpu_hour_x86
-        + compute.task_memory_mib / 1024 * prices.fargate_gb_hour_x86
-    )
+    if compute.cpu_architecture is CpuArchitecture.ARM64:
+        vcpu, gb = prices.fargate_vcpu_hour_arm, prices.fargate_gb_hour_arm
+    else:
+        vcpu, gb = prices.fargate_vcpu_hour_x86, prices.fargate_gb_hour_x86
+    return compute.task_cpu / 1024 * vcpu + compute.task_memory_mib / 1024 * gb
 
 
 def test_nat_gateways_and_endpoints_scale_with_the_zones(app_profiles: dict[str, Synthesized]) -> None:
@@ -55,37 +57,56 @@ def test_nat_gateways_and_endpoints_scale_with_the_zones(app_profiles: dict[str,
         )
 
 
-def test_fargate_runs_desired_tasks_of_the_configured_size_on_demand_at_base(dev: Synthesized) -> None:
-    compute = dev.config.compute
-    assert compute.desired_tasks == compute.min_tasks
-    items = estimate(dev.documents, dev.config.region)
-    assert line(items, "Fargate on-demand") == pytest.approx(compute.desired_tasks * task_hour(dev) * HOURS_PER_MONTH)
-    assert "Fargate Spot" not in {item.item for item in items}
-
-
-def test_tasks_above_the_base_split_by_capacity_weights(dev: Synthesized) -> None:
-    compute = dev.config.compute
-    scaled = synthesize(
-        dev.name, {"config.desired_tasks": str(compute.min_tasks + 2), "config.max_tasks": str(compute.max_tasks + 2)}
-    )
-    items = estimate(scaled.documents, dev.config.region)
-    # The base runs on demand; the 2 tasks above it split by on_demand_weight:spot_weight.
+def fargate_lines(synthesized: Synthesized) -> tuple[float, float]:
+    """(on-demand, Spot) monthly cost the profile's capacity strategy should give: `min_tasks` on demand,
+    the tasks above it split by on_demand_weight:spot_weight."""
+    compute = synthesized.config.compute
+    above = compute.desired_tasks - compute.min_tasks
     weights = compute.on_demand_weight + compute.spot_weight
-    on_demand = compute.min_tasks + 2 * compute.on_demand_weight / weights
-    assert line(items, "Fargate on-demand") == pytest.approx(on_demand * task_hour(dev) * HOURS_PER_MONTH)
-    spot_hour = task_hour(dev) * (1 - PRICES[dev.config.region].fargate_spot_discount)
-    assert line(items, "Fargate Spot") == pytest.approx(2 * compute.spot_weight / weights * spot_hour * HOURS_PER_MONTH)
+    month = task_hour(synthesized) * HOURS_PER_MONTH
+    spot_discount = PRICES[synthesized.config.region].fargate_spot_discount
+    on_demand = (compute.min_tasks + above * compute.on_demand_weight / weights) * month
+    return on_demand, above * compute.spot_weight / weights * month * (1 - spot_discount)
+
+
+def test_fargate_runs_desired_tasks_of_the_configured_size_and_architecture(
+    app_profiles: dict[str, Synthesized],
+) -> None:
+    for synthesized in filter(priced, app_profiles.values()):
+        items = estimate(synthesized.documents, synthesized.config.region)
+        on_demand, spot = fargate_lines(synthesized)
+        assert line(items, "Fargate on-demand") == pytest.approx(on_demand)
+        if spot:
+            assert line(items, "Fargate Spot") == pytest.approx(spot)
+        else:
+            assert "Fargate Spot" not in {item.item for item in items}
+
+
+def test_tasks_above_the_base_split_by_capacity_weights(app_profiles: dict[str, Synthesized]) -> None:
+    synthesized = next(filter(priced, app_profiles.values()), None)
+    if synthesized is None:
+        pytest.skip("no profile in a region with a price table")
+    compute = synthesized.config.compute
+    scaled = synthesize(
+        synthesized.name,
+        {"config.desired_tasks": str(compute.min_tasks + 2), "config.max_tasks": str(compute.max_tasks + 2)},
+    )
+    items = estimate(scaled.documents, synthesized.config.region)
+    on_demand, spot = fargate_lines(scaled)
+    assert spot > 0
+    assert (line(items, "Fargate on-demand"), line(items, "Fargate Spot")) == pytest.approx((on_demand, spot))
 
 
 def test_alarms_are_billed_per_metric_they_read(dev: Synthesized) -> None:
-    items = estimate(dev.documents, dev.config.region)
+    items = estimate(dev.documents, next(iter(PRICES)))
     (alarms,) = [i for i in items if i.item == "CloudWatch alarms"]
     assert alarms.basis == "11 alarms reading 15 metrics, 1 composite"
 
 
 def test_estimate_without_a_price_table_for_the_region_is_refused(dev: Synthesized) -> None:
-    with pytest.raises(CostError, match="no price table for region 'eu-west-1'"):
-        estimate(dev.documents, "eu-west-1")
+    unpriced = next(region for region in ("eu-central-2", "ap-south-2", "me-central-1") if region not in PRICES)
+    with pytest.raises(CostError, match=f"no price table for region {unpriced!r}"):
+        estimate(dev.documents, unpriced)
 
 
 def regions(synthesized: Synthesized) -> list[tuple[str, dict[str, Any]]]:

@@ -135,7 +135,10 @@ def test_verify_fails_on_unencrypted_or_short_lived_log_groups(session: boto3.Se
     deployed(session, config, alarms)
     session.client("logs").put_retention_policy(logGroupName="payments-app", retentionInDays=7)
     (check,) = [c for c in run_verify(session, config, alarms) if c.name == "log groups"]
-    assert (check.status, check.reason) == (FAIL, "payments-app kept 7 days, not 90")
+    assert (check.status, check.reason) == (
+        FAIL,
+        f"payments-app kept 7 days, not {config.retention.log_retention_days}",
+    )
 
 
 def test_verify_stops_when_the_stacks_are_not_deployed(session: boto3.Session) -> None:

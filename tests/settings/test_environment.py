@@ -7,11 +7,13 @@ from dataclasses import replace
 import pytest
 
 from settings import PROFILES, ConfigError, EnvironmentConfig, Role, Sidecar, StandbyMode, TlsSettings
+from settings.profiles import DEFAULT_PROFILE
 from settings.sections import DisasterRecoverySettings
 
-DEV = PROFILES["dev"]
+DEV = PROFILES[DEFAULT_PROFILE]
 REGION = DEV.region
 STANDBY = "us-west-2" if REGION != "us-west-2" else "us-east-1"
+ELSEWHERE = "eu-west-1" if REGION != "eu-west-1" else "eu-west-2"
 ZONE = TlsSettings(domain_name="pay.example.com", hosted_zone_id="Z0EXAMPLE00000001", hosted_zone_name="example.com")
 CERTIFICATE = f"arn:aws:acm:{REGION}:111111111111:certificate/00000000-0000-4000-8000-000000000000"
 
@@ -29,8 +31,8 @@ def problems_of(config: EnvironmentConfig) -> str:
         (TlsSettings(domain_name="pay.example.com"), "hosted_zone_id=None"),
         (TlsSettings(certificate_arn=CERTIFICATE.removesuffix("-000000000000")), "is not an ACM certificate ARN"),
         (
-            TlsSettings(certificate_arn=CERTIFICATE.replace(REGION, "eu-west-1")),
-            f"certificate is in 'eu-west-1' but the ALB is in {REGION!r}",
+            TlsSettings(certificate_arn=CERTIFICATE.replace(REGION, ELSEWHERE)),
+            f"certificate is in {ELSEWHERE!r} but the ALB is in {REGION!r}",
         ),
         (
             TlsSettings(domain_name="pay.example.org", hosted_zone_id="Z123", hosted_zone_name="example.com"),

@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 
 from settings import PROFILES, ConfigError, EnvironmentConfig, TlsSettings, resolve_config
+from settings.profiles import DEFAULT_PROFILE
 from settings.sections import CpuArchitecture
 from tests.support.synthesized import ROOT
 from tooling.synthesis import cdk_context
@@ -33,16 +34,21 @@ def test_the_defaults_fix_the_seeds_sizing_and_retention() -> None:
 
 
 def test_a_mistake_in_one_profile_leaves_the_others_usable() -> None:
-    broken = {**PROFILES, "dev": replace(PROFILES["dev"], compute=replace(PROFILES["dev"].compute, task_cpu=300))}
+    default = PROFILES[DEFAULT_PROFILE]
+    broken = {**PROFILES, DEFAULT_PROFILE: replace(default, compute=replace(default.compute, task_cpu=300))}
     with pytest.raises(ConfigError) as caught:
-        resolve_config(cdk_context() | {"env": "dev"}, {}, broken)
-    assert caught.value.problems[0].startswith("environment 'dev': task_cpu: 300 is not a Fargate CPU size")
-    assert resolve_config(cdk_context() | {"env": "prod"}, {}, broken).config.name == "prod"
+        resolve_config(cdk_context() | {"env": DEFAULT_PROFILE}, {}, broken)
+    assert caught.value.problems[0].startswith(
+        f"environment {DEFAULT_PROFILE!r}: task_cpu: 300 is not a Fargate CPU size"
+    )
+    for other in set(PROFILES) - {DEFAULT_PROFILE}:
+        assert resolve_config(cdk_context() | {"env": other}, {}, broken).config.name == other
 
 
 def test_a_wrong_type_in_a_profile_is_named_not_a_traceback() -> None:
-    compute = replace(PROFILES["dev"].compute, task_cpu="512", cpu_architecture="arm")  # type: ignore[arg-type]
-    problems = replace(PROFILES["dev"], compute=compute).problems()
+    default = PROFILES[DEFAULT_PROFILE]
+    compute = replace(default.compute, task_cpu="512", cpu_architecture="arm")  # type: ignore[arg-type]
+    problems = replace(default, compute=compute).problems()
     assert "task_cpu: '512' is not a whole number" in problems
     assert f"cpu_architecture: 'arm' is not one of {[a.value for a in CpuArchitecture]}" in problems
 
@@ -53,8 +59,9 @@ BROKEN_PROFILE = textwrap.dedent(
     import sys
     from dataclasses import replace
     from settings import profiles
-    dev = profiles.PROFILES["dev"]
-    profiles.PROFILES["dev"] = replace(dev, edge=replace(dev.edge, waf_rate_limit=5))
+    name = profiles.DEFAULT_PROFILE
+    default = profiles.PROFILES[name]
+    profiles.PROFILES[name] = replace(default, edge=replace(default.edge, waf_rate_limit=5))
     import app
     sys.exit(app.main())
     """
@@ -63,10 +70,11 @@ BROKEN_PROFILE = textwrap.dedent(
 
 def test_a_bad_value_edited_into_a_profile_is_one_line_naming_the_profile_and_exit_2() -> None:
     environ = {key: value for key, value in os.environ.items() if key not in ("AWS_REGION", "ENVIRONMENT_SUFFIX")}
+    context = cdk_context() | {"env": DEFAULT_PROFILE}
     result = subprocess.run(
         [sys.executable, "-c", BROKEN_PROFILE],
         cwd=ROOT,
-        env=environ | {"CDK_CONTEXT_JSON": json.dumps(cdk_context() | {"env": "dev"}), "CDK_OUTDIR": "/nonexistent"},
+        env=environ | {"CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": "/nonexistent"},
         capture_output=True,
         text=True,
         timeout=120,
@@ -76,5 +84,5 @@ def test_a_bad_value_edited_into_a_profile_is_one_line_naming_the_profile_and_ex
     assert "Traceback" not in result.stderr
     assert (
         result.stderr.strip()
-        == "error: environment 'dev': waf_rate_limit: 5 is outside 10..2000000000 requests per 5 minutes"
+        == f"error: environment {DEFAULT_PROFILE!r}: waf_rate_limit: 5 is outside 10..2000000000 requests per 5 minutes"
     )

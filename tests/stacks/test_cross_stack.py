@@ -14,7 +14,9 @@ from typing import Any
 
 from components.endpoints import GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS
 from settings import EnvironmentConfig
+from settings.naming import SERVICE_CONTAINER
 from stacks.payment_app import STANDBY_PREFIX, PaymentServiceStacks
+from tests.support.alarms import metric_stats
 from tests.support.synthesized import Synthesized
 
 
@@ -67,13 +69,6 @@ def regions(synthesized: Synthesized) -> Iterator[Region]:
         yield Region(synthesized.config.standby(), synthesized.stacks.standby, synthesized, documents)
 
 
-def metric_stats(alarm: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every metric an alarm reads: the single metric, or each metric of its math expression."""
-    if "MetricName" in alarm:
-        return [{"Namespace": alarm["Namespace"], "MetricName": alarm["MetricName"], "Dimensions": alarm["Dimensions"]}]
-    return [query["MetricStat"]["Metric"] for query in alarm["Metrics"] if "MetricStat" in query]
-
-
 def load_balancer_of(region: Region, value: Any) -> str:
     """The ALB a LoadBalancer dimension names: its full-name attribute, or `app/<name>/<id>` cut from a
     listener ARN of that ALB (how CDK's target group metric helpers build it)."""
@@ -96,7 +91,9 @@ def test_every_alarm_dimension_resolves_to_a_resource_of_this_app(each_profile: 
         target_group = region.logical_id(compute.load_balancer.target_group)
         acl = region.one("Security", "AWS::WAFv2::WebACL")
         app = next(
-            c for c in region.one("Compute", "AWS::ECS::TaskDefinition")["ContainerDefinitions"] if c["Name"] == "App"
+            c
+            for c in region.one("Compute", "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+            if c["Name"] == SERVICE_CONTAINER
         )
         environment = {variable["Name"]: variable["Value"] for variable in app["Environment"]}
         checked = 0
@@ -199,7 +196,7 @@ def test_tasks_log_to_the_security_stacks_kms_log_group_and_read_its_secret(each
                 "Security",
                 region.logical_id(security.app_log_group),
             )
-        (app,) = [c for c in task["ContainerDefinitions"] if c["Name"] == "App"]
+        (app,) = [c for c in task["ContainerDefinitions"] if c["Name"] == SERVICE_CONTAINER]
         (secret,) = app["Secrets"]
         assert region.imported(secret["ValueFrom"], "AWS::SecretsManager::Secret") == (
             "Security",

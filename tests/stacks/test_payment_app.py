@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from stacks.payment_app import STANDBY_PREFIX
+from tests.support.adoption import CONTEXT, PROFILES_WITH_ADOPTION
 from tests.support.synthesized import Synthesized, synthesize
 
 # The layers, bottom first: a stack may import only from a stack of a lower layer in its own region.
@@ -121,9 +122,9 @@ def test_no_tag_or_property_carries_a_timestamp(each_profile: Synthesized) -> No
         assert "Timestamp" not in text
 
 
-def test_synth_is_deterministic(prod: Synthesized) -> None:
-    again = synthesize("prod")
-    assert again.every_document == prod.every_document
+def test_synth_is_deterministic(adopted: Synthesized) -> None:
+    again = synthesize(adopted.name, CONTEXT, PROFILES_WITH_ADOPTION)
+    assert again.every_document == adopted.every_document
 
 
 def test_outputs_give_the_service_url_and_what_operations_tooling_reads(each_profile: Synthesized) -> None:

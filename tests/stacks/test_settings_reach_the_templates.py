@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from settings import EnvironmentConfig
+from settings.naming import SERVICE_CONTAINER
 from tests.support.synthesized import Synthesized
 
 
@@ -51,7 +52,7 @@ def test_compute_settings(each_profile: Synthesized) -> None:
         assert (task["Cpu"], task["Memory"]) == (str(compute.task_cpu), str(compute.task_memory_mib))
         assert task["RuntimePlatform"]["CpuArchitecture"] == compute.cpu_architecture.value
         assert sorted(c["Name"] for c in task["ContainerDefinitions"]) == sorted(
-            ["App", *(sidecar.name for sidecar in compute.sidecars)]
+            [SERVICE_CONTAINER, *(sidecar.name for sidecar in compute.sidecars)]
         )
         service = only(found, "AWS::ECS::Service")
         assert service["DesiredCount"] == compute.desired_tasks

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from settings.naming import REPLICATED_BUCKETS
-from tests.support.synthesized import Synthesized, synthesize
+from settings.naming import REPLICATED_BUCKETS, SERVICE_CONTAINER
+from tests.support.synthesized import Synthesized
 
 
 def with_standby(synthesized: Synthesized) -> Synthesized:
@@ -70,20 +70,33 @@ def test_the_primary_replicates_each_audit_bucket_into_a_replica_the_standby_kee
         assert standby.names.data_key_alias in standby_aliases
 
 
-def test_a_pinned_image_runs_in_each_region_from_that_regions_registry(prod: Synthesized) -> None:
-    config = with_standby(prod).config
-    image = f"{config.account}.dkr.ecr.{config.region}.amazonaws.com/payments@sha256:" + "b" * 64
-    pinned = synthesize(config.name, {"config.container_image": image})
+def test_pinned_images_run_in_each_region_from_that_regions_registry(each_profile: Synthesized) -> None:
+    """The service's image and each sidecar's, where a profile pins them: the standby pulls its replicated copy."""
+    config = with_standby(each_profile).config
+    pinned = {s.name: s.image for s in config.compute.sidecars}
+    if config.compute.container_image is not None:
+        pinned[SERVICE_CONTAINER] = config.compute.container_image
+    if not pinned:
+        pytest.skip(f"{config.name} pins no image")
     for stack, region in (("Compute", config.region), ("StandbyCompute", config.standby_region)):
-        (task,) = resources(pinned.every_document, stack, "AWS::ECS::TaskDefinition")
-        (container,) = [c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == "App"]
-        image_parts = json.dumps(container["Image"])
-        assert f"{config.account}.dkr.ecr.{region}." in image_parts
-        assert "/payments@sha256:" in image_parts
+        (task,) = resources(each_profile.every_document, stack, "AWS::ECS::TaskDefinition")
+        containers = {c["Name"]: json.dumps(c["Image"]) for c in task["Properties"]["ContainerDefinitions"]}
+        repositories = set()
+        for name, image in pinned.items():
+            account, repository = image.split(".", 1)[0], image.split("/", 1)[1].split("@")[0]
+            assert f"{account}.dkr.ecr.{region}." in containers[name]
+            assert f"/{repository}@{image.split('@')[1]}" in containers[name]
+            repositories.add(f"arn:aws:ecr:{region}:{account}:repository/{repository}")
         pulls = [
             statement["Resource"]
-            for policy in resources(pinned.every_document, stack, "AWS::IAM::ManagedPolicy")
+            for policy in resources(each_profile.every_document, stack, "AWS::IAM::ManagedPolicy")
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]
             if statement.get("Sid") == "PullImage"
         ]
-        assert pulls == [f"arn:aws:ecr:{region}:{config.account}:repository/payments"]
+        assert len(pulls) == 1
+        pulled = set(pulls[0] if isinstance(pulls[0], list) else [pulls[0]])
+        if config.compute.container_image is None:  # the reference image, built into the bootstrap repository
+            (built,) = pulled - repositories
+            assert built.startswith(f"arn:aws:ecr:{region}:{config.account}:repository/cdk-")
+            pulled.remove(built)
+        assert pulled == repositories

@@ -1,11 +1,12 @@
 """The profile an adopting team adds, built by the suite beside the app's own.
 
-Another region with two zones and its
-own Elastic IPs, an image of its own with its own health check, a sidecar, a bigger task, its own domain, a
-tighter WAF limit, longer retention, someone paged. Every value differs from the app's profiles' where it can, so
-a stack that ignored a setting would show. `each_profile` includes it, so every app-level test (cdk-nag, delivery
-paths, deploy traps, retained resources, tags) runs on it too: a new profile needs no test edit. Its image meets
-the container contract (`tests/support/container/images/minimal`, the health check below).
+Another region with two zones and its own Elastic IPs, an image of its own with its own health check, a
+sidecar, a bigger task, its own domain, a tighter WAF limit, longer retention, someone paged, and a warm
+standby region. Every value differs from the app's profiles' where it can, so a stack that ignored a setting
+would show. `each_profile` includes it, so every app-level test (cdk-nag, delivery paths, deploy traps,
+retained resources, tags, both regions) runs on it too, whatever the app's own profiles hold: a new profile
+needs no test edit. Its image meets the container contract (`tests/support/container/images/minimal`, the
+health check below).
 """
 
 from __future__ import annotations
@@ -14,16 +15,19 @@ from settings import (
     PROFILES,
     AlertingSettings,
     ComputeSettings,
+    DisasterRecoverySettings,
     EdgeSettings,
     EnvironmentConfig,
     NetworkSettings,
     RetentionSettings,
     Sidecar,
+    StandbyMode,
     TlsSettings,
 )
 from settings.resolve import availability_zone_context_key
+from tests.support.synthesized import Synthesized, synthesize
 
-ACCOUNT, REGION = "444444444444", "us-east-2"
+ACCOUNT, REGION, STANDBY_REGION = "444444444444", "us-east-2", "us-west-2"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/payments-trial@sha256:" + "5" * 64
 HEALTH_CHECK = ("CMD", "python", "/srv/check.py")
 
@@ -56,6 +60,7 @@ ADOPTED = EnvironmentConfig(
         ),
     ),
     retention=RetentionSettings(log_retention_days=180, audit_archive_days=730),
+    disaster_recovery=DisasterRecoverySettings(standby_region=STANDBY_REGION, standby_mode=StandbyMode.WARM),
     edge=EdgeSettings(waf_rate_limit=500),
     alerting=AlertingSettings(
         paging_emails=("oncall@trial.example.org",),
@@ -72,4 +77,14 @@ PROFILES_WITH_ADOPTION = {**PROFILES, ADOPTED.name: ADOPTED}
 # Every profile the suite builds: the app's own, then the adopter's.
 EVERY_PROFILE = list(PROFILES_WITH_ADOPTION)
 # What the adopter records in cdk.context.json (synth looks nothing up).
-CONTEXT = {availability_zone_context_key(ACCOUNT, REGION): ["us-east-2a", "us-east-2b", "us-east-2c"]}
+CONTEXT = {
+    availability_zone_context_key(ACCOUNT, region): [f"{region}{zone}" for zone in "abc"]
+    for region in (REGION, STANDBY_REGION)
+}
+
+
+def profile(name: str, cache: dict[str, Synthesized]) -> Synthesized:
+    """Profile `name` (the app's or the adopter's), synthesized once: `cache` keeps it for the session."""
+    if name not in cache:
+        cache[name] = synthesize(name, CONTEXT if name == ADOPTED.name else {}, PROFILES_WITH_ADOPTION)
+    return cache[name]

@@ -18,6 +18,7 @@ from cryptography.x509.oid import NameOID
 from ops.checks import Check
 from settings import PROFILES, AlertingSettings, ComputeSettings, EnvironmentConfig, NetworkSettings, TlsSettings
 from settings.catalog import with_values
+from settings.profiles import DEFAULT_PROFILE
 
 ACCOUNT = "111111111111"
 REGION = "us-east-1"
@@ -59,7 +60,7 @@ def configured(config: EnvironmentConfig, tls: TlsSettings | None = None, **sett
 def dev_config(tls: TlsSettings | None = None, **settings: Any) -> EnvironmentConfig:
     """The dev profile in moto's account and two zones, running the reference image: what these tests deploy,
     whatever image, sidecars or zones the profile itself is given."""
-    dev = PROFILES["dev"]
+    dev = PROFILES[DEFAULT_PROFILE]
     base = dataclasses.replace(
         dev,
         account=ACCOUNT,

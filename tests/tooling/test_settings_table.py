@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from settings import PROFILES, TlsSettings
+from settings import PROFILES
 from settings.catalog import catalog
 from tests.support.synthesized import ROOT
 from tooling.blocks import block
@@ -28,5 +28,9 @@ def test_cells_are_written_as_an_override_takes_them() -> None:
     assert cell(True) == "`true`"
     assert cell(None) == "none"
     assert cell(dataclasses.MISSING) == "—"
-    assert "tls.domain_name" in {s.name for s in catalog()}
-    assert TlsSettings().domain_name is None
+
+
+def test_a_setting_set_only_in_a_profile_says_so() -> None:
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in render().splitlines()[2:]}
+    for setting in catalog():
+        assert ("set in the profile, not with `-c`" in rows[f"`{setting.name}`"]) is not setting.cli, setting.name
