@@ -13,6 +13,8 @@ VENV := .venv
 SERVICE_PACKAGES := .build/service-site-packages
 OUT := cdk.out
 STACKS ?= --all
+# For make verify against a mutual-TLS listener: VERIFY_ARGS='--client-cert client.pem --client-key client.key'
+VERIFY_ARGS ?=
 # Extra CDK CLI arguments, e.g. CDK_ARGS='-c config.task_cpu=1024 -c config.task_memory_mib=2048'
 CDK_ARGS ?=
 # The CDK CLI tells the app a region of its own (CDK_DEFAULT_REGION, from your AWS configuration, else
@@ -24,7 +26,7 @@ WITH_REGION = AWS_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(python -m too
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table alarm-table docs preflight verify drill cost diff deploy clean
+.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table alarm-table docs bench-service preflight verify drill cost diff deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -42,6 +44,14 @@ node_modules/.installed: package.json package-lock.json
 $(SERVICE_PACKAGES)/.installed: service/requirements.txt $(VENV)/.installed
 	rm -rf $(SERVICE_PACKAGES)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --only-binary=:all: --target $(SERVICE_PACKAGES) -r service/requirements.txt
+	touch $@
+
+# The benchmark's load generator, apart from everything else (requirements-bench.txt says why).
+BENCH_VENV := .venv-bench
+
+$(BENCH_VENV)/.installed: requirements-bench.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	touch $@
 
 deps: $(VENV)/.installed node_modules/.installed $(SERVICE_PACKAGES)/.installed ## Install Python and Node dependencies (pinned)
@@ -89,11 +99,14 @@ alarm-table: deps ## Regenerate the alarm table in docs/ARCHITECTURE.md from the
 
 docs: register diagram settings-table cost-table alarm-table ## Regenerate every generated document
 
+bench-service: $(VENV)/.installed $(BENCH_VENV)/.installed ## Load-test the reference service on one core (needs 2): req/s, p50/p90/p99, shedding, RSS
+	$(BENCH_VENV)/bin/python service/benchmarks/bench_service.py --service-python $(VENV)/bin/python
+
 preflight: deps ## Check the account before deploying ENV: credentials, bootstrap, quotas, permissions, certificate
 	CDK_VALIDATION=false python -m ops preflight --env $(ENV)
 
 verify: deps ## Check deployed ENV: HTTPS health, redirect, targets, tasks, WAF, flow logs, log groups, alarms
-	CDK_VALIDATION=false python -m ops verify --env $(ENV)
+	CDK_VALIDATION=false python -m ops verify --env $(ENV) $(VERIFY_ARGS)
 
 drill: deps ## Stop one task of ENV and time its healthy replacement (protected profiles need DRILL_ARGS=--allow-prod)
 	CDK_VALIDATION=false python -m ops drill --env $(ENV) $(DRILL_ARGS)
@@ -108,4 +121,4 @@ deploy: deps ## cdk deploy ENV (needs AWS credentials and a bootstrapped account
 	$(WITH_REGION) cdk deploy $(STACKS) -c env=$(ENV) $(CDK_ARGS) --require-approval broadening
 
 clean: ## Remove build output and installed dependencies
-	rm -rf $(OUT) $(VENV) node_modules .build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(OUT) $(VENV) $(BENCH_VENV) node_modules .build .pytest_cache .mypy_cache .ruff_cache

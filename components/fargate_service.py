@@ -21,7 +21,7 @@ from components.container_contract import CONTRACT, PROCESSOR_SECRET_VARIABLE, R
 from rules.acknowledge import AWS_SOLUTIONS, acknowledge
 from settings.limits import ECR_IMAGE_PATTERN
 from settings.naming import SERVICE_CONTAINER, PhysicalNames
-from settings.sections import ComputeSettings, CpuArchitecture
+from settings.sections import ClientAuthentication, ComputeSettings, CpuArchitecture
 
 SERVICE_SOURCE = Path(__file__).resolve().parents[1] / "service"
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
@@ -80,6 +80,15 @@ def pulled_image(
     return PulledImage(ecs.ContainerImage.from_ecr_repository(repository, match["digest"]), repository.repository_arn)
 
 
+@dataclass(frozen=True)
+class ServiceLedger:
+    """What the service is told about its ledger and its clients (container environment)."""
+
+    table_name: str
+    client_authentication: ClientAuthentication
+    idempotency_hours: int
+
+
 class PaymentFargateService(Construct):
     """Cluster, task definition and service; starts only after the network's egress paths exist."""
 
@@ -97,6 +106,7 @@ class PaymentFargateService(Construct):
         task_role: iam.IRole,
         log_group: logs.ILogGroup,
         secret: secretsmanager.ISecret,
+        ledger: ServiceLedger,
         target_group: elbv2.ApplicationTargetGroup,
         load_balancer_security_group: ec2.ISecurityGroup,
         egress_ready: Sequence[IDependable],
@@ -148,6 +158,9 @@ class PaymentFargateService(Construct):
                 service_name=names.service,
                 environment=names.environment,
                 metrics_namespace=names.metrics_namespace,
+                ledger_table=ledger.table_name,
+                client_authentication=ledger.client_authentication.value,
+                idempotency_hours=ledger.idempotency_hours,
             ),
             secrets={PROCESSOR_SECRET_VARIABLE: ecs.Secret.from_secrets_manager(secret)},
             logging=logging,

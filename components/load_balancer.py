@@ -1,12 +1,20 @@
-"""Internet-facing ALB: HTTPS only (port 80 redirects), TLS 1.3 policy, WAF, access logs, HTTPS to targets."""
+"""Internet-facing ALB: HTTPS only (port 80 redirects), TLS 1.3 policy, WAF, access logs, HTTPS to targets.
+
+With a client CA bundle, the HTTPS listener verifies every client's certificate against it (mutual TLS,
+verify mode): a client without a certificate from those CAs does not complete the handshake, and a verified
+client's subject reaches the service in `X-Amzn-Mtls-Clientcert-Subject`.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from aws_cdk import Duration
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
@@ -32,6 +40,7 @@ class HttpsLoadBalancer(Construct):
         access_log_bucket: s3.IBucket,
         target_port: int,
         deletion_protection: bool,
+        client_ca_bundle: Path | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self.security_group = ec2.SecurityGroup(
@@ -61,6 +70,8 @@ class HttpsLoadBalancer(Construct):
             drop_invalid_header_fields=True,
             desync_mitigation_mode=elbv2.DesyncMitigationMode.STRICTEST,
             http2_enabled=True,
+            # Shorter than the tasks' keep-alive: the load balancer, not a task, closes an idle connection.
+            idle_timeout=Duration.seconds(CONTRACT.load_balancer_idle_seconds),
         )
         self.load_balancer.log_access_logs(access_log_bucket, "alb")
         if not deletion_protection:
@@ -97,6 +108,20 @@ class HttpsLoadBalancer(Construct):
                 unhealthy_threshold_count=3,
             ),
         )
+        self.trust_store: elbv2.TrustStore | None = None
+        mutual_authentication = None
+        if client_ca_bundle is not None:
+            # Uploaded by `cdk deploy` to the bootstrap bucket, from where the trust store reads it once.
+            bundle = s3_assets.Asset(self, "ClientCaBundle", path=str(client_ca_bundle))
+            self.trust_store = elbv2.TrustStore(
+                self, "ClientTrustStore", bucket=bundle.bucket, key=bundle.s3_object_key
+            )
+            mutual_authentication = elbv2.MutualAuthentication(
+                mutual_authentication_mode=elbv2.MutualAuthenticationMode.VERIFY,
+                trust_store=self.trust_store,
+                ignore_client_certificate_expiry=False,
+                advertise_trust_store_ca_names=True,
+            )
         self.https_listener = self.load_balancer.add_listener(
             "HttpsListener",
             port=443,
@@ -104,6 +129,7 @@ class HttpsLoadBalancer(Construct):
             certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
             ssl_policy=SSL_POLICY,
             default_target_groups=[self.target_group],
+            mutual_authentication=mutual_authentication,
             open=False,
         )
         self.http_listener = self.load_balancer.add_listener(

@@ -1,19 +1,28 @@
 """The service's DNS name: `tls.domain_name` answers with this region's ALB, by a plain alias, or, in an
-environment with a standby region, by a Route 53 failover record that follows an HTTPS health check."""
+environment with a standby region, by a Route 53 failover record that follows the region's health.
+
+A region is healthy while its target group has a healthy task: the load balancer's own health checks of
+`/health` decide, and a CloudWatch alarm on the healthy-target count carries that to Route 53 (a
+CLOUDWATCH_METRIC health check). Route 53's checkers never call the service themselves: behind mutual TLS
+they could not, as they present no client certificate, and an allowance for their addresses would be a
+second, unauthenticated way in.
+"""
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
-from components.load_balancer import HEALTH_CHECK_PATH
+from rules.acknowledge import HIPAA_SECURITY, NIST_800_53_R5, acknowledge
 from settings.sections import TlsSettings
 
-# Route 53 marks an endpoint unhealthy after 3 failed checks 10 s apart: failover within about 30 s + TTL.
-CHECK_INTERVAL_SECONDS = 10
-FAILURE_THRESHOLD = 3
+# The region is unhealthy after 2 one-minute periods without a healthy target: failover within about 2 to 3
+# minutes plus the record's TTL. No datapoint (no target at all, as in a pilot-light standby) is unhealthy.
+PERIOD = Duration.minutes(1)
+UNHEALTHY_PERIODS = 2
 
 
 def hosted_zone(scope: Construct, tls: TlsSettings) -> route53.IHostedZone:
@@ -27,7 +36,7 @@ def hosted_zone(scope: Construct, tls: TlsSettings) -> route53.IHostedZone:
 
 class ServiceDnsRecord(Construct):
     """The service name's record in this region. With `failover`, PRIMARY (or SECONDARY when not `primary`)
-    with an HTTPS health check on `/health`; without, an alias of the ALB.
+    with a health check that follows the healthy-target alarm of `target_group`; without, an alias of the ALB.
 
     Build it with `id_=ServiceDnsRecord.id_for(failover)`: the records keep the construct paths, and so the
     logical ids, they were first deployed with (a replaced record of the same name cannot be created beside
@@ -45,6 +54,7 @@ class ServiceDnsRecord(Construct):
         *,
         tls: TlsSettings,
         load_balancer: elbv2.IApplicationLoadBalancer,
+        target_group: elbv2.ApplicationTargetGroup,
         failover: bool,
         primary: bool = True,
     ) -> None:
@@ -53,6 +63,7 @@ class ServiceDnsRecord(Construct):
             raise ValueError("tls: a domain name is required for the service's DNS record")
         zone = hosted_zone(self, tls)
         self.health_check: route53.CfnHealthCheck | None = None
+        self.healthy_targets_alarm: cloudwatch.Alarm | None = None
         if not failover:
             self.record = route53.CfnRecordSet(
                 self,
@@ -67,17 +78,34 @@ class ServiceDnsRecord(Construct):
             )
             return
         region = Stack.of(self).region
+        self.healthy_targets_alarm = cloudwatch.Alarm(
+            self,
+            "NoHealthyTarget",
+            alarm_description=f"{tls.domain_name} in {region}: no healthy task behind the load balancer "
+            "(Route 53 fails over to the other region)",
+            metric=target_group.metrics.healthy_host_count(period=PERIOD, statistic="Minimum"),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=UNHEALTHY_PERIODS,
+            datapoints_to_alarm=UNHEALTHY_PERIODS,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        acknowledge(
+            self.healthy_targets_alarm,
+            "CloudWatchAlarmAction",
+            packs=(NIST_800_53_R5, HIPAA_SECURITY),
+            reason="Read by the Route 53 failover health check, not a notification; compensating control: the "
+            "Observability stack's RunningTasksBelowMinimum and UnhealthyTargets alarms page on the same condition",
+        )
         self.health_check = route53.CfnHealthCheck(
             self,
             "HealthCheck",
             health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
-                type="HTTPS",
-                fully_qualified_domain_name=load_balancer.load_balancer_dns_name,
-                port=443,
-                resource_path=HEALTH_CHECK_PATH,
-                request_interval=CHECK_INTERVAL_SECONDS,
-                failure_threshold=FAILURE_THRESHOLD,
-                enable_sni=True,
+                type="CLOUDWATCH_METRIC",
+                alarm_identifier=route53.CfnHealthCheck.AlarmIdentifierProperty(
+                    name=self.healthy_targets_alarm.alarm_name, region=region
+                ),
+                insufficient_data_health_status="Unhealthy",
             ),
             health_check_tags=[
                 route53.CfnHealthCheck.HealthCheckTagProperty(key="Name", value=f"{tls.domain_name} in {region}")

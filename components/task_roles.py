@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from components.container_contract import SERVICE_AWS_CALLS
+from components.container_contract import LEDGER_KEY_ACTIONS, LEDGER_TABLE_ACTIONS
 from components.managed_role import account_service, role_with_policy
 from rules.acknowledge import AWS_SOLUTIONS, acknowledge
 
@@ -32,6 +32,7 @@ class TaskRoles(Construct):
         log_group: logs.ILogGroup,
         secret_arn: str,
         key_arn: str,
+        ledger_table_arn: str,
     ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
@@ -84,17 +85,20 @@ class TaskRoles(Construct):
             reason="ecr:GetAuthorizationToken supports no resource ARN; compensating control: image pulls are "
             "limited to the task's own repositories by the PullImage statement",
         )
-        description = "Payment service code: the AWS calls it makes"
-        if SERVICE_AWS_CALLS:
-            self.task_role, _ = role_with_policy(
-                self,
-                "Task",
-                assumed_by=tasks,
-                description=description,
-                statements=[
-                    iam.PolicyStatement(actions=[action], resources=[arn]) for action, arn in SERVICE_AWS_CALLS
-                ],
-            )
-        else:
-            # The reference service calls no AWS API: its role may do nothing.
-            self.task_role = iam.Role(self, "TaskRole", assumed_by=tasks, description=description)
+        self.task_role, self.task_policy = role_with_policy(
+            self,
+            "Task",
+            assumed_by=tasks,
+            description="Payment service code: write payments to the ledger and read an idempotency record back",
+            statements=[
+                iam.PolicyStatement(
+                    sid="WriteLedger", actions=list(LEDGER_TABLE_ACTIONS), resources=[ledger_table_arn]
+                ),
+                iam.PolicyStatement(
+                    sid="LedgerKeyThroughDynamoDb",
+                    actions=list(LEDGER_KEY_ACTIONS),
+                    resources=[key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}},
+                ),
+            ],
+        )

@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 
 from ops.cost import CostError
 from ops.drill import DEFAULT_TIMEOUT_SECONDS
+from ops.verify import ClientCertificate
 from settings import PROFILES, ConfigError
 
 
@@ -28,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     ):
         sub = commands.add_parser(command, help=summary)
         sub.add_argument("--env", required=True, help=f"profile name ({', '.join(PROFILES)})")
+        if command == "verify":
+            sub.add_argument("--client-cert", type=Path, help="PEM client certificate, for a mutual-TLS listener")
+            sub.add_argument("--client-key", type=Path, help="its PEM private key")
         if command == "drill":
             sub.add_argument(
                 "--allow-prod",
@@ -45,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command == "preflight":
             return run.preflight_command(arguments.env, os.environ)
         if arguments.command == "verify":
-            return run.verify_command(arguments.env, os.environ)
+            certificate = client_certificate(arguments.client_cert, arguments.client_key)
+            return run.verify_command(arguments.env, os.environ, certificate)
         if arguments.command == "drill":
             return run.drill_command(
                 arguments.env, os.environ, allow_prod=arguments.allow_prod, timeout=arguments.timeout
@@ -64,6 +70,19 @@ def main(argv: list[str] | None = None) -> int:
     except BotoCoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def client_certificate(certificate: Path | None, key: Path | None) -> ClientCertificate | None:
+    """Both files or neither, each readable; ConfigError otherwise."""
+    if certificate is None and key is None:
+        return None
+    if certificate is None or key is None:
+        given, missing = ("--client-cert", "--client-key") if certificate else ("--client-key", "--client-cert")
+        raise ConfigError([f"{given} needs {missing}: a client certificate is given as both files"])
+    for option, path in (("--client-cert", certificate), ("--client-key", key)):
+        if not path.is_file():
+            raise ConfigError([f"{option}: {str(path)!r} is not a file; give a PEM file"])
+    return ClientCertificate(certificate, key)
 
 
 if __name__ == "__main__":

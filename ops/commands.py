@@ -42,11 +42,13 @@ def preflight_command(name: str, environ: Mapping[str, str]) -> int:
     return report(f"Preflight: {config.name}", checks)
 
 
-def verify_command(name: str, environ: Mapping[str, str]) -> int:
+def verify_command(
+    name: str, environ: Mapping[str, str], certificate: verify_module.ClientCertificate | None = None
+) -> int:
     config = profile(name, environ)
     print(f"verifying {config.name} ({config.account}, {config.region})", file=sys.stderr)
     clients = verify_module.Clients.from_session(boto3.Session(region_name=config.region))
-    return report(f"Verify: {config.name}", verify_module.verify(clients, config))
+    return report(f"Verify: {config.name}", verify_module.verify(clients, config, certificate=certificate))
 
 
 def drill_command(name: str, environ: Mapping[str, str], *, allow_prod: bool, timeout: float) -> int:

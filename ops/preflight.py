@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import shutil
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -11,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from ops.checks import Check, failed, passed, run, warned
 from ops.clients import ClientSet
-from settings import EnvironmentConfig
+from settings import ClientAuthentication, EnvironmentConfig
 from settings.limits import ECR_IMAGE_PATTERN
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
@@ -22,6 +25,10 @@ NAT_GATEWAYS_PER_ZONE = ("vpc", "L-FE5A380F")
 FARGATE_ON_DEMAND_VCPU = ("fargate", "L-3032A538")
 ELASTIC_IPS = ("ec2", "L-0263D0A3")
 CONTAINER_BUILDERS = ("docker", "finch", "podman")
+# certs/clients-ca.pem as shipped (SHA-256 of the certificate's DER): a CA generated for synth whose key was
+# discarded, so that a deploy with it accepts no client. A bundle that still holds it was not replaced.
+PLACEHOLDER_CLIENT_CA_SHA256 = "95ea7df410532f4d20754c556017c75abea5b622fb86f681d5a1ceb7000e0afc"
+PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 # What `cdk deploy` does with the caller's own identity: assume the bootstrap roles and read the version.
 DEPLOY_ACTIONS = ("sts:AssumeRole", "ssm:GetParameter", "cloudformation:DescribeStacks")
 
@@ -169,6 +176,30 @@ def certificate(clients: Clients, config: EnvironmentConfig) -> Check:
     return passed("hosted zone", f"{tls.hosted_zone_id} is {zone['Name']}")
 
 
+def client_certificates(config: EnvironmentConfig) -> Check:
+    """With mutual TLS, the load balancer will accept clients: the CA bundle is yours, not the placeholder."""
+    name = "client certificates"
+    tls = config.tls
+    if tls.client_authentication is ClientAuthentication.OFF:
+        return passed(name, "not needed: tls.client_authentication is off")
+    path = tls.client_ca_bundle_path
+    if path is None or not path.is_file():  # synth refuses this too; preflight says it before anything else
+        return failed(name, f"tls.client_ca_bundle: {tls.client_ca_bundle!r} is not a file")
+    try:
+        certificates = [ssl.PEM_cert_to_DER_cert(pem) for pem in PEM_CERTIFICATE.findall(path.read_text())]
+    except ValueError as error:
+        return failed(name, f"{tls.client_ca_bundle} is not a PEM bundle: {error}")
+    if any(hashlib.sha256(der).hexdigest() == PLACEHOLDER_CLIENT_CA_SHA256 for der in certificates):
+        return failed(
+            name,
+            f"{tls.client_ca_bundle} holds the placeholder CA, whose key was discarded: no client could connect; "
+            "replace it with the CA certificates that sign your clients' certificates",
+        )
+    if not certificates:
+        return failed(name, f"{tls.client_ca_bundle} holds no PEM certificate")
+    return passed(name, f"{len(certificates)} CA certificate(s) in {tls.client_ca_bundle}")
+
+
 def container_builder(config: EnvironmentConfig, which: Callable[[str], str | None] = shutil.which) -> Check:
     if config.compute.container_image:
         return passed("container build tool", "not needed: container_image is an ECR image")
@@ -255,6 +286,7 @@ def preflight(
     checks += run("Fargate vCPU quota", lambda: fargate_vcpus(clients, config))
     checks += run("deploy permissions", lambda: deploy_permissions(clients, config))
     checks += run("certificate", lambda: certificate(clients, config))
+    checks += run("client certificates", lambda: client_certificates(config))
     checks += run("container build tool", lambda: container_builder(config, which))
     checks += run("container images", lambda: container_images(config, client_in))
     checks += run(

@@ -8,12 +8,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ops.checks import Check, failed, passed, run
+from ops.checks import Check, failed, passed, run, warned
 from ops.clients import ClientSet
-from settings import EnvironmentConfig
+from settings import ClientAuthentication, EnvironmentConfig
 
 LATENCY_OBJECTIVE_MS = 200
 # DescribeAlarms takes at most this many names per call.
@@ -25,9 +26,19 @@ class HttpResult:
     status: int
     milliseconds: float
     location: str
+    # Why the TLS handshake failed (status 0), e.g. the load balancer required a client certificate.
+    refused: str = ""
 
 
-HttpGet = Callable[[str], HttpResult]
+@dataclass(frozen=True)
+class ClientCertificate:
+    """A certificate (and its key) issued by a CA of `tls.client_ca_bundle`, for the mutual-TLS listener."""
+
+    certificate: Path
+    key: Path
+
+
+HttpGet = Callable[[str, ClientCertificate | None], HttpResult]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -35,8 +46,17 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def http_get(url: str, context: ssl.SSLContext | None = None, timeout: float = 5) -> HttpResult:
-    """GET without following redirects, timing the whole exchange."""
+def http_get(
+    url: str,
+    certificate: ClientCertificate | None = None,
+    *,
+    context: ssl.SSLContext | None = None,
+    timeout: float = 5,
+) -> HttpResult:
+    """GET without following redirects, timing the whole exchange; a refused TLS handshake is a result."""
+    context = context or ssl.create_default_context()
+    if certificate is not None:
+        context.load_cert_chain(certificate.certificate, certificate.key)
     opener = urllib.request.build_opener(_NoRedirect, urllib.request.HTTPSHandler(context=context))
     started = time.perf_counter()
     try:
@@ -45,6 +65,12 @@ def http_get(url: str, context: ssl.SSLContext | None = None, timeout: float = 5
             status, location = response.status, response.headers.get("Location", "")
     except urllib.error.HTTPError as error:
         status, location = error.code, error.headers.get("Location", "")
+    except (urllib.error.URLError, ssl.SSLError, ConnectionResetError) as error:
+        # With TLS 1.3 a missing client certificate is refused after the handshake, at the first read.
+        reason = error.reason if isinstance(error, urllib.error.URLError) else error
+        if not isinstance(reason, (ssl.SSLError, ConnectionResetError)):
+            raise
+        return HttpResult(0, (time.perf_counter() - started) * 1000, "", refused=f"{type(reason).__name__}: {reason}")
     return HttpResult(status, (time.perf_counter() - started) * 1000, location)
 
 
@@ -66,13 +92,28 @@ def outputs(clients: Clients, stack_name: str) -> dict[str, str]:
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
 
 
-def verify(clients: Clients, config: EnvironmentConfig, get: HttpGet = http_get) -> list[Check]:
+def verify(
+    clients: Clients,
+    config: EnvironmentConfig,
+    get: HttpGet = http_get,
+    certificate: ClientCertificate | None = None,
+) -> list[Check]:
+    """`certificate`: a client certificate, for a profile whose listener requires one (mutual TLS)."""
     found: dict[str, Any] = {}
     checks = run("stack outputs", lambda: _outputs(clients, config, found))
     if checks[-1].failed:
         return checks
     url = found["compute"]["ServiceUrl"]
-    checks += run("HTTPS /health", lambda: _health(get, url))
+    if config.tls.client_authentication is ClientAuthentication.MUTUAL_TLS:
+        checks += run("HTTPS refuses clients without a certificate", lambda: _refuses_anonymous(get, url))
+        if certificate is None:
+            reason = ("not fetched: the listener requires a client certificate; give one with --client-cert and "
+                      "--client-key ('targets healthy' checks the tasks)")  # fmt: skip
+            checks.append(warned("HTTPS /health", reason))
+        else:
+            checks += run("HTTPS /health", lambda: _health(get, url, certificate))
+    else:
+        checks += run("HTTPS /health", lambda: _health(get, url, None))
     checks += run("HTTP redirects to HTTPS", lambda: _redirect(get, url))
     checks += run("tasks running", lambda: _service(clients, found))
     if checks[-1].failed and "service" not in found:
@@ -96,8 +137,17 @@ def _outputs(clients: Clients, config: EnvironmentConfig, found: dict[str, Any])
     return passed("stack outputs", found["compute"]["ServiceUrl"])
 
 
-def _health(get: HttpGet, url: str) -> Check:
-    result = get(f"{url}/health")
+def _refuses_anonymous(get: HttpGet, url: str) -> Check:
+    result = get(f"{url}/health", None)
+    if result.status:
+        return failed("HTTPS refuses clients without a certificate", f"answered {result.status} without one")
+    return passed("HTTPS refuses clients without a certificate", f"refused ({result.refused})")
+
+
+def _health(get: HttpGet, url: str, certificate: ClientCertificate | None) -> Check:
+    result = get(f"{url}/health", certificate)
+    if result.refused:
+        return failed("HTTPS /health", f"refused: {result.refused}")
     if result.status != 200:
         return failed("HTTPS /health", f"answered {result.status}")
     if result.milliseconds >= LATENCY_OBJECTIVE_MS:
@@ -106,7 +156,7 @@ def _health(get: HttpGet, url: str) -> Check:
 
 
 def _redirect(get: HttpGet, url: str) -> Check:
-    result = get(f"http://{urlparse(url).netloc}/health")
+    result = get(f"http://{urlparse(url).netloc}/health", None)
     if result.status not in (301, 308) or not result.location.startswith("https://"):
         return failed("HTTP redirects to HTTPS", f"answered {result.status} {result.location!r}")
     return passed("HTTP redirects to HTTPS", f"{result.status} to {result.location}")

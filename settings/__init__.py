@@ -9,11 +9,13 @@ from settings.profiles import PROFILES
 from settings.resolve import resolve_config
 from settings.sections import (
     AlertingSettings,
+    ClientAuthentication,
     ComputeSettings,
     CpuArchitecture,
     DataClassification,
     DisasterRecoverySettings,
     EdgeSettings,
+    LedgerSettings,
     NetworkSettings,
     RetentionSettings,
     Role,
@@ -25,6 +27,7 @@ from settings.sections import (
 __all__ = [
     "PROFILES",
     "AlertingSettings",
+    "ClientAuthentication",
     "ComputeSettings",
     "ConfigError",
     "CpuArchitecture",
@@ -32,6 +35,7 @@ __all__ = [
     "DisasterRecoverySettings",
     "EdgeSettings",
     "EnvironmentConfig",
+    "LedgerSettings",
     "NetworkSettings",
     "RetentionSettings",
     "Role",

@@ -18,10 +18,12 @@ from settings.limits import (
 from settings.naming import REPLICATED_BUCKETS, PhysicalNames
 from settings.sections import (
     AlertingSettings,
+    ClientAuthentication,
     ComputeSettings,
     DataClassification,
     DisasterRecoverySettings,
     EdgeSettings,
+    LedgerSettings,
     NetworkSettings,
     RetentionSettings,
     Role,
@@ -64,6 +66,7 @@ class EnvironmentConfig:
     edge: EdgeSettings = EdgeSettings()
     alerting: AlertingSettings = AlertingSettings()
     disaster_recovery: DisasterRecoverySettings = DisasterRecoverySettings()
+    ledger: LedgerSettings = LedgerSettings()
     # Resolved from cdk.context.json by `resolve_config`; never looked up.
     availability_zones: tuple[str, ...] = ()
     standby_availability_zones: tuple[str, ...] = ()
@@ -163,6 +166,16 @@ class EnvironmentConfig:
         found += self.retention.problems()
         found += self.edge.problems()
         found += self.tls.problems(self.region)
+        found += self.tls.client_problems()
+        found += self.ledger.problems()
+        if (
+            self.tls.client_authentication is ClientAuthentication.OFF
+            and self.data_classification is DataClassification.RESTRICTED
+        ):
+            found.append(
+                "tls.client_authentication: 'off' is not allowed with data_classification 'restricted': an "
+                "environment that may hold card data authenticates its clients (mutual-tls)"
+            )
         found += self.alerting.problems()
         found += self.disaster_recovery.problems(region=self.region, container_image=self.compute.container_image)
         found += self._standby_problems()

@@ -9,7 +9,9 @@ from __future__ import annotations
 from settings.environment import EnvironmentConfig
 from settings.sections import (
     AlertingSettings,
+    ClientAuthentication,
     ComputeSettings,
+    DataClassification,
     DisasterRecoverySettings,
     EdgeSettings,
     NetworkSettings,
@@ -19,12 +21,16 @@ from settings.sections import (
 
 # Account ids and DNS names below are placeholders in reserved ranges (example.com); they make synth
 # deterministic and are the first thing to replace before `cdk deploy` (see README, "Before you deploy").
+# A placeholder: the CA of your API clients goes here (see README, "Before you deploy").
+CLIENT_CA_BUNDLE = "certs/clients-ca.pem"
 PROFILES: dict[str, EnvironmentConfig] = {
     "dev": EnvironmentConfig(
         name="dev",
         account="111111111111",
         region="us-east-1",
         cost_center="payments-dev",
+        # dev holds no card data, so its clients need no certificate.
+        data_classification=DataClassification.INTERNAL,
         network=NetworkSettings(az_count=2, vpc_cidr="10.10.0.0/16"),
         compute=ComputeSettings(min_tasks=2, desired_tasks=2, max_tasks=4, spot_weight=3),
         alerting=AlertingSettings(monthly_budget_usd=600),
@@ -32,6 +38,7 @@ PROFILES: dict[str, EnvironmentConfig] = {
             domain_name="payments.dev.example.com",
             hosted_zone_id="Z0EXAMPLEDEV000000001",
             hosted_zone_name="dev.example.com",
+            client_authentication=ClientAuthentication.OFF,
         ),
     ),
     "staging": EnvironmentConfig(
@@ -44,6 +51,7 @@ PROFILES: dict[str, EnvironmentConfig] = {
         alerting=AlertingSettings(monthly_budget_usd=1200),
         tls=TlsSettings(
             certificate_arn="arn:aws:acm:us-east-1:222222222222:certificate/00000000-0000-4000-8000-000000000000",
+            client_ca_bundle=CLIENT_CA_BUNDLE,
         ),
     ),
     "prod": EnvironmentConfig(
@@ -61,6 +69,7 @@ PROFILES: dict[str, EnvironmentConfig] = {
             domain_name="payments.example.com",
             hosted_zone_id="Z0EXAMPLEPROD00000001",
             hosted_zone_name="example.com",
+            client_ca_bundle=CLIENT_CA_BUNDLE,
         ),
     ),
 }

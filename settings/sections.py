@@ -14,6 +14,7 @@ import types
 import typing
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, ClassVar
 
 from settings.limits import (
@@ -57,6 +58,13 @@ class Role(StrEnum):
 
     PRIMARY = "primary"
     STANDBY = "standby"
+
+
+class ClientAuthentication(StrEnum):
+    # The load balancer verifies every client's certificate against `tls.client_ca_bundle` (mutual TLS).
+    MUTUAL_TLS = "mutual-tls"
+    # No client certificate: every caller is one anonymous client. Only where no card data is held.
+    OFF = "off"
 
 
 class DataClassification(StrEnum):
@@ -163,6 +171,8 @@ def _type_mismatch(value: Any, hint: Any) -> str | None:
     raise TypeError(f"no type check for settings of type {hint!r}: add one to _type_mismatch")
 
 
+# Where relative paths in settings (the client CA bundle) start.
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 RFC_1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
@@ -468,6 +478,24 @@ class DisasterRecoverySettings(Section):
 
 
 @dataclass(frozen=True)
+class LedgerSettings(Section):
+    """The payment ledger: how long an idempotency key holds its first answer."""
+
+    NAME = "ledger"
+
+    idempotency_hours: int = setting(
+        24,
+        help="how long the same (client, idempotency key) gets the first answer again, across tasks and restarts",
+        allowed="1 to 8760 (a year)",
+    )
+
+    def problems(self) -> list[str]:
+        if not 1 <= self.idempotency_hours <= 8760:
+            return [f"idempotency_hours: {self.idempotency_hours} is outside 1..8760"]
+        return []
+
+
+@dataclass(frozen=True)
 class TlsSettings(Section):
     """Where the HTTPS listener's certificate comes from: an imported ARN, or a DNS-validated domain."""
 
@@ -483,10 +511,39 @@ class TlsSettings(Section):
         None, help="the Route 53 zone of `tls.domain_name`", allowed="a Route 53 zone id (`Z…`)"
     )
     hosted_zone_name: str | None = setting(None, help="that zone's name", allowed="the zone's DNS name")
+    client_authentication: ClientAuthentication = setting(
+        ClientAuthentication.MUTUAL_TLS,
+        help="how the load balancer authenticates clients; the service scopes idempotency keys and logs by the "
+        "verified client",
+        allowed="`mutual-tls`; `off` only where `data_classification` is not `restricted`",
+    )
+    client_ca_bundle: str | None = setting(
+        None,
+        help="the CAs whose client certificates the load balancer accepts",
+        allowed="a PEM file of CA certificates, relative to the repository root; required with `mutual-tls`",
+    )
 
     @property
     def zone_name(self) -> str | None:
         return self.hosted_zone_name.rstrip(".") if self.hosted_zone_name else None
+
+    def client_problems(self) -> list[str]:
+        """Why clients could not be authenticated as configured."""
+        if self.client_authentication is ClientAuthentication.OFF:
+            return []
+        if self.client_ca_bundle is None:
+            return ["tls.client_ca_bundle: not set; mutual TLS needs the CA certificates clients present"]
+        path = REPOSITORY_ROOT / self.client_ca_bundle
+        if not path.is_file():
+            return [f"tls.client_ca_bundle: {self.client_ca_bundle!r} is not a file in the repository"]
+        certificates = path.read_text(errors="replace").count("-----BEGIN CERTIFICATE-----")
+        if certificates == 0:
+            return [f"tls.client_ca_bundle: {self.client_ca_bundle!r} holds no PEM certificate"]
+        return []
+
+    @property
+    def client_ca_bundle_path(self) -> Path | None:
+        return None if self.client_ca_bundle is None else REPOSITORY_ROOT / self.client_ca_bundle
 
     def problems(self, region: str) -> list[str]:
         """Every reason these settings cannot give the ALB a certificate in `region`."""

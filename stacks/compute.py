@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -15,11 +16,12 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IDependable
 
 from components.container_contract import CONTRACT
-from components.fargate_service import PaymentFargateService, pulled_image
+from components.fargate_service import PaymentFargateService, ServiceLedger, pulled_image
 from components.load_balancer import HttpsLoadBalancer
 from components.service_dns import ServiceDnsRecord
 from components.task_roles import TaskRoles
 from settings.environment import EnvironmentConfig
+from settings.sections import ClientAuthentication
 
 
 class ComputeStack(Stack):
@@ -39,6 +41,7 @@ class ComputeStack(Stack):
         app_log_group: logs.ILogGroup,
         data_key: kms.IKey,
         processor_secret: secretsmanager.ISecret,
+        ledger_table: dynamodb.ITable,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
@@ -56,6 +59,9 @@ class ComputeStack(Stack):
             access_log_bucket=alb_log_bucket,
             target_port=CONTRACT.port,
             deletion_protection=config.termination_protection,
+            client_ca_bundle=config.tls.client_ca_bundle_path
+            if config.tls.client_authentication is ClientAuthentication.MUTUAL_TLS
+            else None,
         )
         image = pulled_image(self, compute.container_image, compute.cpu_architecture)
         sidecar_images = {
@@ -69,6 +75,7 @@ class ComputeStack(Stack):
             log_group=app_log_group,
             secret_arn=secret.secret_arn,
             key_arn=data_key.key_arn,
+            ledger_table_arn=ledger_table.table_arn,
         )
         self.payments = PaymentFargateService(
             self,
@@ -82,6 +89,11 @@ class ComputeStack(Stack):
             task_role=roles.task_role.without_policy_updates(),
             log_group=app_log_group,
             secret=secret,
+            ledger=ServiceLedger(
+                table_name=ledger_table.table_name,
+                client_authentication=config.tls.client_authentication,
+                idempotency_hours=config.ledger.idempotency_hours,
+            ),
             target_group=self.load_balancer.target_group,
             load_balancer_security_group=self.load_balancer.security_group,
             egress_ready=egress_ready,
@@ -95,6 +107,7 @@ class ComputeStack(Stack):
                 ServiceDnsRecord.id_for(config.has_failover),
                 tls=config.tls,
                 load_balancer=alb,
+                target_group=self.load_balancer.target_group,
                 failover=config.has_failover,
                 primary=not config.is_standby,
             )

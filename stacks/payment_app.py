@@ -97,6 +97,7 @@ def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentS
         app_log_group=security.app_log_group,
         data_key=security.data_key,
         processor_secret=security.processor_secret,
+        ledger_table=security.ledger_table,
         env=env,
         stack_name=names.stack("Compute"),
         description=f"{config.service_name} ({where}): HTTPS ALB with WAF, payment service on ECS Fargate",

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -16,6 +17,7 @@ from components.audit_bucket import AuditBucket
 from components.audit_replication import AuditReplication, add_replica_buckets
 from components.certificate import ServiceCertificate
 from components.keys import DataEncryptionKey, LogEncryptionKey
+from components.ledger_table import PaymentLedgerTable
 from components.log_archive import LogArchive
 from components.log_group import EncryptedLogGroup
 from components.processor_secret import ProcessorSecret
@@ -96,6 +98,9 @@ class SecurityStack(Stack):
         self.processor_secret: secretsmanager.ISecret = ProcessorSecret(
             self, "ProcessorSecret", key=self.data_key
         ).secret
+        self.ledger_table: dynamodb.ITable = PaymentLedgerTable(
+            self, "Ledger", key=self.data_key, deletion_protection=config.termination_protection
+        ).table
 
         service_certificate = ServiceCertificate(self, "Certificate", tls=config.tls)
         self.certificate: acm.ICertificate = service_certificate.certificate

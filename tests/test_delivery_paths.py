@@ -31,13 +31,14 @@ PASSIVE_TYPES = {
     "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation", "AWS::ECS::Cluster",
     "AWS::ECS::ClusterCapacityProviderAssociations", "AWS::ECS::Service",
     "AWS::ApplicationAutoScaling::ScalableTarget", "AWS::ApplicationAutoScaling::ScalingPolicy",
-    "AWS::CertificateManager::Certificate", "AWS::Route53::RecordSet",
+    "AWS::CertificateManager::Certificate", "AWS::Route53::RecordSet", "AWS::ElasticLoadBalancingV2::TrustStore",
     # read by people in the console; they write nothing
     "AWS::CloudWatch::Dashboard", "AWS::Logs::QueryDefinition", "AWS::Logs::MetricFilter",
     # destinations and policies: every row evaluates them as the resource side of its requests
     "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
     "AWS::SNS::Subscription", "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::SecretsManager::Secret",
     "AWS::Logs::ResourcePolicy", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::IAM::Policy",
+    "AWS::DynamoDB::Table",
     # CDK's default-security-group provider: a Lambda run once by CloudFormation at deploy time
     "AWS::CloudFormation::CustomResource", "Custom::VpcRestrictDefaultSG", "AWS::Lambda::Function",
 }  # fmt: skip

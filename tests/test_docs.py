@@ -6,7 +6,6 @@ generators (tests/tooling/, tests/ops/test_cost.py).
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from pathlib import Path
@@ -21,6 +20,7 @@ from rules.packs import PACK_TYPES
 from settings import PROFILES, ConfigError, resolve_config
 from settings.profiles import DEFAULT_PROFILE
 from settings.sections import EdgeSettings
+from tests.support.sources import functions_in
 from tests.support.synthesized import ROOT
 from tooling.synthesis import cdk_context
 
@@ -51,11 +51,7 @@ def test_every_path_named_exists(document: Path) -> None:
 def test_every_test_named_exists_in_the_file_named(document: Path) -> None:
     missing = []
     for path, name in re.findall(r"`([\w/]+\.py)::(test_\w+)`", document.read_text()):
-        source = ROOT / path
-        defined = source.exists() and any(
-            isinstance(node, ast.FunctionDef) and node.name == name for node in ast.walk(ast.parse(source.read_text()))
-        )
-        if not defined:
+        if name not in functions_in(path):
             missing.append(f"{path}::{name}")
     assert missing == []
 

@@ -14,7 +14,13 @@ from stacks.payment_app import STANDBY_PREFIX
 from tests.support.synthesized import Synthesized
 
 # Resource types that hold data or decrypt it; any of them, anywhere, must be listed below.
-STATEFUL_TYPES = {"AWS::KMS::Key", "AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::SecretsManager::Secret"}
+STATEFUL_TYPES = {
+    "AWS::KMS::Key",
+    "AWS::S3::Bucket",
+    "AWS::Logs::LogGroup",
+    "AWS::SecretsManager::Secret",
+    "AWS::DynamoDB::Table",
+}
 # The Security stack of every region.
 RETAINED = {
     "LogsKeyFE4C4A83": "AWS::KMS::Key",
@@ -26,6 +32,7 @@ RETAINED = {
     "AppLogGroupFE03ECB4": "AWS::Logs::LogGroup",
     "WafLogGroupA5E8413B": "AWS::Logs::LogGroup",
     "ProcessorSecret027DBD0C": "AWS::SecretsManager::Secret",
+    "LedgerTable9343E4AA": "AWS::DynamoDB::Table",
 }
 # Added to the standby region's Security stack: the primary replicates into these (components/audit_replication.py).
 RETAINED_IN_STANDBY = {

@@ -2,45 +2,37 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import signal
 import sys
-import threading
-from pathlib import Path
 
-from payments_service.payments import PaymentLedger
-from payments_service.server import PaymentServer
-from payments_service.telemetry import Telemetry
-from payments_service.tls import self_signed_context
+from payments_service.app import ServiceState, build_app
+from payments_service.config import ConfigError, from_environment
+from payments_service.ledger import LedgerUnavailableError, open_ledger
+from payments_service.server import serve
+from payments_service.telemetry import Telemetry, TelemetryHandler
 
 
 def main() -> int:
-    telemetry = Telemetry(
-        service=os.environ.get("SERVICE_NAME", "payments"),
-        environment=os.environ.get("ENVIRONMENT", "local"),
-        namespace=os.environ.get("METRICS_NAMESPACE", "PaymentService"),
-    )
-    port = int(os.environ.get("PORT", "8443"))
-    host = os.environ.get("BIND_ADDRESS", "0.0.0.0")  # the task's only interface, behind its security group
-    drain_seconds = float(os.environ.get("DRAIN_SECONDS", "25"))
-    # The root filesystem is read-only; the task mounts a scratch volume here.
-    context = self_signed_context(Path(os.environ.get("TLS_DIR", "/tmp/tls")))
-    server = PaymentServer((host, port), ssl_context=context, ledger=PaymentLedger(), telemetry=telemetry)
-
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    serving = threading.Thread(target=server.serve_forever, name="serve", daemon=True)
-    serving.start()
-    telemetry.log(
-        "INFO",
-        "listening",
-        port=server.server_address[1],
-        processor_credentials=bool(os.environ.get("PAYMENT_PROCESSOR_CREDENTIALS")),
-    )
-    stop.wait()
-    telemetry.log("INFO", "draining", timeout_seconds=drain_seconds)
-    drained = server.drain(drain_seconds)
+    try:
+        config = from_environment(os.environ)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    telemetry = Telemetry(service=config.service, environment=config.environment, namespace=config.metrics_namespace)
+    logging.basicConfig(level=logging.WARNING, handlers=[TelemetryHandler(telemetry)], force=True)
+    try:
+        # One ledger call per payment in flight, each in a worker thread with its own connection.
+        ledger = open_ledger(config.ledger, config.idempotency_ttl_seconds, config.aws_region, config.max_in_flight)
+    except LedgerUnavailableError as error:
+        print(f"error: LEDGER: {config.ledger!r} cannot be opened: {error}", file=sys.stderr)
+        return 2
+    state = ServiceState()
+    app = build_app(config=config, ledger=ledger, telemetry=telemetry, state=state)
+    try:
+        drained = serve(config, app, state, telemetry)
+    finally:
+        ledger.close()
     telemetry.log("INFO" if drained else "ERROR", "stopped", drained=drained)
     return 0 if drained else 1
 

@@ -1,169 +1,123 @@
-"""HTTPS server: /health and /payments, one JSON log line per request, graceful drain on SIGTERM."""
+"""The server: uvicorn with the bounded protocol, TLS, and a shutdown that always fits the drain time.
+
+On SIGTERM the task first keeps accepting, answering `/health` with 503 and every response with
+`Connection: close`, while requests still arrive (the load balancer may send some until it has
+deregistered the task). Once no request has arrived for a moment, or when only the time to finish requests
+is left, it stops accepting, lets requests in flight finish within their deadline and exits 0. The whole
+shutdown takes at most `DRAIN_SECONDS`, which the task definition keeps shorter than ECS's stop timeout.
+A second signal skips straight to the last phase.
+"""
 
 from __future__ import annotations
 
-import json
-import ssl
-import threading
+import asyncio
+import contextlib
+import signal
+import socket
 import time
-import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from payments_service.payments import PaymentLedger
+import uvicorn
+
+from payments_service.app import ServiceState
+from payments_service.config import ServiceConfig
+from payments_service.protocol import protocol_class
 from payments_service.telemetry import Telemetry
+from payments_service.tls import self_signed_context
 
-MAX_BODY_BYTES = 16 * 1024
-MAX_DISCARD_BYTES = 1024 * 1024
-# Idle keep-alive connections close after this, so a drain never waits on a silent client.
-IDLE_TIMEOUT_SECONDS = 5.0
+LISTEN_BACKLOG = 1024
 
 
-class PaymentServer(ThreadingHTTPServer):
-    """Threaded HTTPS server whose `drain` stops accepting work and waits for requests in flight."""
+class PaymentsServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, *, service: ServiceConfig, state: ServiceState,
+                 telemetry: Telemetry) -> None:  # fmt: skip
+        super().__init__(config)
+        self.service, self.state, self.telemetry = service, state, telemetry
+        self.drained_cleanly = False
 
-    daemon_threads = False
-    block_on_close = True
-    allow_reuse_address = True
-
-    def __init__(
-        self, address: tuple[str, int], *, ssl_context: ssl.SSLContext, ledger: PaymentLedger, telemetry: Telemetry
-    ) -> None:
-        super().__init__(address, PaymentHandler)
-        # The TLS handshake runs in the request thread (see PaymentHandler.setup), not in the accept loop.
-        self.socket = ssl_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
-        self.ledger = ledger
-        self.telemetry = telemetry
-        self.draining = threading.Event()
-
-    def drain(self, timeout: float) -> bool:
-        """Stop accepting, let requests in flight finish; True if all finished within `timeout` seconds."""
-        self.draining.set()
-        self.shutdown()
-        closer = threading.Thread(target=self.server_close, name="drain")
-        closer.start()
-        closer.join(timeout)
-        return not closer.is_alive()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that drops mid-handshake is not a server error; log it as one line, not a traceback.
-        self.telemetry.log("WARN", "connection error", client=str(client_address[0]))
-
-
-class PaymentHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "payments"
-    sys_version = ""
-    timeout = IDLE_TIMEOUT_SECONDS
-    # Headers and body go out as separate writes; with Nagle on, delayed ACKs add ~40 ms to every answer.
-    disable_nagle_algorithm = True
-    server: PaymentServer
-
-    def setup(self) -> None:
-        self.request.settimeout(self.timeout)
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # Through the event loop, not signal.signal: a Python-level handler runs wherever the main thread was
+        # interrupted, e.g. inside a log write holding the log's lock, and logging from it there deadlocks.
+        # (uvicorn's own handler also re-raises the signal after shutdown, ending the process with 143, not 0.)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_signal)
         try:
-            self.request.do_handshake()
-        except (ssl.SSLError, OSError):
-            self.close_connection = True
-            raise
-        super().setup()
+            yield
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
 
-    def log_message(self, format: str, *args: Any) -> None:
-        """Replaced by the structured line written in `_respond`."""
-
-    def do_GET(self) -> None:
-        started = time.perf_counter()
-        if self.path == "/health":
-            if self.server.draining.is_set():
-                self._respond(503, {"status": "draining"}, started)
-            else:
-                self._respond(200, {"status": "ok"}, started)
+    def _on_signal(self) -> None:
+        if self.state.draining:
+            self.should_exit = True
             return
-        self._respond(404, {"error": {"code": "not_found", "message": f"no resource at {self.path}"}}, started)
+        self.state.start_draining()
+        self.telemetry.log("INFO", "draining", accept_seconds=self.service.accept_seconds,
+                           finish_seconds=self.service.finish_seconds)  # fmt: skip
 
-    def do_POST(self) -> None:
-        started = time.perf_counter()
-        if self.path != "/payments":
-            self._respond(404, {"error": {"code": "not_found", "message": f"no resource at {self.path}"}}, started)
-            return
-        problem = self._body_problem()
-        if problem is not None:
-            status, code, message = problem
-            self._discard_body()
-            self.close_connection = True
-            self._payment_metrics(accepted=False, amount=None, reason=code, started=started)
-            self._respond(status, {"error": {"code": code, "message": message}}, started)
-            return
-        outcome = self.server.ledger.submit(self.rfile.read(int(self.headers["Content-Length"])))
-        # Counted when decided, before the answer is written: a client that drops the connection does not
-        # erase the payment from the metrics, and the metric line is out before the client sees the answer.
-        self._payment_metrics(
-            accepted=outcome.accepted,
-            amount=float(outcome.amount) if outcome.amount is not None else None,
-            reason=outcome.reason,
-            started=started,
-        )
-        headers = {"Idempotent-Replay": "true"} if outcome.replayed else {}
-        self._respond(outcome.status, outcome.body, started, headers)
+    async def on_tick(self, counter: int) -> bool:
+        if self.state.draining and not self.should_exit:
+            now = time.monotonic()
+            quiet = now - max(self.state.last_request, self.state.drain_started) >= self.service.drain_quiet_seconds
+            if quiet or now - self.state.drain_started >= self.service.accept_seconds:
+                self.should_exit = True
+        return await super().on_tick(counter)
 
-    def _body_problem(self) -> tuple[int, str, str] | None:
-        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            return 415, "unsupported_media_type", "Content-Type must be application/json"
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            return 411, "length_required", "Content-Length is required"
-        if int(length) > MAX_BODY_BYTES:
-            return 413, "body_too_large", f"body is larger than {MAX_BODY_BYTES} bytes"
-        return None
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        port = sockets[0].getsockname()[1] if sockets else self.service.port
+        self.telemetry.log("INFO", "listening", port=port, client_auth=self.service.client_auth.value,
+                           ledger=self.service.ledger.partition(":")[0])  # fmt: skip
 
-    def _discard_body(self) -> None:
-        """Read a refused body (up to a bound) so the client sees the answer, not a reset connection."""
-        length = self.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) <= MAX_DISCARD_BYTES:
-            self.rfile.read(int(length))
+    async def _wait_tasks_to_complete(self) -> None:
+        """Wait for the requests in flight and their answers' delivery, then close what is left at once.
 
-    @property
-    def request_id(self) -> str:
-        if not hasattr(self, "_request_id"):
-            given = self.headers.get("X-Request-Id") or self.headers.get("X-Amzn-Trace-Id")
-            self._request_id = given[:128] if given else str(uuid.uuid4())
-        return self._request_id
+        uvicorn waits for every connection to close first; an idle keep-alive connection whose peer never
+        answers TLS close_notify would hold the shutdown until its timeout, and count as an unclean exit
+        although no request was in it.
+        """
+        state = self.server_state
+        while (state.tasks or any(unsent(connection) for connection in state.connections)) and not self.force_exit:
+            await asyncio.sleep(0.05)
+        self.drained_cleanly = not self.force_exit  # not reached when uvicorn's graceful-shutdown timeout cancels this
+        for connection in list(state.connections):
+            connection.transport.abort()  # idle: every answer has been delivered to the socket
 
-    def _respond(
-        self, status: int, body: dict[str, Any], started: float, headers: dict[str, str] | None = None
-    ) -> None:
-        payload = json.dumps({**body, "request_id": self.request_id}).encode()
-        if self.server.draining.is_set():
-            self.close_connection = True
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("X-Request-Id", self.request_id)
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Strict-Transport-Security", "max-age=31536000")
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-        self.server.telemetry.log(
-            "INFO" if status < 500 else "ERROR",
-            "request",
-            request_id=self.request_id,
-            method=self.command,
-            path=self.path,
-            status=status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            client=self.client_address[0],
-        )
 
-    def _payment_metrics(self, *, accepted: bool, amount: float | None, reason: str | None, started: float) -> None:
-        self.server.telemetry.payment_metrics(
-            accepted=accepted,
-            amount=amount,
-            latency_ms=(time.perf_counter() - started) * 1000,
-            reason=reason,
-            request_id=self.request_id,
-        )
+def unsent(connection: Any) -> int:
+    """Bytes of an answer not yet handed to the kernel's socket buffer, which still sends them after a close."""
+    return int(connection.transport.get_write_buffer_size())
+
+
+def listening_socket(config: ServiceConfig) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((config.bind_address, config.port))
+    sock.listen(LISTEN_BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(config: ServiceConfig, app: Any, state: ServiceState, telemetry: Telemetry) -> bool:
+    """Run until shut down; True if every request in flight finished."""
+    tls = self_signed_context(Path(config.tls_dir))
+    server_config = uvicorn.Config(
+        app,
+        http=protocol_class(config, telemetry),
+        ssl_context_factory=lambda _config, _default: tls,
+        timeout_keep_alive=int(config.keep_alive_seconds),
+        # Requests are cut at their deadline before this ends; together with the accept phase, within the drain.
+        timeout_graceful_shutdown=config.finish_seconds - 0.3,  # type: ignore[arg-type]
+        lifespan="off",
+        access_log=False,
+        server_header=False,
+        log_config=None,
+        log_level="warning",
+    )
+    server = PaymentsServer(server_config, service=config, state=state, telemetry=telemetry)
+    server.run(sockets=[listening_socket(config)])
+    return server.drained_cleanly

@@ -6,6 +6,7 @@ The awslogs driver ships stdout to CloudWatch Logs, which turns EMF lines into m
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import threading
 import time
@@ -69,3 +70,17 @@ class Telemetry:
                 **values,
             }
         )
+
+
+class TelemetryHandler(logging.Handler):
+    """Library log records (uvicorn's) as the service's own JSON lines, without tracebacks' local values."""
+
+    def __init__(self, telemetry: Telemetry) -> None:
+        super().__init__()
+        self.telemetry = telemetry
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fields: dict[str, Any] = {"logger": record.name}
+        if record.exc_info and record.exc_info[0] is not None:
+            fields["error"] = record.exc_info[0].__name__
+        self.telemetry.log(record.levelname, record.getMessage(), **fields)

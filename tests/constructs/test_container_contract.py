@@ -8,6 +8,7 @@ shares nothing with it but the contract (`tests/support/container/images/minimal
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,13 @@ from pathlib import Path
 import pytest
 from payments_service.tls import self_signed_context
 
-from components.container_contract import BUSINESS_METRICS, CONTRACT, PROCESSOR_SECRET_VARIABLE
+from components.container_contract import (
+    BUSINESS_METRICS,
+    CONTRACT,
+    LEDGER_KEY_ACTIONS,
+    LEDGER_TABLE_ACTIONS,
+    PROCESSOR_SECRET_VARIABLE,
+)
 from settings.naming import SERVICE_CONTAINER
 from settings.sections import ComputeSettings
 from tests.support.adoption import HEALTH_CHECK
@@ -64,8 +71,16 @@ def minimal_build(directory: Path) -> BuildContext:
 
 
 @contextmanager
-def running(container: TaskContainer, image_text: str, build: BuildContext, workspace: Path) -> Iterator[FargateTask]:
-    task = FargateTask(container, dockerfile.read(image_text), build, workspace, region="us-east-1")
+def running(
+    container: TaskContainer,
+    image_text: str,
+    build: BuildContext,
+    workspace: Path,
+    dynamodb_tables: tuple[str, ...] = (),
+) -> Iterator[FargateTask]:
+    task = FargateTask(
+        container, dockerfile.read(image_text), build, workspace, region="us-east-1", dynamodb_tables=dynamodb_tables
+    )
     task.start()
     try:
         yield task
@@ -89,6 +104,28 @@ def test_reference_image_serves_passes_its_health_check_and_drains_on_sigterm(
     container = reference
     with running(container, (SERVICE / "Dockerfile").read_text(), reference_build(), tmp_path) as task:
         assert_meets_the_contract(task)
+
+
+def test_the_reference_image_records_a_payment_in_its_table_and_answers_a_retry_with_it(
+    reference: TaskContainer, tmp_path: Path
+) -> None:
+    """The whole path inside the task: a payment, as the ALB forwards it after verifying the client, reaches the
+    ledger table the task definition names, and a retry gets the first answer back from the table."""
+    table = reference.environment["LEDGER"].removeprefix("dynamodb:")
+    with running(reference, (SERVICE / "Dockerfile").read_text(), reference_build(), tmp_path, (table,)) as task:
+        assert task.wait_until_serving(CONTRACT.health_path, STARTUP_SECONDS) == "200", task.output()
+        body = json.dumps({"amount": "12.34", "currency": "EUR", "idempotency_key": "contract-test-1"})
+        client = {"X-Amzn-Mtls-Clientcert-Subject": "CN=contract-test,O=Example"}
+        first = task.post_json("/payments", body, client)
+        again = task.post_json("/payments", body, client)
+        code, _ = task.stop()
+    assert first["status"] == 201, first
+    assert (again["status"], {k.lower(): v for k, v in again["headers"].items()}.get("idempotent-replay")) == (
+        201,
+        "true",
+    )
+    assert json.loads(again["body"])["payment_id"] == json.loads(first["body"])["payment_id"]
+    assert code == 0
 
 
 def test_an_adopters_image_with_its_own_health_check_runs_under_its_profiles_task_definition(
@@ -146,7 +183,14 @@ def test_drain_ends_before_ecs_kills_the_task(each_profile: Synthesized) -> None
 def test_readme_states_the_contract_the_code_uses() -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## The container contract", 1)[1].split("\n## ", 1)[0]
-    environment = CONTRACT.environment(service_name="s", environment="e", metrics_namespace="n")
+    environment = CONTRACT.environment(
+        service_name="s",
+        environment="e",
+        metrics_namespace="n",
+        ledger_table="t",
+        client_authentication="mutual-tls",
+        idempotency_hours=24,
+    )
     terms = [
         f"`{CONTRACT.port}`",
         f"`{CONTRACT.health_path}`",
@@ -154,6 +198,12 @@ def test_readme_states_the_contract_the_code_uses() -> None:
         f"`{CONTRACT.scratch_path}`",
         f"`DRAIN_SECONDS` ({CONTRACT.drain_seconds})",
         f"{CONTRACT.stop_timeout_seconds} s stop timeout",
+        f"`REQUEST_TIMEOUT_SECONDS` ({CONTRACT.request_timeout_seconds})",
+        f"`KEEP_ALIVE_SECONDS` ({CONTRACT.keep_alive_seconds})",
+        f"idle timeout ({CONTRACT.load_balancer_idle_seconds} s)",
+        f"`MAX_CONNECTIONS` ({CONTRACT.max_connections})",
+        f"`MAX_IN_FLIGHT` ({CONTRACT.max_in_flight})",
+        *(f"`{action}`" for action in (*LEDGER_TABLE_ACTIONS, *LEDGER_KEY_ACTIONS)),
         f"`{PROCESSOR_SECRET_VARIABLE}`",
         *(f"`{name}`" for name in environment),
         *(f"`{metric}`" for metric in BUSINESS_METRICS),

@@ -27,6 +27,7 @@ from components.fargate_service import (
 from settings.naming import SERVICE_CONTAINER, PhysicalNames
 from settings.sections import ComputeSettings, CpuArchitecture, Sidecar
 from tests.support.bare import ACCOUNT, REGION, bare_stack, one, properties, resources, template
+from tests.support.builders import LEDGER
 
 NAMES = PhysicalNames(service="payments", environment="test")
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/payments@sha256:" + "a" * 64
@@ -68,6 +69,7 @@ def build(compute: ComputeSettings) -> tuple[dict[str, Any], Stack]:
         task_role=role,
         log_group=logs.LogGroup(stack, "AppLogGroup"),
         secret=secretsmanager.Secret(stack, "ProcessorSecret"),
+        ledger=LEDGER,
         target_group=target_group,
         load_balancer_security_group=alb_group,
         egress_ready=[vpc.private_subnets[0].internet_connectivity_established],
@@ -106,8 +108,14 @@ def test_container_gets_the_contracts_environment_and_its_secret_from_secrets_ma
     app = app_container(document)
     environment = {variable["Name"]: variable["Value"] for variable in app["Environment"]}
     assert environment == CONTRACT.environment(
-        service_name=NAMES.service, environment=NAMES.environment, metrics_namespace=NAMES.metrics_namespace
+        service_name=NAMES.service,
+        environment=NAMES.environment,
+        metrics_namespace=NAMES.metrics_namespace,
+        ledger_table=LEDGER.table_name,
+        client_authentication=LEDGER.client_authentication.value,
+        idempotency_hours=LEDGER.idempotency_hours,
     )
+    assert environment["LEDGER"] == f"dynamodb:{LEDGER.table_name}"
     (secret,) = app["Secrets"]
     assert secret["Name"] == PROCESSOR_SECRET_VARIABLE
     assert secret["ValueFrom"]["Ref"].startswith("ProcessorSecret")

@@ -1,14 +1,16 @@
-"""components/service_dns.py: the service name answers with this region's ALB, by alias or by failover."""
+"""components/service_dns.py: the service name answers with this region's ALB, by alias or by failover that
+follows the region's healthy targets."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 
-from components.service_dns import CHECK_INTERVAL_SECONDS, FAILURE_THRESHOLD, ServiceDnsRecord
+from components.service_dns import UNHEALTHY_PERIODS, ServiceDnsRecord
 from settings.sections import TlsSettings
 from tests.support.bare import bare_stack, one, resources, template
 
@@ -21,8 +23,16 @@ def build(*, failover: bool, primary: bool = True) -> tuple[dict[str, Any], str]
     stack = bare_stack()
     vpc = ec2.Vpc(stack, "Vpc", availability_zones=["us-east-1a", "us-east-1b"])
     alb = elbv2.ApplicationLoadBalancer(stack, "Alb", vpc=vpc, internet_facing=True)
+    group = elbv2.ApplicationTargetGroup(stack, "Targets", vpc=vpc, port=8443, target_type=elbv2.TargetType.IP)
+    alb.add_listener("Listener", port=80, default_target_groups=[group])
     ServiceDnsRecord(
-        stack, ServiceDnsRecord.id_for(failover), tls=TLS, load_balancer=alb, failover=failover, primary=primary
+        stack,
+        ServiceDnsRecord.id_for(failover),
+        tls=TLS,
+        load_balancer=alb,
+        target_group=group,
+        failover=failover,
+        primary=primary,
     )
     document = template(stack)
     (alb_id,) = resources(document, "AWS::ElasticLoadBalancingV2::LoadBalancer")
@@ -35,10 +45,11 @@ def test_without_a_standby_the_name_is_an_alias_of_the_alb() -> None:
     assert (record["Name"], record["Type"], record["HostedZoneId"]) == (f"{TLS.domain_name}.", "A", TLS.hosted_zone_id)
     assert record["AliasTarget"]["HostedZoneId"] == {"Fn::GetAtt": [alb_id, "CanonicalHostedZoneID"]}
     assert resources(document, "AWS::Route53::HealthCheck") == {}
+    assert resources(document, "AWS::CloudWatch::Alarm") == {}
 
 
 @pytest.mark.parametrize(("primary", "role"), [(True, "PRIMARY"), (False, "SECONDARY")])
-def test_with_a_standby_the_record_fails_over_on_an_https_health_check(primary: bool, role: str) -> None:
+def test_with_a_standby_the_record_fails_over_when_the_region_has_no_healthy_target(primary: bool, role: str) -> None:
     document, alb_id = build(failover=True, primary=primary)
     record = one(document, "AWS::Route53::RecordSet")
     assert (record["Name"], record["Type"], record["Failover"]) == (TLS.domain_name, "A", role)
@@ -47,13 +58,36 @@ def test_with_a_standby_the_record_fails_over_on_an_https_health_check(primary: 
     (check_id,) = resources(document, "AWS::Route53::HealthCheck")
     assert record["HealthCheckId"] == {"Fn::GetAtt": [check_id, "HealthCheckId"]}
     config = one(document, "AWS::Route53::HealthCheck")["HealthCheckConfig"]
-    assert (config["Type"], config["Port"], config["ResourcePath"]) == ("HTTPS", 443, "/health")
-    assert config["FullyQualifiedDomainName"] == {"Fn::GetAtt": [alb_id, "DNSName"]}
-    assert (config["RequestInterval"], config["FailureThreshold"]) == (CHECK_INTERVAL_SECONDS, FAILURE_THRESHOLD)
+    (alarm_id,) = resources(document, "AWS::CloudWatch::Alarm")
+    assert config == {
+        "Type": "CLOUDWATCH_METRIC",
+        "AlarmIdentifier": {"Name": {"Ref": alarm_id}, "Region": "us-east-1"},
+        "InsufficientDataHealthStatus": "Unhealthy",
+    }
+    alarm = one(document, "AWS::CloudWatch::Alarm")
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "AWS/ApplicationELB",
+        "HealthyHostCount",
+        "Minimum",
+    )
+    (target_group,) = resources(document, "AWS::ElasticLoadBalancingV2::TargetGroup")
+    dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+    assert dimensions["TargetGroup"] == {"Fn::GetAtt": [target_group, "TargetGroupFullName"]}
+    # This region's ALB: CDK derives its full name from the ARN of the listener that forwards to the group.
+    (listener,) = [
+        logical_id
+        for logical_id, listener in resources(document, "AWS::ElasticLoadBalancingV2::Listener").items()
+        if listener["Properties"]["LoadBalancerArn"] == {"Ref": alb_id}
+    ]
+    assert json.dumps({"Ref": listener}) in json.dumps(dimensions["LoadBalancer"])
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("LessThanThreshold", 1)
+    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (UNHEALTHY_PERIODS, UNHEALTHY_PERIODS)
+    assert alarm["TreatMissingData"] == "breaching"  # no target at all: unhealthy
 
 
 @pytest.mark.parametrize(
-    ("failover", "paths"), [(False, {"ServiceAlias/Resource"}), (True, {"Failover/HealthCheck", "Failover/Record"})]
+    ("failover", "paths"),
+    [(False, {"ServiceAlias/Resource"}), (True, {"Failover/HealthCheck", "Failover/Record"})],
 )
 def test_records_keep_the_construct_paths_they_were_deployed_with(failover: bool, paths: set[str]) -> None:
     """A replaced record of the same name cannot be created beside the old one: the logical ids must not move."""

@@ -1,5 +1,5 @@
 """components/task_roles.py: the execution role starts exactly this task; the task role allows exactly what
-the service calls (nothing, for the reference service)."""
+the service calls: the ledger table's writes and reads, with its key only through DynamoDB."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk import aws_logs as logs
 
-from components.container_contract import SERVICE_AWS_CALLS
+from components.container_contract import LEDGER_KEY_ACTIONS, LEDGER_TABLE_ACTIONS
 from components.task_roles import TaskRoles
 from tests.support.bare import ACCOUNT, REGION, bare_stack, resources, template
 from tests.support.synthesized import ROOT
@@ -20,6 +20,7 @@ REPOSITORIES = [
 ]
 SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:processor-AbCdEf"
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/data"
+TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ledger"
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,7 @@ def document() -> dict[str, Any]:
         log_group=logs.LogGroup(stack, "AppLogGroup"),
         secret_arn=SECRET,
         key_arn=KEY,
+        ledger_table_arn=TABLE,
     )
     return template(stack)
 
@@ -45,11 +47,17 @@ def role(document: dict[str, Any], kind: str) -> dict[str, Any]:
     return dict(found)
 
 
+def statements(document: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    (policy,) = [
+        p for lid, p in resources(document, "AWS::IAM::ManagedPolicy").items() if lid.startswith(f"Roles{kind}")
+    ]
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
 def test_execution_role_pulls_these_images_writes_this_log_group_and_reads_this_secret(
     document: dict[str, Any],
 ) -> None:
-    (policy,) = resources(document, "AWS::IAM::ManagedPolicy").values()
-    found = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    found = statements(document, "Execution")
     assert set(found) == {"EcrLogin", "PullImage", "WriteAppLogs", "ReadProcessorSecret", "DecryptWithDataKey"}
     assert (found["EcrLogin"]["Action"], found["EcrLogin"]["Resource"]) == ("ecr:GetAuthorizationToken", "*")
     assert sorted(found["PullImage"]["Resource"]) == sorted(REPOSITORIES)
@@ -86,15 +94,24 @@ def test_task_role_trusts_only_tasks_of_this_account_and_region(document: dict[s
     }
 
 
-def test_task_role_may_do_nothing_because_the_service_calls_no_aws_api(document: dict[str, Any]) -> None:
-    assert SERVICE_AWS_CALLS == ()
+def test_task_role_writes_and_reads_the_ledger_with_its_key_only_through_dynamodb(document: dict[str, Any]) -> None:
+    found = statements(document, "Task")
+    assert set(found) == {"WriteLedger", "LedgerKeyThroughDynamoDb"}
+    write = found["WriteLedger"]
+    assert (sorted(write["Action"]), write["Resource"]) == (sorted(LEDGER_TABLE_ACTIONS), TABLE)
+    key = found["LedgerKeyThroughDynamoDb"]
+    assert (sorted(key["Action"]), key["Resource"]) == (sorted(LEDGER_KEY_ACTIONS), KEY)
+    assert key["Condition"] == {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}}
     task = role(document, "Task")
-    assert "ManagedPolicyArns" not in task
     assert "Policies" not in task
 
 
-def test_the_reference_service_imports_no_aws_sdk() -> None:
-    """Why SERVICE_AWS_CALLS is empty: the service gets its secret from ECS and emits metrics as log lines."""
-    sources = (ROOT / "service" / "payments_service").rglob("*.py")
-    pattern = r"^\s*(import|from)\s+(boto3|botocore|aiobotocore)"
-    assert not [path for path in sources if re.search(pattern, path.read_text(), re.M)]
+def test_the_contract_lists_every_aws_call_the_service_makes() -> None:
+    """The service's AWS calls are its DynamoDB client's; each maps to the IAM actions the contract lists."""
+    source = "\n".join(p.read_text() for p in (ROOT / "service" / "payments_service").rglob("*.py"))
+    calls = set(re.findall(r"self\._client\.([a-z_]+)\(", source)) - {"close"}
+    # TransactWriteItems is authorized per item: each Put is a PutItem.
+    actions = {"transact_write_items": "dynamodb:PutItem", "get_item": "dynamodb:GetItem"}
+    assert calls == set(actions)
+    assert sorted(actions.values()) == sorted(LEDGER_TABLE_ACTIONS)
+    assert not re.search(r"\b(boto3|botocore)\.(client|resource)\(\s*\"(?!dynamodb)", source)

@@ -10,7 +10,7 @@ import botocore.session
 import pytest
 from moto import mock_aws
 
-from settings import EnvironmentConfig, TlsSettings
+from settings import ClientAuthentication, EnvironmentConfig, TlsSettings
 from tests.support.aws import ACCOUNT, MODELS, REGION, DeployedAlarms, dev_config, imported_certificate
 from tests.support.synthesized import Synthesized
 
@@ -23,6 +23,8 @@ def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
         "AWS_SESSION_TOKEN": "testing",
         "MOTO_ACCOUNT_ID": ACCOUNT,
         "MOTO_ECS_SERVICE_RUNNING": "2",
+        # No test launches an instance: without the AMI catalogue, each test's EC2 backend starts 5 s faster in all.
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
     }.items():
         monkeypatch.setenv(variable, value)
     with mock_aws():
@@ -36,7 +38,8 @@ def ready_account(session: boto3.Session) -> EnvironmentConfig:
     """An account a dev deploy can go to: bootstrapped, quota room, an issued certificate."""
     session.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
     return dev_config(
-        tls=TlsSettings(certificate_arn=imported_certificate(session)), paging_emails=("oncall@example.com",)
+        tls=TlsSettings(certificate_arn=imported_certificate(session), client_authentication=ClientAuthentication.OFF),
+        paging_emails=("oncall@example.com",),
     )
 
 

@@ -29,3 +29,21 @@ def test_preflight_reports_a_region_mismatch_as_a_failed_check(
     output = capsys.readouterr().out
     region = PROFILES[DEFAULT_PROFILE].region
     assert f"configuration  FAIL    AWS_REGION={elsewhere!r} disagrees with region {region!r}" in output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        (["--client-cert", "client.pem"],
+         "error: --client-cert needs --client-key: a client certificate is given as both files"),
+        (["--client-key", "client.key"],
+         "error: --client-key needs --client-cert: a client certificate is given as both files"),
+        (["--client-cert", "nowhere.pem", "--client-key", "nowhere.key"],
+         "error: --client-cert: 'nowhere.pem' is not a file; give a PEM file"),
+    ],
+)  # fmt: skip
+def test_verify_refuses_an_incomplete_or_missing_client_certificate_in_one_line(
+    arguments: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["verify", "--env", DEFAULT_PROFILE, *arguments]) == 2
+    assert capsys.readouterr().err.splitlines() == [error]

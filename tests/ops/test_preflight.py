@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -11,7 +13,7 @@ from botocore.stub import Stubber
 
 from ops import preflight as preflight_module
 from ops.checks import FAIL, PASS, WARN, Check
-from settings import EnvironmentConfig, TlsSettings
+from settings import ClientAuthentication, EnvironmentConfig, TlsSettings
 from tests.support.aws import (
     ACCOUNT,
     REGION,
@@ -20,6 +22,7 @@ from tests.support.aws import (
     imported_certificate,
     status,
 )
+from tests.support.certificates import certificates
 
 # A Route 53 zone for the service name: what a standby region needs for DNS failover.
 WITH_ZONE = TlsSettings(
@@ -86,6 +89,7 @@ def test_preflight_passes_on_a_ready_account(session: boto3.Session, ready_accou
         "Fargate vCPU quota": WARN,
         "deploy permissions": WARN,
         "certificate": PASS,
+        "client certificates": PASS,
         "container build tool": PASS,
         "image in us-east-1": PASS,
         "paging subscribers": PASS,
@@ -187,6 +191,31 @@ def test_preflight_fails_without_a_container_build_tool(
 ) -> None:
     (check,) = [c for c in run_preflight(session, ready_account, builder=None) if c.name == "container build tool"]
     assert check.status == FAIL
+
+
+def with_client_ca(config: EnvironmentConfig, bundle: str) -> EnvironmentConfig:
+    tls = dataclasses.replace(
+        config.tls, client_authentication=ClientAuthentication.MUTUAL_TLS, client_ca_bundle=bundle
+    )
+    return dataclasses.replace(config, tls=tls)
+
+
+def test_preflight_fails_while_the_client_ca_is_the_placeholder(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    shipped = with_client_ca(ready_account, "certs/clients-ca.pem")
+    (check,) = [c for c in run_preflight(session, shipped) if c.name == "client certificates"]
+    assert check.status == FAIL
+    assert check.reason.startswith("certs/clients-ca.pem holds the placeholder CA, whose key was discarded")
+
+
+def test_preflight_accepts_a_client_ca_bundle_of_your_own(
+    session: boto3.Session, ready_account: EnvironmentConfig, tmp_path: Path
+) -> None:
+    authority, _, _ = certificates(tmp_path)
+    own = with_client_ca(ready_account, str(authority))
+    (check,) = [c for c in run_preflight(session, own) if c.name == "client certificates"]
+    assert (check.status, check.reason) == (PASS, f"1 CA certificate(s) in {authority}")
 
 
 @pytest.mark.parametrize(("decision", "expected"), [("allowed", PASS), ("implicitDeny", FAIL)])

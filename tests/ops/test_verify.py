@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
 from ops import verify as verify_module
-from ops.checks import FAIL, PASS, Check, table
-from ops.verify import HttpResult
-from settings import EnvironmentConfig
+from ops.checks import FAIL, PASS, WARN, Check, table
+from ops.verify import ClientCertificate, HttpResult
+from settings import ClientAuthentication, EnvironmentConfig
 from tests.support.aws import (
     DeployedAlarms,
     deployed,
     dev_config,
     status,
 )
+from tests.support.certificates import certificates
 
 
-def healthy_http(url: str) -> HttpResult:
+def healthy_http(url: str, certificate: ClientCertificate | None = None) -> HttpResult:
     if url.startswith("http://"):
         return HttpResult(301, 3.0, url.replace("http://", "https://"))
     return HttpResult(200, 42.0, "")
+
+
+CERTIFICATE_REQUIRED = "SSLError: [SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required"
+
+
+def mutual_tls_http(url: str, certificate: ClientCertificate | None = None) -> HttpResult:
+    """An ALB whose HTTPS listener verifies client certificates: without one, the handshake is refused."""
+    if url.startswith("https://") and certificate is None:
+        return HttpResult(0, 12.0, "", refused=CERTIFICATE_REQUIRED)
+    return healthy_http(url, certificate)
+
+
+def mutual_tls_config() -> EnvironmentConfig:
+    config = dev_config()
+    tls = dataclasses.replace(config.tls, client_authentication=ClientAuthentication.MUTUAL_TLS,
+                              client_ca_bundle="certs/clients-ca.pem")  # fmt: skip
+    return dataclasses.replace(config, tls=tls)
 
 
 class WithComposites:
@@ -53,12 +73,13 @@ def run_verify(
     *,
     composites: tuple[str, ...] | None = None,
     firing: tuple[str, ...] = (),
+    certificate: ClientCertificate | None = None,
 ) -> list[Check]:
     if composites is None:
         composites = alarms.composite if alarms else ()
     clients = verify_module.Clients.from_session(session)
     clients.cloudwatch = WithComposites(clients.cloudwatch, composites, firing)
-    return verify_module.verify(clients, config, get)
+    return verify_module.verify(clients, config, get, certificate)
 
 
 def test_verify_passes_on_a_healthy_deploy(session: boto3.Session, alarms: DeployedAlarms) -> None:
@@ -115,11 +136,45 @@ def test_verify_fails_on_slow_health_and_missing_redirect(session: boto3.Session
     config = dev_config()
     deployed(session, config, alarms)
 
-    def slow(url: str) -> HttpResult:
+    def slow(url: str, certificate: ClientCertificate | None) -> HttpResult:
         return HttpResult(200, 450.0, "") if url.startswith("https://") else HttpResult(200, 5.0, "")
 
     checks = status(run_verify(session, config, alarms, slow))
     assert (checks["HTTPS /health"], checks["HTTP redirects to HTTPS"]) == (FAIL, FAIL)
+
+
+def test_with_mutual_tls_verify_proves_anonymous_clients_are_refused_and_fetches_health_with_a_certificate(
+    session: boto3.Session, alarms: DeployedAlarms
+) -> None:
+    config = mutual_tls_config()
+    deployed(session, config, alarms)
+    certificate = ClientCertificate(Path("client.pem"), Path("client.key"))
+    checks = run_verify(session, config, alarms, mutual_tls_http, certificate=certificate)
+    assert all(check.status == PASS for check in checks), table(checks)
+    (refused,) = [c for c in checks if c.name == "HTTPS refuses clients without a certificate"]
+    assert refused.reason == f"refused ({CERTIFICATE_REQUIRED})"
+
+
+def test_with_mutual_tls_and_no_certificate_health_is_a_warning_not_a_failure(
+    session: boto3.Session, alarms: DeployedAlarms
+) -> None:
+    """Route 53 and the ALB's own health checks need no certificate; `make verify` may not have one."""
+    config = mutual_tls_config()
+    deployed(session, config, alarms)
+    checks = status(run_verify(session, config, alarms, mutual_tls_http))
+    assert checks["HTTPS /health"] == WARN
+    assert checks["HTTPS refuses clients without a certificate"] == PASS
+    assert FAIL not in checks.values()
+
+
+def test_with_mutual_tls_a_listener_that_serves_anonymous_clients_fails(
+    session: boto3.Session, alarms: DeployedAlarms
+) -> None:
+    config = mutual_tls_config()
+    deployed(session, config, alarms)
+    checks = run_verify(session, config, alarms, healthy_http)
+    (check,) = [c for c in checks if c.name == "HTTPS refuses clients without a certificate"]
+    assert (check.status, check.reason) == (FAIL, "answered 200 without one")
 
 
 def test_verify_fails_without_a_waf_association_or_flow_log(session: boto3.Session, alarms: DeployedAlarms) -> None:
@@ -166,3 +221,47 @@ def test_http_get_reports_status_latency_and_redirects_without_following() -> No
     server.server_close()
     assert (result.status, result.location) == (301, "https://example.test/health")
     assert result.milliseconds > 0
+
+
+def test_http_get_presents_a_client_certificate_and_reports_a_refused_handshake(tmp_path: Path) -> None:
+    """Against a TLS server that requires a client certificate, as the ALB's mutual-TLS listener does."""
+    import http.server
+    import ssl
+    import threading
+
+    authority, server_pem, client = certificates(tmp_path)
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Health)
+    listener = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    listener.load_cert_chain(server_pem, tmp_path / "server.key")
+    listener.load_verify_locations(authority)
+    listener.verify_mode = ssl.CERT_REQUIRED
+    server.socket = listener.wrap_socket(server.socket, server_side=True)
+
+    def serve() -> None:
+        for _ in range(2):
+            try:
+                server.handle_request()
+            except ssl.SSLError:  # the anonymous client's handshake, refused at accept
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    trusting = ssl.create_default_context(cafile=authority)
+    url = f"https://localhost:{server.server_address[1]}/health"
+    anonymous = verify_module.http_get(url, context=trusting)
+    presented = verify_module.http_get(url, client, context=ssl.create_default_context(cafile=authority))
+    thread.join(5)
+    server.server_close()
+    assert anonymous.status == 0
+    assert anonymous.refused.startswith("SSL")  # the handshake, not an HTTP answer
+    assert (presented.status, presented.refused) == (200, "")

@@ -14,7 +14,14 @@ DEV = PROFILES[DEFAULT_PROFILE]
 REGION = DEV.region
 STANDBY = "us-west-2" if REGION != "us-west-2" else "us-east-1"
 ELSEWHERE = "eu-west-1" if REGION != "eu-west-1" else "eu-west-2"
-ZONE = TlsSettings(domain_name="pay.example.com", hosted_zone_id="Z0EXAMPLE00000001", hosted_zone_name="example.com")
+# A Route 53 zone, with the profile's own client authentication.
+ZONE = replace(
+    DEV.tls,
+    certificate_arn=None,
+    domain_name="pay.example.com",
+    hosted_zone_id="Z0EXAMPLE00000001",
+    hosted_zone_name="example.com",
+)
 CERTIFICATE = f"arn:aws:acm:{REGION}:111111111111:certificate/00000000-0000-4000-8000-000000000000"
 
 

@@ -36,7 +36,7 @@ def test_the_service_name_fails_over_from_the_primarys_alb_to_the_standbys(each_
         assert properties["HealthCheckId"] == {"Fn::GetAtt": [check_id, "HealthCheckId"]}
         assert properties["AliasTarget"]["EvaluateTargetHealth"] is True
         health = check["Properties"]["HealthCheckConfig"]
-        assert (health["Type"], health["Port"], health["ResourcePath"]) == ("HTTPS", 443, "/health")
+        assert (health["Type"], health["AlarmIdentifier"]["Region"]) == ("CLOUDWATCH_METRIC", region)
     assert set(records) == {"PRIMARY", "SECONDARY"}
     names = {(r["Name"], r["Type"], r["HostedZoneId"]) for r in records.values()}
     assert names == {(config.tls.domain_name, "A", config.tls.hosted_zone_id)}

@@ -71,6 +71,7 @@ ADOPTED = EnvironmentConfig(
         domain_name="payments.trial.example.org",
         hosted_zone_id="Z0EXAMPLETRIAL000001",
         hosted_zone_name="trial.example.org",
+        client_ca_bundle="certs/clients-ca.pem",
     ),
 )
 PROFILES_WITH_ADOPTION = {**PROFILES, ADOPTED.name: ADOPTED}

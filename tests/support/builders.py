@@ -13,13 +13,14 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from components.container_contract import CONTRACT
-from components.fargate_service import PaymentFargateService, pulled_image
+from components.fargate_service import PaymentFargateService, ServiceLedger, pulled_image
 from components.load_balancer import HttpsLoadBalancer
 from settings.naming import PhysicalNames
-from settings.sections import ComputeSettings
+from settings.sections import ClientAuthentication, ComputeSettings
 from tests.support.bare import ACCOUNT, REGION
 
 NAMES = PhysicalNames(service="payments", environment="test")
+LEDGER = ServiceLedger(table_name="ledger", client_authentication=ClientAuthentication.MUTUAL_TLS, idempotency_hours=24)
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/payments@sha256:" + "a" * 64
 
 
@@ -59,6 +60,7 @@ def load_balanced_service(stack: Stack, compute: ComputeSettings | None = None) 
         task_role=role,
         log_group=logs.LogGroup(stack, "AppLogGroup"),
         secret=secretsmanager.Secret(stack, "ProcessorSecret"),
+        ledger=LEDGER,
         target_group=load_balancer.target_group,
         load_balancer_security_group=load_balancer.security_group,
         egress_ready=[],

@@ -47,18 +47,24 @@ ECS_VARIABLES = {
 }
 PROBE = textwrap.dedent(
     """
-    import http.client, ssl, sys
+    import http.client, json, ssl, sys
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    connection = http.client.HTTPSConnection(sys.argv[1], int(sys.argv[3]), timeout=3, context=context)
+    connection = http.client.HTTPSConnection(sys.argv[1], int(sys.argv[3]), timeout=5, context=context)
+    method, body, headers = (sys.argv[4], sys.argv[5].encode(), json.loads(sys.argv[6])) if len(sys.argv) > 4 else (
+        "GET", None, {})
     try:
-        connection.request("GET", sys.argv[2])
-        print(connection.getresponse().status)
+        connection.request(method, sys.argv[2], body=body, headers=headers)
+        response = connection.getresponse()
+        print(json.dumps({"status": response.status, "headers": dict(response.getheaders()),
+                          "body": response.read().decode()}) if len(sys.argv) > 4 else response.status)
     except OSError as error:
         print(f"error: {error}")
     """
 )
+# Where the region's DynamoDB answers inside the task's network namespace (a moto server the launcher starts).
+DYNAMODB_ENDPOINT = "http://127.0.0.1:4566"
 
 
 class ContractError(AssertionError):
@@ -152,6 +158,7 @@ class FargateTask:
         *,
         region: str,
         secret_value: str = "contract-test-secret",
+        dynamodb_tables: tuple[str, ...] = (),
     ) -> None:
         self.container = container
         self.image = image
@@ -167,6 +174,11 @@ class FargateTask:
             **container.environment,
             **dict.fromkeys(container.secrets, secret_value),
         }
+        self.dynamodb_tables = dynamodb_tables
+        if dynamodb_tables:
+            # What ECS provides through the task role's credentials endpoint, and the region's DynamoDB endpoint.
+            self.environment |= {"AWS_ENDPOINT_URL_DYNAMODB": DYNAMODB_ENDPOINT, "AWS_ACCESS_KEY_ID": "task-role",
+                                 "AWS_SECRET_ACCESS_KEY": "task-role"}  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None
         self.log = workspace / "container.log"
         self.pid_file = workspace / "container.pid"
@@ -279,6 +291,15 @@ class FargateTask:
             "init": self.container.init,
             "task_address": TASK_ADDRESS,
             "pid_file": str(self.pid_file),
+            "dynamodb": {
+                "python": sys.executable,
+                "endpoint": DYNAMODB_ENDPOINT,
+                "tables": list(self.dynamodb_tables),
+                "pid_file": str(self.workspace / "dynamodb.pid"),
+                "region": self.environment["AWS_REGION"],
+            }
+            if self.dynamodb_tables
+            else None,
         }
         spec_path = self.workspace / "spec.json"
         spec_path.write_text(json.dumps(spec))
@@ -315,6 +336,22 @@ class FargateTask:
         )
         return result.stdout.strip() or result.stderr.strip()
 
+    def post_json(self, path: str, body: str, headers: Mapping[str, str]) -> dict[str, Any]:
+        """POST `body` to https://TASK_ADDRESS:PORT{path} from the task's network, as the ALB forwards it."""
+        probe = [sys.executable, "-c", PROBE, TASK_ADDRESS, path, str(self.container.port), "POST", body,
+                 json.dumps({"Content-Type": "application/json", **headers})]  # fmt: skip
+        result = subprocess.run(
+            privileged(["nsenter", f"--target={self.pid}", "--net", "--", *probe]),
+            capture_output=True,
+            text=True,
+            timeout=15,
+        )
+        answer = result.stdout.strip()
+        if not answer.startswith("{"):
+            raise ContractError(f"POST {path}: {answer or result.stderr.strip()}\n{self.output()}")
+        reply: dict[str, Any] = json.loads(answer)
+        return reply
+
     def wait_until_serving(self, path: str, timeout: float, address: str = TASK_ADDRESS) -> str:
         """Poll `path` at `address` until it answers or the container exits; the last answer."""
         deadline = time.monotonic() + timeout
@@ -325,7 +362,7 @@ class FargateTask:
             answer = self.https_status(path, address)
             if answer.isdigit():
                 return answer
-            time.sleep(0.2)
+            time.sleep(0.05)
         return answer
 
     def run_health_check(self) -> subprocess.CompletedProcess[str]:
@@ -361,6 +398,10 @@ class FargateTask:
         return code, time.monotonic() - started
 
     def kill(self) -> None:
+        dynamodb = self.workspace / "dynamodb.pid"
+        if dynamodb.exists() and dynamodb.read_text():
+            subprocess.run(privileged(["kill", "-KILL", dynamodb.read_text()]), check=False)
+            dynamodb.unlink()
         if self.process is not None and self.process.poll() is None:
             if self.pid_file.exists() and self.pid_file.read_text():
                 subprocess.run(privileged(["kill", "-KILL", self.pid_file.read_text()]), check=False)

@@ -41,6 +41,33 @@ def task_address(address: str) -> None:
     subprocess.run(["ip", "addr", "add", f"{address}/32", "dev", "lo"], check=True)
 
 
+def start_dynamodb(spec: dict[str, Any]) -> None:
+    """The region's DynamoDB, as the task reaches it: a moto server on the namespace's loopback, with the
+    tables the task's stacks would have created."""
+    port = spec["endpoint"].rsplit(":", 1)[1]
+    server = subprocess.Popen(
+        [spec["python"], "-m", "moto.server", "-H", "127.0.0.1", "-p", port],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    with open(spec["pid_file"], "w") as file:
+        file.write(str(server.pid))
+    create = (
+        "import boto3, sys, time\n"
+        "client = boto3.client('dynamodb', endpoint_url=sys.argv[1], region_name=sys.argv[2],"
+        " aws_access_key_id='x', aws_secret_access_key='x')\n"
+        "for attempt in range(100):\n"
+        "    try:\n"
+        "        client.list_tables(); break\n"
+        "    except Exception:\n"
+        "        time.sleep(0.05)\n"
+        "for table in sys.argv[3:]:\n"
+        "    client.create_table(TableName=table, KeySchema=[{'AttributeName': 'pk', 'KeyType': 'HASH'}],"
+        " AttributeDefinitions=[{'AttributeName': 'pk', 'AttributeType': 'S'}], BillingMode='PAY_PER_REQUEST')\n"
+    )
+    subprocess.run([spec["python"], "-c", create, spec["endpoint"], spec["region"], *spec["tables"]], check=True)
+
+
 def lay_out(root: str, entry: dict[str, Any]) -> None:
     target = root + entry["path"]
     kind = entry["kind"]
@@ -84,6 +111,8 @@ def main(spec_path: str) -> None:
         mount("-o", "remount,ro", root)
     loopback_up()
     task_address(spec["task_address"])
+    if spec.get("dynamodb"):
+        start_dynamodb(spec["dynamodb"])
     command = ["setpriv", f"--reuid={spec['uid']}", f"--regid={spec['gid']}", "--clear-groups", "--", *spec["argv"]]
     if not spec["init"]:
         with open(spec["pid_file"], "w") as file:

@@ -88,6 +88,7 @@ class DeployedStack:
             "AWS::ElasticLoadBalancingV2::TargetGroup": "Name",
             "AWS::SecretsManager::Secret": "Name",
             "AWS::Budgets::Budget": "BudgetName",
+            "AWS::DynamoDB::Table": "TableName",
         }.get(resource_type)
         if explicit == "BudgetName":
             value = props.get("Budget", {}).get("BudgetName")
@@ -159,6 +160,7 @@ class DeployedStack:
                     "elasticloadbalancing", region, account, f"targetgroup/{name}/0123456789abcdef"
                 ),
                 "AWS::ECR::Repository": lambda: _arn("ecr", region, account, f"repository/{name}"),
+                "AWS::DynamoDB::Table": lambda: _arn("dynamodb", region, account, f"table/{name}"),
             }
             if resource_type in arns:
                 return arns[resource_type]()
@@ -248,6 +250,7 @@ class DeployedStack:
 
 # Types whose Ref or ARN is built from a physical name.
 _NAMED = {
+    "AWS::DynamoDB::Table",
     "AWS::S3::Bucket",
     "AWS::Logs::LogGroup",
     "AWS::IAM::Role",

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from components.container_contract import SERVICE_AWS_CALLS
+from components.container_contract import LEDGER_KEY_ACTIONS, LEDGER_TABLE_ACTIONS
 from tests.support.paths.deployed import DeployedApp, DeployedStack
 from tests.support.paths.simulator import Decision
 
@@ -35,16 +35,6 @@ YEAR, MONTH, DAY, HOUR = "2026", "11", "29", "07"
 ELB_ACCOUNTS = {"us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
                 "us-west-2": "797873946194", "eu-west-1": "156460612806", "eu-central-1": "054676820928"}  # fmt: skip
 ELB_LOG_DELIVERY = "logdelivery.elasticloadbalancing.amazonaws.com"
-# Route 53 sends one request per health checker per interval; the checkers' User-Agent header.
-ROUTE53_USER_AGENT = "Amazon-Route53-Health-Check-Service"
-# Managed rule groups that do not block a Route 53 health check of GET /health (no body, no query string,
-# a User-Agent header, AWS source addresses), and why. A group not listed here fails the health-check row.
-HEALTH_CHECK_SAFE_RULE_GROUPS = {
-    "AWSManagedRulesAmazonIpReputationList": "lists addresses of bots and threat actors, not AWS's checkers",
-    "AWSManagedRulesKnownBadInputsRuleSet": "matches exploit patterns in path, headers and body; GET /health has none",
-    "AWSManagedRulesCommonRuleSet": "NoUserAgent_HEADER is satisfied by the checkers' User-Agent; no body, no query",
-    "AWSManagedRulesSQLiRuleSet": "matches SQL in query, body, cookies and path; GET /health has none",
-}
 
 
 @dataclass(frozen=True)
@@ -253,6 +243,15 @@ def alarm_notifications(app: DeployedApp, region: str) -> Iterator[Path]:
             topics = sorted(set(props.get("AlarmActions", []) + props.get("OKActions", [])))
             for topic in topics:
                 yield _publish(app, stack, logical_id, "cloudwatch.amazonaws.com", topic, context, region, "alarm")
+            if not topics:
+                # Notifies nobody on purpose only when a Route 53 health check reads it (the failover alarm).
+                read = any(
+                    stack.resolved(check)["HealthCheckConfig"].get("AlarmIdentifier", {}).get("Name")
+                    == stack.name(logical_id)
+                    for check in stack.of_type("AWS::Route53::HealthCheck")
+                )
+                problems = () if read else ("notifies no topic and no health check reads it",)
+                yield Path(source(stack, logical_id), f"alarm {logical_id}: read by Route 53", problems=problems)
 
 
 def budget_notifications(app: DeployedApp, region: str) -> Iterator[Path]:
@@ -657,7 +656,8 @@ def task_start(app: DeployedApp, region: str) -> Iterator[Path]:
 
 
 def task_role(app: DeployedApp, region: str) -> Iterator[Path]:
-    """The task role allows the AWS calls the service makes (`SERVICE_AWS_CALLS`) and nothing else."""
+    """The task role writes payments to the ledger table its task is configured with, and reads an idempotency
+    record back, with the table's key through DynamoDB; it allows nothing else (`LEDGER_*_ACTIONS`)."""
     for stack, logical_id in app.resources("AWS::ECS::TaskDefinition", region):
         props = stack.resolved(logical_id)
         code = role(app, props["TaskRoleArn"])
@@ -671,7 +671,32 @@ def task_role(app: DeployedApp, region: str) -> Iterator[Path]:
                 },
             )
         ]
-        decisions += [acts(code, action, resource, stack.account, tls({})) for action, resource in SERVICE_AWS_CALLS]
+        problems: list[str] = []
+        (ledger,) = {
+            str(variable["Value"])
+            for container in props["ContainerDefinitions"]
+            for variable in container.get("Environment", [])
+            if variable["Name"] == "LEDGER"
+        }
+        found = app.find("AWS::DynamoDB::Table", ledger.removeprefix("dynamodb:"), region)
+        if found is None:
+            problems.append(f"the task's ledger {ledger} is not a table of this app in {region}")
+        else:
+            table_stack, table_id = found
+            table_arn = str(table_stack.attribute(table_id, "Arn"))
+            decisions += [acts(code, action, table_arn, stack.account, tls({})) for action in LEDGER_TABLE_ACTIONS]
+            table_key = table_stack.resolved(table_id).get("SSESpecification", {}).get("KMSMasterKeyId")
+            if table_key is None:
+                problems.append(f"ledger table {table_id} is not encrypted with a customer-managed key")
+            else:
+                context = tls(
+                    {"kms:ViaService": f"dynamodb.{region}.amazonaws.com", "kms:CallerAccount": stack.account}
+                )
+                more, missing = key_decisions(
+                    app, str(table_key), region, code.arn, LEDGER_KEY_ACTIONS, context, code.policies
+                )
+                decisions += more
+                problems += missing
         allowed = sorted(
             str(action)
             for policy in code.policies
@@ -679,9 +704,10 @@ def task_role(app: DeployedApp, region: str) -> Iterator[Path]:
             if statement["Effect"] == "Allow"
             for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
         )
-        expected = sorted(action for action, _ in SERVICE_AWS_CALLS)
-        problems = () if allowed == expected else (f"task role allows {allowed}; the service calls {expected}",)
-        yield Path(source(stack, logical_id), f"task role of {logical_id}", tuple(decisions), problems)
+        expected = sorted((*LEDGER_TABLE_ACTIONS, *LEDGER_KEY_ACTIONS))
+        if allowed != expected:
+            problems.append(f"task role allows {allowed}; the service calls {expected}")
+        yield Path(source(stack, logical_id), f"task role of {logical_id}", tuple(decisions), tuple(problems))
 
 
 def fis_experiments(app: DeployedApp, region: str) -> Iterator[Path]:
@@ -711,82 +737,41 @@ def fis_experiments(app: DeployedApp, region: str) -> Iterator[Path]:
         yield Path(source(stack, logical_id), f"FIS {logical_id} -> ECS", tuple(decisions))
 
 
-def health_checks(app: DeployedApp, region: str) -> Iterator[Path]:
-    """Route 53's health checkers reach the ALB's /health through its security group, listener and WAF."""
+def failover_health(app: DeployedApp, region: str) -> Iterator[Path]:
+    """Route 53 takes a region's health from the alarm on that region's healthy targets: it needs no way
+    into the service (behind mutual TLS it would have none), and the alarm watches this region's ALB."""
     for stack, logical_id in app.resources("AWS::Route53::HealthCheck", region):
         config = stack.resolved(logical_id)["HealthCheckConfig"]
+        description = f"Route 53 health check {logical_id} -> alarm"
+        if config.get("Type") != "CLOUDWATCH_METRIC":
+            yield Path(source(stack, logical_id), description, problems=(f"checks {config.get('Type')}, not an alarm",))
+            continue
         problems: list[str] = []
-        found = [
-            (s, lb)
-            for s, lb in app.resources("AWS::ElasticLoadBalancingV2::LoadBalancer", region)
-            if s.attribute(lb, "DNSName") == config.get("FullyQualifiedDomainName")
-        ]
-        if len(found) != 1:
-            yield Path(
-                source(stack, logical_id), f"health check {logical_id}", problems=("target is not an ALB of this app",)
-            )
-            continue
-        lb_stack, lb_id = found[0]
-        if (config.get("Type"), config.get("Port")) != ("HTTPS", 443):
-            problems.append(f"checks {config.get('Type')} on port {config.get('Port')}, not HTTPS on 443")
-        problems += _security_groups_admit_internet(lb_stack, lb_id, 443)
-        problems += _listener_forwards_health(lb_stack, lb_id, config.get("ResourcePath", "/"))
-        checks_per_5_minutes = 300 // int(config.get("RequestInterval", 30))
-        problems += _waf_admits_health_checks(app, lb_stack, lb_id, checks_per_5_minutes)
-        yield Path(
-            source(stack, logical_id), f"Route 53 -> {config.get('ResourcePath')} of {lb_id}", problems=tuple(problems)
-        )
-
-
-def _security_groups_admit_internet(stack: DeployedStack, lb_id: str, port: int) -> list[str]:
-    groups = [str(g) for g in stack.resolved(lb_id).get("SecurityGroups", [])]
-    for logical_id, props in stack.of_type("AWS::EC2::SecurityGroup").items():
-        if str(stack.attribute(logical_id, "GroupId")) in groups:
-            for rule in stack.resolve(props.get("SecurityGroupIngress", [])):
-                if rule.get("CidrIp") == "0.0.0.0/0" and rule["FromPort"] <= port <= rule["ToPort"]:
-                    return []
-    return [f"no security group of the ALB admits the health checkers on {port}"]
-
-
-def _listener_forwards_health(stack: DeployedStack, lb_id: str, path: str) -> list[str]:
-    lb_arn = stack.ref(lb_id)
-    for props in (stack.resolve(p) for p in stack.of_type("AWS::ElasticLoadBalancingV2::Listener").values()):
-        if props["LoadBalancerArn"] == lb_arn and props["Port"] == 443:
-            for action in props["DefaultActions"]:
-                if action["Type"] == "forward":
-                    group_arn = action["TargetGroupArn"]
-                    for group_id, group in stack.of_type("AWS::ElasticLoadBalancingV2::TargetGroup").items():
-                        if stack.ref(group_id) == group_arn and group.get("HealthCheckPath") == path:
-                            return []
-            return [f"the 443 listener does not forward {path} to a target group that serves it"]
-    return ["the ALB has no listener on 443"]
-
-
-def _waf_admits_health_checks(app: DeployedApp, stack: DeployedStack, lb_id: str, per_5_minutes: int) -> list[str]:
-    lb_arn = stack.ref(lb_id)
-    acls = [
-        str(stack.resolved(a)["WebACLArn"])
-        for a in stack.of_type("AWS::WAFv2::WebACLAssociation")
-        if stack.resolved(a)["ResourceArn"] == lb_arn
-    ]
-    problems = []
-    for acl_arn in acls:
-        found = app.find("AWS::WAFv2::WebACL", acl_arn, stack.region)
-        if found is None:
-            problems.append(f"web ACL {acl_arn} does not exist")
-            continue
-        for rule in found[0].resolved(found[1])["Rules"]:
-            statement = rule["Statement"]
-            if "RateBasedStatement" in statement:
-                if int(statement["RateBasedStatement"]["Limit"]) <= per_5_minutes:
-                    problems.append(f"rule {rule['Name']} blocks a checker at {per_5_minutes} requests per 5 minutes")
-            elif "ManagedRuleGroupStatement" in statement:
-                group = statement["ManagedRuleGroupStatement"]["Name"]
-                if group not in HEALTH_CHECK_SAFE_RULE_GROUPS:
-                    problems.append(f"managed rule group {group} is not known to let the health checkers through")
-            elif "Block" in rule.get("Action", {}):
-                problems.append(f"rule {rule['Name']} blocks requests this model cannot read")
-    return problems
+        identifier = config["AlarmIdentifier"]
+        if identifier["Region"] != region:
+            problems.append(f"follows an alarm in {identifier['Region']}, not in its own region {region}")
+        if config.get("InsufficientDataHealthStatus") != "Unhealthy":
+            problems.append("a region without data would count as healthy")
+        alarm = next((a for s, a in app.resources("AWS::CloudWatch::Alarm", region) if s.name(a) == identifier["Name"]
+                      and s is stack), None)  # fmt: skip
+        if alarm is None:
+            problems.append(f"no alarm named {identifier['Name']} in {stack.construct_id}")
+        else:
+            watched = stack.resolved(alarm)
+            dimensions = {d["Name"]: d["Value"] for d in watched.get("Dimensions", [])}
+            groups = {
+                str(stack.attribute(g, "TargetGroupFullName"))
+                for g in stack.of_type("AWS::ElasticLoadBalancingV2::TargetGroup")
+            }
+            if (watched.get("Namespace"), watched.get("MetricName")) != ("AWS/ApplicationELB", "HealthyHostCount"):
+                problems.append("the alarm does not watch the healthy-target count")
+            if dimensions.get("TargetGroup") not in groups:
+                problems.append("the alarm watches no target group of this region's service")
+            if (watched.get("ComparisonOperator"), float(watched.get("Threshold", -1))) != ("LessThanThreshold", 1.0):
+                problems.append("the alarm does not fire when no target is healthy")
+            if watched.get("TreatMissingData") != "breaching":
+                problems.append("a region without any target would count as healthy")
+        yield Path(source(stack, logical_id), description, problems=tuple(problems))
 
 
 # -- paths that must stay closed --------------------------------------------------------------------------
@@ -928,7 +913,7 @@ ALLOWED_ROWS: tuple[Row, ...] = (
     Row("the execution role starts the task", True, task_start, ("AWS::ECS::TaskDefinition",)),
     Row("the task role allows what the service calls, nothing more", True, task_role),
     Row("FIS stops payment tasks", True, fis_experiments, ("AWS::FIS::ExperimentTemplate",)),
-    Row("Route 53 health checkers reach /health", True, health_checks, ("AWS::Route53::HealthCheck",)),
+    Row("Route 53 fails over on each region's healthy targets", True, failover_health, ("AWS::Route53::HealthCheck",)),
 )
 MATRIX: tuple[Row, ...] = (
     *ALLOWED_ROWS,
