@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, Size
+from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -32,6 +32,14 @@ MEMORY_TARGET_PERCENT = 70
 # Scale out fast on a spike, scale in slowly so that one quiet minute does not undo it (failure 3.2).
 SCALE_OUT_COOLDOWN = Duration.seconds(60)
 SCALE_IN_COOLDOWN = Duration.seconds(300)
+
+
+def no_capabilities(scope: Construct, id_: str, *, init_process_enabled: bool = False) -> ecs.LinuxParameters:
+    """Linux parameters that drop every capability: the task's user needs none to serve, and a process that
+    gained root (a setuid binary, an exploit) gains no capability either."""
+    parameters = ecs.LinuxParameters(scope, id_, init_process_enabled=init_process_enabled)
+    parameters.drop_capabilities(ecs.Capability.ALL)
+    return parameters
 
 
 def health_check_command(compute: ComputeSettings) -> tuple[str, ...] | None:
@@ -138,11 +146,11 @@ class PaymentFargateService(Construct):
             volumes=[ecs.Volume(name="scratch")],
         )
         health_check = health_check_command(compute)
+        # Blocking: the log is the audit trail (PCI DSS 10.2), and a non-blocking driver drops lines silently when
+        # its buffer fills, with no metric that says so. Blocked, a task whose lines CloudWatch Logs cannot take
+        # stops answering: its health checks fail, the ALB replaces it and the 5xx and healthy-host alarms page.
         logging = ecs.LogDrivers.aws_logs(
-            stream_prefix=names.service,
-            log_group=log_group,
-            mode=ecs.AwsLogDriverMode.NON_BLOCKING,
-            max_buffer_size=Size.mebibytes(25),
+            stream_prefix=names.service, log_group=log_group, mode=ecs.AwsLogDriverMode.BLOCKING
         )
         self.container = self.task_definition.add_container(
             SERVICE_CONTAINER,
@@ -151,7 +159,9 @@ class PaymentFargateService(Construct):
             readonly_root_filesystem=True,
             user=CONTRACT.user,
             privileged=False,
-            linux_parameters=ecs.LinuxParameters(self, "LinuxParameters", init_process_enabled=True),
+            linux_parameters=no_capabilities(self, "LinuxParameters", init_process_enabled=True),
+            # The hard limit: the service is killed and replaced before it can take a sidecar's memory.
+            memory_limit_mib=compute.service_container_memory_mib,
             stop_timeout=CONTRACT.stop_timeout,
             port_mappings=[ecs.PortMapping(container_port=CONTRACT.port, name="https")],
             environment=CONTRACT.environment(
@@ -177,7 +187,8 @@ class PaymentFargateService(Construct):
         self.container.add_mount_points(
             ecs.MountPoint(source_volume="scratch", container_path=CONTRACT.scratch_path, read_only=False)
         )
-        # Sidecars run under the same hardening: read-only root, the task's user, not privileged, same log group.
+        # Sidecars run under the same hardening: read-only root, the task's user, not privileged, no capability,
+        # a hard memory limit, same log group.
         self.sidecars = [
             self.task_definition.add_container(
                 sidecar.name,
@@ -187,6 +198,8 @@ class PaymentFargateService(Construct):
                 user=CONTRACT.user,
                 privileged=False,
                 memory_reservation_mib=sidecar.memory_reservation_mib,
+                memory_limit_mib=sidecar.memory_reservation_mib,
+                linux_parameters=no_capabilities(self, f"{sidecar.name}LinuxParameters"),
                 logging=logging,
             )
             for sidecar in compute.sidecars

@@ -167,6 +167,25 @@ def restricted_inbound(node: CfnResource, index: StackIndex) -> NagRuleComplianc
     return NagRuleCompliance.COMPLIANT if all(map(_open_rule_allowed, rules)) else NagRuleCompliance.NON_COMPLIANT
 
 
+def _hardened(container: dict[str, Any]) -> bool:
+    dropped = container.get("linuxParameters", {}).get("capabilities", {}).get("drop", [])
+    return (
+        container.get("readonlyRootFilesystem") is True
+        and container.get("privileged") is not True
+        and "ALL" in dropped
+        and isinstance(container.get("memory"), int)
+    )
+
+
+def hardened_containers(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    if node.cfn_resource_type != "AWS::ECS::TaskDefinition":
+        return NagRuleCompliance.NOT_APPLICABLE
+    containers = properties(node).get("containerDefinitions", [])
+    if all(_hardened(container) for container in containers):
+        return NagRuleCompliance.COMPLIANT
+    return NagRuleCompliance.NON_COMPLIANT
+
+
 @dataclass(frozen=True)
 class RuleDefinition:
     suffix: str
@@ -226,6 +245,15 @@ RULES: tuple[RuleDefinition, ...] = (
         "listener ports may be open to 0.0.0.0/0 or ::/0.",
         restricted_inbound,
         frozenset({"AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"}),
+    ),
+    RuleDefinition(
+        "2.2-HardenedContainers",
+        "A container of the task definition is writable, privileged, keeps Linux capabilities or has no hard "
+        "memory limit - (Requirements 2.2.1, 2.2.6).",
+        "System components must be configured securely and prevent misuse: every container runs with a "
+        "read-only root filesystem, unprivileged, with every capability dropped and a hard memory limit.",
+        hardened_containers,
+        frozenset({"AWS::ECS::TaskDefinition"}),
     ),
 )
 

@@ -34,6 +34,9 @@ MONTHLY_BUDGET_RANGE = (1, 1_000_000)
 BUDGET_PERCENTAGE_RANGE = (1, 1000)
 # Fargate memory reservation of a sidecar container.
 SIDECAR_MEMORY_RANGE = (6, 4096)
+# What the service container keeps of the task's memory after the sidecars' limits: the reference service
+# peaks near 200 MiB (`make bench-service`, 512 TLS connections); 512 MiB leaves it more than twice that.
+MIN_SERVICE_CONTAINER_MEMORY_MIB = 512
 
 ENV_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 ACCOUNT_PATTERN = re.compile(r"^\d{12}$")

@@ -31,6 +31,7 @@ from settings.limits import (
     MAX_TASKS_CEILING,
     MIN_AUDIT_ARCHIVE_DAYS,
     MIN_LOG_RETENTION_DAYS,
+    MIN_SERVICE_CONTAINER_MEMORY_MIB,
     MONTHLY_BUDGET_RANGE,
     REGION_PATTERN,
     REQUESTS_PER_TARGET_RANGE,
@@ -237,6 +238,7 @@ class Sidecar(Section):
     name: str
     # ECR image pinned by digest in the primary region; the standby region pulls its replicated copy.
     image: str
+    # Reserved for this container and its hard limit: a sidecar never takes the service container's memory.
     memory_reservation_mib: int = 64
     # Whether the task stops when this container stops.
     essential: bool = False
@@ -304,6 +306,11 @@ class ComputeSettings(Section):
     desired_tasks: int = setting(3, help="tasks at deploy", allowed="`min_tasks` ≤ `desired_tasks` ≤ `max_tasks`")
     max_tasks: int = setting(10, help="autoscaling ceiling", allowed="at most 100")
 
+    @property
+    def service_container_memory_mib(self) -> int:
+        """The service container's hard memory limit: the task's memory less every sidecar's."""
+        return self.task_memory_mib - sum(sidecar.memory_reservation_mib for sidecar in self.sidecars)
+
     def problems(self, *, region: str, az_count: int, idle: bool) -> list[str]:
         """`idle`: a pilot-light standby, which may run no task."""
         found: list[str] = []
@@ -322,6 +329,12 @@ class ComputeSettings(Section):
             found += sidecar.problems(region)
         if len({sidecar.name for sidecar in self.sidecars}) != len(self.sidecars):
             found.append(f"sidecars: {[s.name for s in self.sidecars]} repeats a name")
+        if self.service_container_memory_mib < MIN_SERVICE_CONTAINER_MEMORY_MIB:
+            found.append(
+                f"sidecars: their {self.task_memory_mib - self.service_container_memory_mib} MiB leave the service "
+                f"container {self.service_container_memory_mib} MiB of task_memory_mib {self.task_memory_mib}; "
+                f"it needs at least {MIN_SERVICE_CONTAINER_MEMORY_MIB}"
+            )
         low, high = CAPACITY_WEIGHT_RANGE
         for name, weight in (("on_demand_weight", self.on_demand_weight), ("spot_weight", self.spot_weight)):
             if not low <= weight <= high:

@@ -88,9 +88,17 @@ def running(
         task.close()
 
 
+def capabilities(pid: int) -> dict[str, int]:
+    """The capability sets of a process, from the kernel's view of it."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return {key: int(value, 16) for key, value in (line.split(":\t") for line in lines if line.startswith("Cap"))}
+
+
 def assert_meets_the_contract(task: FargateTask) -> None:
     status = task.wait_until_serving(CONTRACT.health_path, STARTUP_SECONDS)
     assert status == "200", f"GET {CONTRACT.health_path} over HTTPS answered {status!r}:\n{task.output()}"
+    # Every capability dropped: not even one that a setuid binary in the image could regain.
+    assert capabilities(task.pid) == dict.fromkeys(("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"), 0)
     check = task.run_health_check()
     assert check.returncode == 0, f"health check {task.container.health_check} failed: {check}\n{task.output()}"
     code, seconds = task.stop()
@@ -195,6 +203,7 @@ def test_readme_states_the_contract_the_code_uses() -> None:
         f"`{CONTRACT.port}`",
         f"`{CONTRACT.health_path}`",
         f"uid `{CONTRACT.uid}`, gid `{CONTRACT.gid}`",
+        "the task drops `ALL`",
         f"`{CONTRACT.scratch_path}`",
         f"`DRAIN_SECONDS` ({CONTRACT.drain_seconds})",
         f"{CONTRACT.stop_timeout_seconds} s stop timeout",

@@ -123,11 +123,13 @@ def test_container_gets_the_contracts_environment_and_its_secret_from_secrets_ma
         assert not any(word in name for word in ("SECRET", "PASSWORD", "CREDENTIAL", "TOKEN", "KEY"))
 
 
-def test_container_logs_go_to_the_given_log_group_without_blocking(document: dict[str, Any]) -> None:
+def test_container_logs_go_to_the_given_log_group_and_block_rather_than_drop(document: dict[str, Any]) -> None:
+    """Non-blocking mode drops lines when its buffer fills, with no metric: an audit trail may not."""
     logging = app_container(document)["LogConfiguration"]
     assert logging["LogDriver"] == "awslogs"
     assert logging["Options"]["awslogs-group"]["Ref"].startswith("AppLogGroup")
-    assert logging["Options"]["mode"] == "non-blocking"
+    assert logging["Options"]["mode"] == "blocking"
+    assert "max-buffer-size" not in logging["Options"]
 
 
 @pytest.mark.parametrize(
@@ -271,5 +273,22 @@ def test_sidecars_run_beside_the_service_under_the_same_hardening() -> None:
     assert set(containers) == {"App", SIDECAR.name}
     sidecar = containers[SIDECAR.name]
     assert (sidecar["Essential"], sidecar["MemoryReservation"]) == (False, SIDECAR.memory_reservation_mib)
+    assert sidecar["Memory"] == SIDECAR.memory_reservation_mib
+    assert sidecar["LinuxParameters"]["Capabilities"] == {"Drop": ["ALL"]}
     assert (sidecar["ReadonlyRootFilesystem"], sidecar["User"], sidecar["Privileged"]) == (True, CONTRACT.user, False)
     assert sidecar["LogConfiguration"] == containers["App"]["LogConfiguration"]
+
+
+@pytest.mark.parametrize("sidecars", [(), (SIDECAR,)], ids=["alone", "with a sidecar"])
+def test_every_container_drops_every_capability_and_has_a_hard_memory_limit_within_the_task(
+    sidecars: tuple[Sidecar, ...],
+) -> None:
+    """A container over its limit is killed and replaced, never starving the others; none holds a capability."""
+    compute = ComputeSettings(container_image=IMAGE, sidecars=sidecars)
+    document, _ = build(compute)
+    task = one(document, "AWS::ECS::TaskDefinition")
+    containers = task["ContainerDefinitions"]
+    assert [c["LinuxParameters"]["Capabilities"] for c in containers] == [{"Drop": ["ALL"]}] * len(containers)
+    assert sum(c["Memory"] for c in containers) == int(task["Memory"]) == compute.task_memory_mib
+    (service,) = [c for c in containers if c["Name"] == "App"]
+    assert service["Memory"] == compute.task_memory_mib - sum(s.memory_reservation_mib for s in sidecars)

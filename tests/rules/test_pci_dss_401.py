@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from aws_cdk import App, Duration, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -94,6 +95,27 @@ def ingress(port: int, cidr: str = "0.0.0.0/0") -> Builder:
     return build
 
 
+def task_definition(*, capabilities: list[str]) -> Builder:
+    def build(stack: Stack) -> None:
+        ecs.CfnTaskDefinition(
+            stack,
+            "Task",
+            container_definitions=[
+                ecs.CfnTaskDefinition.ContainerDefinitionProperty(
+                    name="app",
+                    image="example",
+                    memory=512,
+                    readonly_root_filesystem=True,
+                    linux_parameters=ecs.CfnTaskDefinition.LinuxParametersProperty(
+                        capabilities=ecs.CfnTaskDefinition.KernelCapabilitiesProperty(drop=capabilities)
+                    ),
+                )
+            ],
+        )
+
+    return build
+
+
 CASES: dict[str, tuple[Builder, Builder]] = {
     # rule suffix: (bad, good)
     "6.4.2-WafOnPublicAlb": (lambda s: alb(s), lambda s: waf_association(s, alb(s))),
@@ -122,6 +144,7 @@ CASES: dict[str, tuple[Builder, Builder]] = {
     ),
     "10.2-NetworkTrafficLogged": (lambda s: vpc_with_flow_log(s, "REJECT"), lambda s: vpc_with_flow_log(s, "ALL")),
     "1.3-RestrictedInbound": (ingress(22), ingress(443)),
+    "2.2-HardenedContainers": (task_definition(capabilities=["NET_RAW"]), task_definition(capabilities=["ALL"])),
 }
 
 

@@ -127,3 +127,14 @@ def test_the_standby_region_must_differ_from_the_primary() -> None:
 def test_without_a_standby_region_there_is_no_standby_configuration() -> None:
     with pytest.raises(ValueError, match="has no standby region"):
         DEV.standby()
+
+
+def test_sidecars_must_leave_the_service_container_enough_memory() -> None:
+    image = f"{DEV.account}.dkr.ecr.{REGION}.amazonaws.com/agent@sha256:" + "c" * 64
+    greedy = replace(
+        DEV.compute, sidecars=(Sidecar(name="agent", image=image, memory_reservation_mib=DEV.compute.task_memory_mib),)
+    )
+    assert (
+        f"sidecars: their {DEV.compute.task_memory_mib} MiB leave the service container 0 MiB of task_memory_mib "
+        f"{DEV.compute.task_memory_mib}; it needs at least 512"
+    ) in problems_of(replace(DEV, compute=greedy))

@@ -90,6 +90,17 @@ class TaskContainer:
     stop_timeout: int
     port: int
     init: bool
+    # Linux capabilities the task definition drops (`ALL`, or names such as `NET_RAW`).
+    dropped_capabilities: tuple[str, ...] = ()
+
+    @property
+    def capability_arguments(self) -> list[str]:
+        """setpriv's arguments that drop the same capabilities from every process of the container, as the
+        container runtime does before it starts the command."""
+        if not self.dropped_capabilities:
+            return []
+        names = ",".join("-" + name.lower().removeprefix("cap_") for name in self.dropped_capabilities)
+        return [f"--bounding-set={names}", f"--inh-caps={names}"]
 
     @classmethod
     def from_task_definition(cls, properties: Mapping[str, Any], name: str | None = None) -> TaskContainer:
@@ -117,6 +128,7 @@ class TaskContainer:
             stop_timeout=int(definition.get("StopTimeout", 30)),
             port=int(definition["PortMappings"][0]["ContainerPort"]),
             init=bool(definition.get("LinuxParameters", {}).get("InitProcessEnabled", False)),
+            dropped_capabilities=tuple(definition.get("LinuxParameters", {}).get("Capabilities", {}).get("Drop", [])),
         )
 
 
@@ -289,6 +301,7 @@ class FargateTask:
             "environment": self.environment,
             "argv": self.image.argv,
             "init": self.container.init,
+            "capabilities": self.container.capability_arguments,
             "task_address": TASK_ADDRESS,
             "pid_file": str(self.pid_file),
             "dynamodb": {
@@ -377,7 +390,8 @@ class FargateTask:
         """Run `argv` inside the running container, as its user, with its environment."""
         enter = ["nsenter", f"--target={self.pid}", "--mount", "--net", "--root", "--wd"]
         variables = [f"{key}={value}" for key, value in self.environment.items()]
-        drop = ["/usr/bin/setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", "--"]
+        drop = ["/usr/bin/setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups",
+                *self.container.capability_arguments, "--"]  # fmt: skip
         return subprocess.run(
             privileged([*enter, "--", "/usr/bin/env", "-i", *variables, *drop, *argv]),
             capture_output=True,

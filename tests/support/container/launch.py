@@ -113,7 +113,8 @@ def main(spec_path: str) -> None:
     task_address(spec["task_address"])
     if spec.get("dynamodb"):
         start_dynamodb(spec["dynamodb"])
-    command = ["setpriv", f"--reuid={spec['uid']}", f"--regid={spec['gid']}", "--clear-groups", "--", *spec["argv"]]
+    user = [f"--reuid={spec['uid']}", f"--regid={spec['gid']}", "--clear-groups", *spec["capabilities"]]
+    command = ["setpriv", *user, "--", *spec["argv"]]
     if not spec["init"]:
         with open(spec["pid_file"], "w") as file:
             file.write(str(os.getpid()))
