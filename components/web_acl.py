@@ -14,10 +14,19 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from components import source_arns
-from settings.naming import WAF_MANAGED_RULE_GROUPS, WAF_RATE_RULE, PhysicalNames
+from components.container_contract import CONTRACT
+from settings.naming import (
+    WAF_BODY_SIZE_RULE,
+    WAF_MANAGED_RULE_GROUPS,
+    WAF_PAYMENT_RATE_RULE,
+    WAF_RATE_RULE,
+    PhysicalNames,
+)
 
-# Headers that carry credentials or session state never reach the WAF log.
+# Headers that carry credentials or session state never reach the WAF log; nor does the query string, where a
+# client could put anything (a card number included).
 REDACTED_HEADERS = ("authorization", "cookie", "x-api-key")
+PAYMENTS_PATH = "/payments"
 
 
 class RegionalWebAcl(Construct):
@@ -30,6 +39,7 @@ class RegionalWebAcl(Construct):
         *,
         names: PhysicalNames,
         rate_limit: int,
+        payment_rate_limit: int,
         log_group: logs.ILogGroup,
     ) -> None:
         super().__init__(scope, id_)
@@ -44,7 +54,46 @@ class RegionalWebAcl(Construct):
                     )
                 ),
                 visibility_config=_visibility(names.waf_metric(WAF_RATE_RULE)),
-            )
+            ),
+            wafv2.CfnWebACL.RuleProperty(
+                name=WAF_PAYMENT_RATE_RULE,
+                priority=1,
+                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                        aggregate_key_type="IP",
+                        limit=payment_rate_limit,
+                        evaluation_window_sec=300,
+                        scope_down_statement=wafv2.CfnWebACL.StatementProperty(
+                            and_statement=wafv2.CfnWebACL.AndStatementProperty(
+                                statements=[
+                                    _exactly(PAYMENTS_PATH, wafv2.CfnWebACL.FieldToMatchProperty(uri_path={})),
+                                    _exactly("POST", wafv2.CfnWebACL.FieldToMatchProperty(method={})),
+                                ]
+                            )
+                        ),
+                    )
+                ),
+                visibility_config=_visibility(names.waf_metric(WAF_PAYMENT_RATE_RULE)),
+            ),
+            # Larger than any payment; also what WAF cannot inspect at an ALB (its first 8 KB), so nothing reaches
+            # the service unread.
+            wafv2.CfnWebACL.RuleProperty(
+                name=WAF_BODY_SIZE_RULE,
+                priority=2,
+                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                            body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
+                        ),
+                        comparison_operator="GT",
+                        size=CONTRACT.max_body_bytes,
+                        text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+                    )
+                ),
+                visibility_config=_visibility(names.waf_metric(WAF_BODY_SIZE_RULE)),
+            ),
         ]
         rules += [
             wafv2.CfnWebACL.RuleProperty(
@@ -58,7 +107,7 @@ class RegionalWebAcl(Construct):
                 ),
                 visibility_config=_visibility(names.waf_metric(rule_name)),
             )
-            for priority, (rule_name, group) in enumerate(WAF_MANAGED_RULE_GROUPS.items(), start=1)
+            for priority, (rule_name, group) in enumerate(WAF_MANAGED_RULE_GROUPS.items(), start=len(rules))
         ]
         self.web_acl: wafv2.CfnWebACL = wafv2.CfnWebACL(
             self,
@@ -100,11 +149,25 @@ class RegionalWebAcl(Construct):
             resource_arn=self.web_acl.attr_arn,
             log_destination_configs=[log_destination],
             redacted_fields=[
-                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
-                for header in REDACTED_HEADERS
+                *(
+                    wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+                    for header in REDACTED_HEADERS
+                ),
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(query_string={}),
             ],
         )
         self.logging.node.add_dependency(self.log_delivery_policy)
+
+
+def _exactly(value: str, field: wafv2.CfnWebACL.FieldToMatchProperty) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+            field_to_match=field,
+            positional_constraint="EXACTLY",
+            search_string=value,
+            text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+        )
+    )
 
 
 def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

@@ -17,13 +17,16 @@ REPLICATED_BUCKETS = ("flow-logs", "alb-logs", "log-archive")
 # WAF rule names, in evaluation order: the per-IP rate limit, then one rule per AWS managed rule group. Each
 # name is also the suffix of that rule's CloudWatch metric name (their length is checked below).
 WAF_RATE_RULE = "rate-limit-per-ip"
+# Card testing: many small payments from one address, far fewer than its other requests.
+WAF_PAYMENT_RATE_RULE = "payment-rate-limit-per-ip"
+WAF_BODY_SIZE_RULE = "body-size-limit"
 WAF_MANAGED_RULE_GROUPS: dict[str, str] = {
     "aws-ip-reputation": "AWSManagedRulesAmazonIpReputationList",
     "aws-known-bad-inputs": "AWSManagedRulesKnownBadInputsRuleSet",
     "aws-common-rule-set": "AWSManagedRulesCommonRuleSet",
     "aws-sqli-rule-set": "AWSManagedRulesSQLiRuleSet",
 }
-WAF_RULES = (WAF_RATE_RULE, *WAF_MANAGED_RULE_GROUPS)
+WAF_RULES = (WAF_RATE_RULE, WAF_PAYMENT_RATE_RULE, WAF_BODY_SIZE_RULE, *WAF_MANAGED_RULE_GROUPS)
 
 
 @dataclass(frozen=True)

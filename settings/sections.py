@@ -406,11 +406,22 @@ class EdgeSettings(Section):
     waf_rate_limit: int = setting(
         2000, help="requests per IP per 5 minutes before WAF blocks", allowed="10 to 2,000,000,000"
     )
+    waf_payment_rate_limit: int = setting(
+        300,
+        help="`POST /payments` per IP per 5 minutes before WAF blocks (card testing); raise it for a client that "
+        "pays more from one address",
+        allowed="10 to `waf_rate_limit`",
+    )
 
     def problems(self) -> list[str]:
         low, high = WAF_RATE_LIMIT_RANGE
         if not low <= self.waf_rate_limit <= high:
             return [f"waf_rate_limit: {self.waf_rate_limit} is outside {low}..{high} requests per 5 minutes"]
+        if not low <= self.waf_payment_rate_limit <= self.waf_rate_limit:
+            return [
+                f"waf_payment_rate_limit: {self.waf_payment_rate_limit} is outside {low}..{self.waf_rate_limit} "
+                "(waf_rate_limit) payments per 5 minutes"
+            ]
         return []
 
 

@@ -91,7 +91,12 @@ class SecurityStack(Stack):
             else {}
         )
         web_acl = RegionalWebAcl(
-            self, "WebAcl", names=names, rate_limit=config.edge.waf_rate_limit, log_group=self.waf_log_group
+            self,
+            "WebAcl",
+            names=names,
+            rate_limit=config.edge.waf_rate_limit,
+            payment_rate_limit=config.edge.waf_payment_rate_limit,
+            log_group=self.waf_log_group,
         )
         self.web_acl_arn: str = web_acl.web_acl.attr_arn
 

@@ -7,19 +7,30 @@ from typing import Any
 import pytest
 from aws_cdk import aws_logs as logs
 
+from components.container_contract import CONTRACT
 from components.web_acl import REDACTED_HEADERS, RegionalWebAcl
-from settings.naming import WAF_MANAGED_RULE_GROUPS, WAF_RATE_RULE, WAF_RULES, PhysicalNames
+from settings.naming import (
+    WAF_BODY_SIZE_RULE,
+    WAF_MANAGED_RULE_GROUPS,
+    WAF_PAYMENT_RATE_RULE,
+    WAF_RATE_RULE,
+    WAF_RULES,
+    PhysicalNames,
+)
 from tests.support.bare import ACCOUNT, REGION, bare_stack, one, template
 
 NAMES = PhysicalNames(service="payments", environment="test")
 RATE_LIMIT = 1234
+PAYMENT_RATE_LIMIT = 123
 
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
     stack = bare_stack()
     group = logs.LogGroup(stack, "WafLogGroup", log_group_name=NAMES.waf_log_group)
-    RegionalWebAcl(stack, "WebAcl", names=NAMES, rate_limit=RATE_LIMIT, log_group=group)
+    RegionalWebAcl(
+        stack, "WebAcl", names=NAMES, rate_limit=RATE_LIMIT, payment_rate_limit=PAYMENT_RATE_LIMIT, log_group=group
+    )
     return template(stack)
 
 
@@ -46,8 +57,41 @@ def test_every_request_is_logged_with_credentials_redacted(document: dict[str, A
     logging = one(document, "AWS::WAFv2::LoggingConfiguration")
     (destination,) = logging["LogDestinationConfigs"]
     assert destination["Fn::Join"][1][0] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:"
-    redacted = {field["SingleHeader"]["Name"] for field in logging["RedactedFields"]}
+    redacted = {field["SingleHeader"]["Name"] for field in logging["RedactedFields"] if "SingleHeader" in field}
     assert redacted == set(REDACTED_HEADERS) >= {"authorization", "cookie"}
+    # A query string can hold anything a client put there, a card number included.
+    assert {"QueryString": {}} in logging["RedactedFields"]
+
+
+def rule(document: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [r for r in one(document, "AWS::WAFv2::WebACL")["Rules"] if r["Name"] == name]
+    return dict(found)
+
+
+def test_payments_from_one_address_are_limited_far_below_its_other_requests(document: dict[str, Any]) -> None:
+    """Card testing: a stolen card list tried as many small payments, from a few addresses."""
+    limited = rule(document, WAF_PAYMENT_RATE_RULE)
+    assert limited["Action"] == {"Block": {}}
+    statement = limited["Statement"]["RateBasedStatement"]
+    assert (statement["AggregateKeyType"], statement["Limit"], statement["EvaluationWindowSec"]) == (
+        "IP",
+        PAYMENT_RATE_LIMIT,
+        300,
+    )
+    matches = [s["ByteMatchStatement"] for s in statement["ScopeDownStatement"]["AndStatement"]["Statements"]]
+    assert {(tuple(m["FieldToMatch"]), m["SearchString"], m["PositionalConstraint"]) for m in matches} == {
+        (("UriPath",), "/payments", "EXACTLY"),
+        (("Method",), "POST", "EXACTLY"),
+    }
+
+
+def test_a_body_larger_than_a_payment_or_than_waf_can_read_is_blocked(document: dict[str, Any]) -> None:
+    limited = rule(document, WAF_BODY_SIZE_RULE)
+    assert limited["Action"] == {"Block": {}}
+    size = limited["Statement"]["SizeConstraintStatement"]
+    assert size["FieldToMatch"] == {"Body": {"OversizeHandling": "MATCH"}}
+    assert (size["ComparisonOperator"], size["Size"]) == ("GT", CONTRACT.max_body_bytes)
+    assert CONTRACT.max_body_bytes < 8192  # WAF reads the first 8 KB of a body at an ALB
 
 
 def test_log_delivery_may_write_exactly_the_waf_log_group(document: dict[str, Any]) -> None:

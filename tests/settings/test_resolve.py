@@ -113,6 +113,10 @@ def test_zones_of_every_region_come_from_committed_context_not_lookups(name: str
         ({"config.vpc_cidr": "8.8.0.0/16"}, "vpc_cidr: '8.8.0.0/16' is not a private (RFC 1918) range"),
         ({"config.vpc_cidr": "banana"}, "vpc_cidr: 'banana' is not an IPv4 network"),
         ({"config.waf_rate_limit": "5"}, "waf_rate_limit: 5 is outside 10..2000000000"),
+        (
+            {"config.waf_rate_limit": "500", "config.waf_payment_rate_limit": "501"},
+            "waf_payment_rate_limit: 501 is outside 10..500 (waf_rate_limit) payments per 5 minutes",
+        ),
         ({"config.cpu_architecture": "MIPS"}, "config.cpu_architecture: 'MIPS' is not one of ['X86_64', 'ARM64']"),
         ({"config.standby_mode": "hot"}, "config.standby_mode: 'hot' is not one of ['warm', 'pilot-light']"),
         ({"config.data_classification": "secret"}, "data_classification: 'secret' is not one of"),

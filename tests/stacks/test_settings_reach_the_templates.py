@@ -91,7 +91,7 @@ def test_edge_and_protection_settings(each_profile: Synthesized) -> None:
             for r in acl["Rules"]
             if "RateBasedStatement" in r["Statement"]
         ]
-        assert limits == [config.edge.waf_rate_limit]
+        assert limits == [config.edge.waf_rate_limit, config.edge.waf_payment_rate_limit]
         alb = only(found, "AWS::ElasticLoadBalancingV2::LoadBalancer")
         attributes = {a["Key"]: a["Value"] for a in alb["LoadBalancerAttributes"]}
         assert attributes["deletion_protection.enabled"] == str(config.termination_protection).lower()
