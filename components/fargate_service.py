@@ -18,9 +18,11 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IDependable
 
 from components.container_contract import CONTRACT, PROCESSOR_SECRET_VARIABLE, REFERENCE_HEALTH_CHECK
+from components.endpoints import HTTPS, ServiceEndpoints
 from rules.acknowledge import AWS_SOLUTIONS, acknowledge
 from settings.limits import ECR_IMAGE_PATTERN
 from settings.naming import SERVICE_CONTAINER, PhysicalNames
+from settings.regions import GatewayPrefixLists
 from settings.sections import ClientAuthentication, ComputeSettings, CpuArchitecture
 
 SERVICE_SOURCE = Path(__file__).resolve().parents[1] / "service"
@@ -97,6 +99,16 @@ class ServiceLedger:
     idempotency_hours: int
 
 
+@dataclass(frozen=True)
+class TaskEgress:
+    """Everywhere a task may connect, all over HTTPS: the interface endpoints, S3 and DynamoDB through their
+    gateway endpoints (the region's prefix lists), and the payment processor's networks. Not the internet."""
+
+    endpoints: ServiceEndpoints
+    prefix_lists: GatewayPrefixLists
+    processor_cidrs: tuple[str, ...] = ()
+
+
 class PaymentFargateService(Construct):
     """Cluster, task definition and service; starts only after the network's egress paths exist."""
 
@@ -117,6 +129,7 @@ class PaymentFargateService(Construct):
         ledger: ServiceLedger,
         target_group: elbv2.ApplicationTargetGroup,
         load_balancer_security_group: ec2.ISecurityGroup,
+        egress: TaskEgress,
         egress_ready: Sequence[IDependable],
     ) -> None:
         super().__init__(scope, id_)
@@ -216,15 +229,21 @@ class PaymentFargateService(Construct):
             self,
             "SecurityGroup",
             vpc=vpc,
-            description="Payment tasks: HTTPS from the ALB in, HTTPS out",
+            description="Payment tasks: HTTPS from the ALB in; HTTPS out to AWS endpoints and the processor only",
             allow_all_outbound=False,
         )
         self.security_group.add_ingress_rule(
             load_balancer_security_group, ec2.Port.tcp(CONTRACT.port), "HTTPS from the ALB only"
         )
+        egress.endpoints.admit(self.security_group)
         self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS endpoints and the payment processor"
+            ec2.Peer.prefix_list(egress.prefix_lists.s3), HTTPS, "HTTPS to S3 (image layers), gateway endpoint"
         )
+        self.security_group.add_egress_rule(
+            ec2.Peer.prefix_list(egress.prefix_lists.dynamodb), HTTPS, "HTTPS to DynamoDB (ledger), gateway endpoint"
+        )
+        for cidr in egress.processor_cidrs:
+            self.security_group.add_egress_rule(ec2.Peer.ipv4(cidr), HTTPS, "HTTPS to the payment processor")
         load_balancer_security_group.add_egress_rule(
             self.security_group, ec2.Port.tcp(CONTRACT.port), "HTTPS to the payment tasks"
         )

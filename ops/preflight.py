@@ -16,6 +16,7 @@ from ops.checks import Check, failed, passed, run, warned
 from ops.clients import ClientSet
 from settings import ClientAuthentication, EnvironmentConfig
 from settings.limits import ECR_IMAGE_PATTERN
+from settings.regions import gateway_prefix_lists
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 # The synthesized templates' CheckBootstrapVersion rule refuses bootstrap versions 1 to 5.
@@ -176,6 +177,22 @@ def certificate(clients: Clients, config: EnvironmentConfig) -> Check:
     return passed("hosted zone", f"{tls.hosted_zone_id} is {zone['Name']}")
 
 
+def prefix_lists(ec2: Any, region: str, check: str) -> Check:
+    """The task security group lets tasks reach S3 and DynamoDB by the ids in settings/regions.py: they must be
+    this region's lists, or image pulls and the ledger are refused by the tasks' own rules."""
+    expected = gateway_prefix_lists(region).names(region)
+    answer = ec2.describe_managed_prefix_lists(Filters=[{"Name": "prefix-list-name", "Values": list(expected)}])
+    found = {item["PrefixListName"]: item["PrefixListId"] for item in answer["PrefixLists"]}
+    wrong = [
+        f"{name} is {found.get(name, 'not found')}, not {listed}"
+        for name, listed in expected.items()
+        if found.get(name) != listed
+    ]
+    if wrong:
+        return failed(check, "; ".join(wrong) + " (correct settings/regions.py)")
+    return passed(check, ", ".join(f"{name} {listed}" for name, listed in expected.items()))
+
+
 def client_certificates(config: EnvironmentConfig) -> Check:
     """With mutual TLS, the load balancer will accept clients: the CA bundle is yours, not the placeholder."""
     name = "client certificates"
@@ -286,6 +303,10 @@ def preflight(
     checks += run("Fargate vCPU quota", lambda: fargate_vcpus(clients, config))
     checks += run("deploy permissions", lambda: deploy_permissions(clients, config))
     checks += run("certificate", lambda: certificate(clients, config))
+    checks += run("gateway prefix lists", lambda: prefix_lists(clients.ec2, config.region, "gateway prefix lists"))
+    if standby:
+        check = f"gateway prefix lists in {standby}"
+        checks += run(check, lambda: prefix_lists(client_in("ec2", standby), standby, check))
     checks += run("client certificates", lambda: client_certificates(config))
     checks += run("container build tool", lambda: container_builder(config, which))
     checks += run("container images", lambda: container_images(config, client_in))

@@ -167,6 +167,17 @@ def restricted_inbound(node: CfnResource, index: StackIndex) -> NagRuleComplianc
     return NagRuleCompliance.COMPLIANT if all(map(_open_rule_allowed, rules)) else NagRuleCompliance.NON_COMPLIANT
 
 
+def restricted_outbound(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    if node.cfn_resource_type == "AWS::EC2::SecurityGroup":
+        rules = properties(node).get("securityGroupEgress", [])
+    elif node.cfn_resource_type == "AWS::EC2::SecurityGroupEgress":
+        rules = [properties(node)]
+    else:
+        return NagRuleCompliance.NOT_APPLICABLE
+    opened = [r for r in rules if r.get("cidrIp") in OPEN_CIDRS or r.get("cidrIpv6") in OPEN_CIDRS]
+    return NagRuleCompliance.NON_COMPLIANT if opened else NagRuleCompliance.COMPLIANT
+
+
 def _hardened(container: dict[str, Any]) -> bool:
     dropped = container.get("linuxParameters", {}).get("capabilities", {}).get("drop", [])
     return (
@@ -245,6 +256,14 @@ RULES: tuple[RuleDefinition, ...] = (
         "listener ports may be open to 0.0.0.0/0 or ::/0.",
         restricted_inbound,
         frozenset({"AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"}),
+    ),
+    RuleDefinition(
+        "1.3.2-RestrictedOutbound",
+        "The security group lets traffic out to the whole internet - (Requirement 1.3.2).",
+        "Outbound traffic from the cardholder data environment must be limited to what is necessary: name the "
+        "destinations (endpoints, prefix lists, the processor's networks), never 0.0.0.0/0 or ::/0.",
+        restricted_outbound,
+        frozenset({"AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupEgress"}),
     ),
     RuleDefinition(
         "2.2-HardenedContainers",

@@ -190,9 +190,15 @@ class NetworkSettings(Section):
         help="existing Elastic IPs for the NAT gateways (accounts at their EIP quota)",
         allowed="none, or exactly `az_count` distinct `eipalloc-…` ids",
     )
+    processor_cidrs: tuple[str, ...] = setting(
+        (),
+        help="where tasks may reach the payment processor (HTTPS, through the NAT gateways); nothing else on the "
+        "internet is reachable",
+        allowed="public IPv4 networks of `/16` or narrower; none (the default) means no internet egress at all",
+    )
 
     def problems(self, region: str, zones: tuple[str, ...]) -> list[str]:
-        found: list[str] = []
+        found: list[str] = self._processor_problems()
         if self.az_count not in (2, 3):
             found.append(f"az_count: {self.az_count} is not allowed; use 2 or 3")
         elif zones:
@@ -226,6 +232,23 @@ class NetworkSettings(Section):
                 found.append(f"nat_eip_allocation_ids: {bad} are not Elastic IP allocation ids (eipalloc-...)")
             if len(set(self.nat_eip_allocation_ids)) != len(self.nat_eip_allocation_ids):
                 found.append(f"nat_eip_allocation_ids: {list(self.nat_eip_allocation_ids)} repeats an allocation")
+        return found
+
+    def _processor_problems(self) -> list[str]:
+        found: list[str] = []
+        for cidr in self.processor_cidrs:
+            try:
+                network = ipaddress.IPv4Network(cidr)
+            except ValueError:
+                found.append(f"processor_cidrs: {cidr!r} is not an IPv4 network such as '203.0.113.0/24'")
+                continue
+            if network.prefixlen < 16 or any(network.overlaps(private) for private in RFC_1918):
+                found.append(
+                    f"processor_cidrs: {cidr!r} is not a public network of /16 or narrower; name the processor's "
+                    "own addresses, not the internet"
+                )
+        if len(set(self.processor_cidrs)) != len(self.processor_cidrs):
+            found.append(f"processor_cidrs: {list(self.processor_cidrs)} repeats a network")
         return found
 
 

@@ -16,11 +16,13 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IDependable
 
 from components.container_contract import CONTRACT
-from components.fargate_service import PaymentFargateService, ServiceLedger, pulled_image
+from components.endpoints import ServiceEndpoints
+from components.fargate_service import PaymentFargateService, ServiceLedger, TaskEgress, pulled_image
 from components.load_balancer import HttpsLoadBalancer
 from components.service_dns import ServiceDnsRecord
 from components.task_roles import TaskRoles
 from settings.environment import EnvironmentConfig
+from settings.regions import gateway_prefix_lists
 from settings.sections import ClientAuthentication
 
 
@@ -34,6 +36,7 @@ class ComputeStack(Stack):
         *,
         config: EnvironmentConfig,
         vpc: ec2.IVpc,
+        endpoints: ServiceEndpoints,
         egress_ready: Sequence[IDependable],
         certificate: acm.ICertificate,
         web_acl_arn: str,
@@ -96,6 +99,11 @@ class ComputeStack(Stack):
             ),
             target_group=self.load_balancer.target_group,
             load_balancer_security_group=self.load_balancer.security_group,
+            egress=TaskEgress(
+                endpoints=endpoints,
+                prefix_lists=gateway_prefix_lists(config.region),
+                processor_cidrs=config.network.processor_cidrs,
+            ),
             egress_ready=egress_ready,
         )
 

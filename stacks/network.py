@@ -12,6 +12,7 @@ from constructs import Construct, IDependable
 from components.endpoints import ServiceEndpoints
 from components.vpc import PaymentVpc
 from settings.environment import EnvironmentConfig
+from settings.limits import ECR_IMAGE_PATTERN
 
 
 class NetworkStack(Stack):
@@ -35,7 +36,15 @@ class NetworkStack(Stack):
             flow_log_bucket=flow_log_bucket,
         )
         self.vpc: ec2.IVpc = network.vpc
-        endpoints = ServiceEndpoints(self, "Endpoints", vpc=self.vpc, vpc_cidr=config.network.vpc_cidr)
+        images = [config.compute.container_image, *(sidecar.image for sidecar in config.compute.sidecars)]
+        self.endpoints = endpoints = ServiceEndpoints(
+            self,
+            "Endpoints",
+            vpc=self.vpc,
+            image_accounts=[
+                match["account"] for image in images if image and (match := ECR_IMAGE_PATTERN.match(image))
+            ],
+        )
         # What a task needs before it can start: egress through NAT, and the endpoints that stand in for it.
         self.egress_ready: list[IDependable] = [
             *(subnet.internet_connectivity_established for subnet in self.vpc.private_subnets),

@@ -90,6 +90,7 @@ def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentS
         f"{prefix}Compute",
         config=config,
         vpc=network.vpc,
+        endpoints=network.endpoints,
         egress_ready=network.egress_ready,
         certificate=security.certificate,
         web_acl_arn=security.web_acl_arn,

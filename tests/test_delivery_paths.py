@@ -25,7 +25,7 @@ PASSIVE_TYPES = {
     "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::RouteTable", "AWS::EC2::SubnetRouteTableAssociation",
     "AWS::EC2::Route", "AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::EIP",
     "AWS::EC2::NatGateway", "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress",
-    "AWS::EC2::SecurityGroupEgress", "AWS::EC2::VPCEndpoint",
+    "AWS::EC2::SecurityGroupEgress",
     # load balancing and service wiring (the ALB's deliveries are its access logs, a row)
     "AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::TargetGroup",
     "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation", "AWS::ECS::Cluster",

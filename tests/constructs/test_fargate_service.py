@@ -16,21 +16,25 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from components.container_contract import CONTRACT, PROCESSOR_SECRET_VARIABLE, REFERENCE_HEALTH_CHECK
+from components.endpoints import ServiceEndpoints
 from components.fargate_service import (
     CPU_TARGET_PERCENT,
     MEMORY_TARGET_PERCENT,
     SCALE_IN_COOLDOWN,
     SCALE_OUT_COOLDOWN,
     PaymentFargateService,
+    TaskEgress,
     pulled_image,
 )
 from settings.naming import SERVICE_CONTAINER, PhysicalNames
+from settings.regions import gateway_prefix_lists
 from settings.sections import ComputeSettings, CpuArchitecture, Sidecar
 from tests.support.bare import ACCOUNT, REGION, bare_stack, one, properties, resources, template
 from tests.support.builders import LEDGER
 
 NAMES = PhysicalNames(service="payments", environment="test")
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/payments@sha256:" + "a" * 64
+PROCESSOR = ("198.51.100.0/24",)
 SIDECAR = Sidecar(name="otel", image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/otel@sha256:" + "b" * 64)
 COMPUTE = ComputeSettings(
     task_cpu=1024,
@@ -44,7 +48,7 @@ COMPUTE = ComputeSettings(
 )
 
 
-def build(compute: ComputeSettings) -> tuple[dict[str, Any], Stack]:
+def build(compute: ComputeSettings, processor: tuple[str, ...] = PROCESSOR) -> tuple[dict[str, Any], Stack]:
     stack = bare_stack()
     vpc = ec2.Vpc(stack, "Vpc", availability_zones=["us-east-1a", "us-east-1b"])
     target_group = elbv2.ApplicationTargetGroup(
@@ -72,6 +76,7 @@ def build(compute: ComputeSettings) -> tuple[dict[str, Any], Stack]:
         ledger=LEDGER,
         target_group=target_group,
         load_balancer_security_group=alb_group,
+        egress=TaskEgress(ServiceEndpoints(stack, "Endpoints", vpc=vpc), gateway_prefix_lists(REGION), processor),
         egress_ready=[vpc.private_subnets[0].internet_connectivity_established],
     )
     return template(stack), stack
@@ -218,20 +223,46 @@ def test_service_rolls_back_failed_deployments_in_private_subnets_without_public
     assert all("PrivateSubnet" in subnet["Ref"] for subnet in network["Subnets"])
 
 
-def test_tasks_admit_only_the_load_balancer_on_the_container_port_and_egress_only_https(
-    document: dict[str, Any],
-) -> None:
+def task_group_rules(document: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The task security group's id, and every rule (inline or separate) into it and out of it."""
     groups = resources(document, "AWS::EC2::SecurityGroup")
     (task_group_id,) = [lid for lid in groups if lid.startswith("PaymentsSecurityGroup")]
-    task_group = groups[task_group_id]["Properties"]
-    (ingress,) = properties(document, "AWS::EC2::SecurityGroupIngress")
-    assert ingress["SourceSecurityGroupId"]["Fn::GetAtt"][0].startswith("AlbGroup")
-    assert (ingress["FromPort"], ingress["ToPort"]) == (CONTRACT.port, CONTRACT.port)
-    assert [(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in task_group["SecurityGroupEgress"]] == [
-        ("tcp", 443, 443)
+    reference = {"Fn::GetAtt": [task_group_id, "GroupId"]}
+    inline = groups[task_group_id]["Properties"]
+    ingress = [*inline.get("SecurityGroupIngress", [])]
+    ingress += [r for r in properties(document, "AWS::EC2::SecurityGroupIngress") if r["GroupId"] == reference]
+    egress = [r for r in inline.get("SecurityGroupEgress", []) if r["Description"] != "Disallow all traffic"]
+    egress += [r for r in properties(document, "AWS::EC2::SecurityGroupEgress") if r["GroupId"] == reference]
+    return task_group_id, ingress, egress
+
+
+def test_tasks_admit_only_the_load_balancer_and_reach_only_aws_endpoints_and_the_processor(
+    document: dict[str, Any],
+) -> None:
+    """No route to the internet: HTTPS to the interface endpoints, to S3 and DynamoDB through their gateway
+    endpoints (the region's prefix lists) and to the processor's own networks; nothing else."""
+    task_group_id, ingress, egress = task_group_rules(document)
+    (from_alb,) = ingress
+    assert from_alb["SourceSecurityGroupId"]["Fn::GetAtt"][0].startswith("AlbGroup")
+    assert (from_alb["FromPort"], from_alb["ToPort"]) == (CONTRACT.port, CONTRACT.port)
+    assert {(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in egress} == {("tcp", 443, 443)}
+    lists = gateway_prefix_lists(REGION)
+    destinations = sorted(
+        str(r.get("CidrIp") or r.get("DestinationPrefixListId") or r["DestinationSecurityGroupId"]["Fn::GetAtt"][0])
+        for r in egress
+    )
+    (endpoint_group,) = [lid for lid in resources(document, "AWS::EC2::SecurityGroup") if lid.startswith("Endpoints")]
+    assert destinations == sorted([*PROCESSOR, lists.s3, lists.dynamodb, endpoint_group])
+    alb_egress = [
+        r for r in properties(document, "AWS::EC2::SecurityGroupEgress") if r.get("FromPort") == CONTRACT.port
     ]
-    (egress,) = properties(document, "AWS::EC2::SecurityGroupEgress")
-    assert egress["DestinationSecurityGroupId"] == {"Fn::GetAtt": [task_group_id, "GroupId"]}
+    assert [r["DestinationSecurityGroupId"] for r in alb_egress] == [{"Fn::GetAtt": [task_group_id, "GroupId"]}]
+
+
+def test_without_a_processor_network_the_tasks_reach_aws_endpoints_only() -> None:
+    document, _ = build(ComputeSettings(container_image=IMAGE), processor=())
+    _, _, egress = task_group_rules(document)
+    assert not [r for r in egress if "CidrIp" in r or "CidrIpv6" in r]
 
 
 @pytest.mark.parametrize(

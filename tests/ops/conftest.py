@@ -10,8 +10,16 @@ import botocore.session
 import pytest
 from moto import mock_aws
 
-from settings import ClientAuthentication, EnvironmentConfig, TlsSettings
-from tests.support.aws import ACCOUNT, MODELS, REGION, DeployedAlarms, dev_config, imported_certificate
+from settings import ClientAuthentication, EnvironmentConfig, TlsSettings, regions
+from tests.support.aws import (
+    ACCOUNT,
+    MODELS,
+    REGION,
+    DeployedAlarms,
+    account_prefix_lists,
+    dev_config,
+    imported_certificate,
+)
 from tests.support.synthesized import Synthesized
 
 
@@ -34,9 +42,11 @@ def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
 
 
 @pytest.fixture
-def ready_account(session: boto3.Session) -> EnvironmentConfig:
-    """An account a dev deploy can go to: bootstrapped, quota room, an issued certificate."""
+def ready_account(session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> EnvironmentConfig:
+    """An account a dev deploy can go to: bootstrapped, quota room, an issued certificate, and the gateway prefix
+    lists settings/regions.py names (moto makes up its own ids)."""
     session.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
+    monkeypatch.setitem(regions.GATEWAY_PREFIX_LISTS, REGION, account_prefix_lists(session, REGION))
     return dev_config(
         tls=TlsSettings(certificate_arn=imported_certificate(session), client_authentication=ClientAuthentication.OFF),
         paging_emails=("oncall@example.com",),

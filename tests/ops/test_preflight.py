@@ -13,10 +13,11 @@ from botocore.stub import Stubber
 
 from ops import preflight as preflight_module
 from ops.checks import FAIL, PASS, WARN, Check
-from settings import ClientAuthentication, EnvironmentConfig, TlsSettings
+from settings import ClientAuthentication, EnvironmentConfig, TlsSettings, regions
 from tests.support.aws import (
     ACCOUNT,
     REGION,
+    account_prefix_lists,
     configured,
     dev_config,
     imported_certificate,
@@ -89,6 +90,7 @@ def test_preflight_passes_on_a_ready_account(session: boto3.Session, ready_accou
         "Fargate vCPU quota": WARN,
         "deploy permissions": WARN,
         "certificate": PASS,
+        "gateway prefix lists": PASS,
         "client certificates": PASS,
         "container build tool": PASS,
         "image in us-east-1": PASS,
@@ -191,6 +193,19 @@ def test_preflight_fails_without_a_container_build_tool(
 ) -> None:
     (check,) = [c for c in run_preflight(session, ready_account, builder=None) if c.name == "container build tool"]
     assert check.status == FAIL
+
+
+def test_preflight_fails_when_a_prefix_list_is_not_the_regions(
+    session: boto3.Session, ready_account: EnvironmentConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong id in settings/regions.py would let the tasks' rules refuse their own image pulls or ledger."""
+    actual = account_prefix_lists(session, REGION)
+    monkeypatch.setitem(regions.GATEWAY_PREFIX_LISTS, REGION, dataclasses.replace(actual, dynamodb="pl-0123456789"))
+    (check,) = [c for c in run_preflight(session, ready_account) if c.name == "gateway prefix lists"]
+    assert (check.status, check.reason) == (
+        FAIL,
+        f"com.amazonaws.{REGION}.dynamodb is {actual.dynamodb}, not pl-0123456789 (correct settings/regions.py)",
+    )
 
 
 def with_client_ca(config: EnvironmentConfig, bundle: str) -> EnvironmentConfig:

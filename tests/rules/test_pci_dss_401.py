@@ -116,6 +116,20 @@ def task_definition(*, capabilities: list[str]) -> Builder:
     return build
 
 
+def egress(cidr: str) -> Builder:
+    def build(stack: Stack) -> None:
+        ec2.CfnSecurityGroup(
+            stack,
+            "Group",
+            group_description="case",
+            security_group_egress=[
+                ec2.CfnSecurityGroup.EgressProperty(ip_protocol="tcp", from_port=443, to_port=443, cidr_ip=cidr)
+            ],
+        )
+
+    return build
+
+
 CASES: dict[str, tuple[Builder, Builder]] = {
     # rule suffix: (bad, good)
     "6.4.2-WafOnPublicAlb": (lambda s: alb(s), lambda s: waf_association(s, alb(s))),
@@ -144,6 +158,7 @@ CASES: dict[str, tuple[Builder, Builder]] = {
     ),
     "10.2-NetworkTrafficLogged": (lambda s: vpc_with_flow_log(s, "REJECT"), lambda s: vpc_with_flow_log(s, "ALL")),
     "1.3-RestrictedInbound": (ingress(22), ingress(443)),
+    "1.3.2-RestrictedOutbound": (egress("0.0.0.0/0"), egress("198.51.100.0/24")),
     "2.2-HardenedContainers": (task_definition(capabilities=["NET_RAW"]), task_definition(capabilities=["ALL"])),
 }
 

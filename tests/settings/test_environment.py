@@ -138,3 +138,24 @@ def test_sidecars_must_leave_the_service_container_enough_memory() -> None:
         f"sidecars: their {DEV.compute.task_memory_mib} MiB leave the service container 0 MiB of task_memory_mib "
         f"{DEV.compute.task_memory_mib}; it needs at least 512"
     ) in problems_of(replace(DEV, compute=greedy))
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "expected"),
+    [
+        (("0.0.0.0/0",), "processor_cidrs: '0.0.0.0/0' is not a public network of /16 or narrower"),
+        (("10.1.0.0/24",), "processor_cidrs: '10.1.0.0/24' is not a public network of /16 or narrower"),
+        (("processor.example.com",), "processor_cidrs: 'processor.example.com' is not an IPv4 network"),
+        (("198.51.100.0/24", "198.51.100.0/24"), "processor_cidrs: ['198.51.100.0/24', '198.51.100.0/24'] repeats"),
+    ],
+)
+def test_the_processor_is_named_by_its_own_public_networks(cidrs: tuple[str, ...], expected: str) -> None:
+    assert expected in problems_of(replace(DEV, network=replace(DEV.network, processor_cidrs=cidrs)))
+
+
+def test_a_region_without_known_gateway_prefix_lists_is_refused_before_synth() -> None:
+    elsewhere = "ap-southeast-7"
+    assert (
+        f"region: {elsewhere!r} has no gateway prefix lists in settings/regions.py; synth looks nothing up, so add "
+        f"the ids of com.amazonaws.{elsewhere}.s3 and com.amazonaws.{elsewhere}.dynamodb there"
+    ) in problems_of(replace(DEV, region=elsewhere, availability_zones=()))

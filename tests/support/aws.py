@@ -19,6 +19,7 @@ from ops.checks import Check
 from settings import PROFILES, AlertingSettings, ComputeSettings, EnvironmentConfig, NetworkSettings, TlsSettings
 from settings.catalog import with_values
 from settings.profiles import DEFAULT_PROFILE
+from settings.regions import GatewayPrefixLists
 
 ACCOUNT = "111111111111"
 REGION = "us-east-1"
@@ -153,3 +154,16 @@ class DeployedAlarms:
     @property
     def output(self) -> str:
         return ",".join(self.composite + self.metric)
+
+
+def account_prefix_lists(session: boto3.Session, region: str) -> GatewayPrefixLists:
+    """The S3 and DynamoDB prefix lists of `region` as the account reports them."""
+    ec2 = session.client("ec2", region_name=region)
+    lists = {
+        item["PrefixListName"]: item["PrefixListId"]
+        for item in ec2.describe_managed_prefix_lists()["PrefixLists"]
+        if item["OwnerId"] == "AWS"
+    }
+    return GatewayPrefixLists(
+        s3=lists[f"com.amazonaws.{region}.s3"], dynamodb=lists[f"com.amazonaws.{region}.dynamodb"]
+    )

@@ -13,9 +13,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from components.container_contract import CONTRACT
-from components.fargate_service import PaymentFargateService, ServiceLedger, pulled_image
+from components.endpoints import ServiceEndpoints
+from components.fargate_service import PaymentFargateService, ServiceLedger, TaskEgress, pulled_image
 from components.load_balancer import HttpsLoadBalancer
 from settings.naming import PhysicalNames
+from settings.regions import gateway_prefix_lists
 from settings.sections import ClientAuthentication, ComputeSettings
 from tests.support.bare import ACCOUNT, REGION
 
@@ -63,6 +65,7 @@ def load_balanced_service(stack: Stack, compute: ComputeSettings | None = None) 
         ledger=LEDGER,
         target_group=load_balancer.target_group,
         load_balancer_security_group=load_balancer.security_group,
+        egress=TaskEgress(ServiceEndpoints(stack, "Endpoints", vpc=vpc), gateway_prefix_lists(REGION)),
         egress_ready=[],
     )
     return LoadBalancedService(load_balancer, payments)

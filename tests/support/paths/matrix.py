@@ -23,11 +23,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.container_contract import LEDGER_KEY_ACTIONS, LEDGER_TABLE_ACTIONS
+from components.endpoints import layer_bucket
 from tests.support.paths.deployed import DeployedApp, DeployedStack
 from tests.support.paths.simulator import Decision
 
 OUTSIDER = "arn:aws:iam::999999999999:role/outsider"
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+# What AWS gives an endpoint created without a policy: full access, for anyone.
+FULL_ACCESS = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}],
+}
 # Dates in the object keys services write (any date: policies match by prefix).
 YEAR, MONTH, DAY, HOUR = "2026", "11", "29", "07"
 # Regions launched before August 2022 deliver ALB access logs as ELB's regional account, newer ones as the
@@ -604,6 +610,122 @@ def replication(app: DeployedApp, region: str) -> Iterator[Path]:
 IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repository>[^:@]+)[:@]")
 
 
+@dataclass(frozen=True)
+class Call:
+    """A request a task's network makes to AWS: through which VPC endpoint, by whom, to what."""
+
+    endpoint: str  # the endpoint's service: ecr.api, ecr.dkr, s3, logs, secretsmanager, dynamodb
+    principal: str
+    action: str
+    resource: str
+    account: str
+
+
+def task_calls(app: DeployedApp, stack: DeployedStack, props: dict[str, Any], region: str) -> list[Call]:
+    """Every request a task makes from the VPC: the execution role's at start (image, layers, log, secret) and
+    the task role's from the service (the ledger)."""
+    agent, code, account = str(props["ExecutionRoleArn"]), str(props["TaskRoleArn"]), stack.account
+    calls: list[Call] = []
+    for container in props["ContainerDefinitions"]:
+        image = IMAGE.match(str(container["Image"]))
+        if image is not None:
+            repository = f"arn:aws:ecr:{image['region']}:{image['account']}:repository/{image['repository']}"
+            calls.append(Call("ecr.api", agent, "ecr:GetAuthorizationToken", "*", account))
+            calls += [
+                Call(endpoint, agent, action, repository, image["account"])
+                for endpoint in ("ecr.api", "ecr.dkr")
+                for action in ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
+            ]
+            layers = f"arn:aws:s3:::{layer_bucket(region)}/sha256/0123456789abcdef"
+            calls.append(Call("s3", agent, "s3:GetObject", layers, "000000000000"))
+        options = container.get("LogConfiguration", {}).get("Options", {})
+        if "awslogs-group" in options:
+            stream = f"{options.get('awslogs-stream-prefix', 'ecs')}/{container['Name']}/0123456789abcdef"
+            arn = f"arn:aws:logs:{region}:{account}:log-group:{options['awslogs-group']}:log-stream:{stream}"
+            calls += [Call("logs", agent, a, arn, account) for a in ("logs:CreateLogStream", "logs:PutLogEvents")]
+        for secret in container.get("Secrets", []):
+            calls.append(
+                Call("secretsmanager", agent, "secretsmanager:GetSecretValue", str(secret["ValueFrom"]), account)
+            )
+        for variable in container.get("Environment", []):
+            if variable["Name"] == "LEDGER" and str(variable["Value"]).startswith("dynamodb:"):
+                table = str(variable["Value"]).removeprefix("dynamodb:")
+                found = app.find("AWS::DynamoDB::Table", table, region)
+                arn = (
+                    str(found[0].attribute(found[1], "Arn"))
+                    if found
+                    else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
+                )
+                calls += [Call("dynamodb", code, action, arn, account) for action in LEDGER_TABLE_ACTIONS]
+    return calls
+
+
+def endpoint_service(props: dict[str, Any], region: str) -> str:
+    name = str(props["ServiceName"])
+    return name.removeprefix(f"com.amazonaws.{region}.")
+
+
+def endpoint_decision(call: Call, policy: dict[str, Any]) -> Decision:
+    """Whether the endpoint policy lets the call through: evaluated as the only policy that could allow it (a
+    principal of another account, as for an image of another account, brings its own allow)."""
+    principal_account = call.principal.split(":")[4]
+    context = {"aws:PrincipalAccount": principal_account}
+    own = () if principal_account == call.account else (ALLOW_ALL,)
+    return Decision(call.principal, call.action, call.resource, call.account, context, own, policy)
+
+
+def through_endpoints(app: DeployedApp, region: str) -> Iterator[Path]:
+    """Each VPC endpoint lets through every call the tasks make through it, and every endpoint carries some:
+    with no internet egress, a call whose endpoint is missing or refuses it is a task that cannot start or pay."""
+    endpoints = {
+        endpoint_service(stack.resolved(logical_id), region): (stack, logical_id)
+        for stack, logical_id in app.resources("AWS::EC2::VPCEndpoint", region)
+    }
+    calls = [
+        call
+        for stack, logical_id in app.resources("AWS::ECS::TaskDefinition", region)
+        for call in task_calls(app, stack, stack.resolved(logical_id), region)
+    ]
+    for service, (stack, logical_id) in endpoints.items():
+        policy = document(stack.resolved(logical_id).get("PolicyDocument", FULL_ACCESS))
+        through = [call for call in calls if call.endpoint == service]
+        problems = () if through else (f"no task call goes through the {service} endpoint: remove it",)
+        decisions = tuple(endpoint_decision(call, policy) for call in through)
+        yield Path(source(stack, logical_id), f"tasks -> {service} endpoint", decisions, problems)
+    missing = sorted({call.endpoint for call in calls} - set(endpoints))
+    for service in missing:
+        stack, logical_id = next(iter(app.resources("AWS::ECS::TaskDefinition", region)))
+        yield Path(source(stack, logical_id), f"tasks -> {service}", (), (f"no {service} endpoint in {region}",))
+
+
+def outsiders_through_endpoints(app: DeployedApp, region: str) -> Iterator[Path]:
+    """A principal of another account cannot use this app's endpoints, even for its own resources."""
+    for stack, logical_id in app.resources("AWS::EC2::VPCEndpoint", region):
+        props = stack.resolved(logical_id)
+        service = endpoint_service(props, region)
+        if service == "s3":
+            continue  # ECR's layer bucket only, for presigned requests (tests/constructs/test_endpoints.py)
+        policy = document(props.get("PolicyDocument", FULL_ACCESS))
+        if service not in FOREIGN_REQUESTS:
+            yield Path(source(stack, logical_id), f"outsider -> {service} endpoint", (), (f"{service}: no request",))
+            continue
+        action, resource = FOREIGN_REQUESTS[service]
+        theirs = resource.format(region=region, account=FOREIGN_ACCOUNT)
+        context = {"aws:PrincipalAccount": FOREIGN_ACCOUNT}
+        decision = Decision(OUTSIDER, action, theirs, FOREIGN_ACCOUNT, context, (), policy)
+        yield Path(source(stack, logical_id), f"outsider -> {service} endpoint", (decision,))
+
+
+# What an outsider would send through each interface or DynamoDB endpoint: a request for its own resource.
+FOREIGN_REQUESTS = {
+    "ecr.api": ("ecr:BatchGetImage", "arn:aws:ecr:{region}:{account}:repository/theirs"),
+    "ecr.dkr": ("ecr:GetDownloadUrlForLayer", "arn:aws:ecr:{region}:{account}:repository/theirs"),
+    "logs": ("logs:PutLogEvents", "arn:aws:logs:{region}:{account}:log-group:theirs:log-stream:any"),
+    "secretsmanager": ("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:{region}:{account}:secret:theirs"),
+    "dynamodb": ("dynamodb:GetItem", "arn:aws:dynamodb:{region}:{account}:table/theirs"),
+}
+
+
 def task_start(app: DeployedApp, region: str) -> Iterator[Path]:
     """The ECS agent assumes the execution role, pulls the image, injects the secret and writes the log."""
     for stack, logical_id in app.resources("AWS::ECS::TaskDefinition", region):
@@ -912,6 +1034,12 @@ ALLOWED_ROWS: tuple[Row, ...] = (
     Row("S3 replicates audit buckets to the standby region", True, replication),
     Row("the execution role starts the task", True, task_start, ("AWS::ECS::TaskDefinition",)),
     Row("the task role allows what the service calls, nothing more", True, task_role),
+    Row(
+        "the tasks reach AWS through endpoints that let their calls through",
+        True,
+        through_endpoints,
+        ("AWS::EC2::VPCEndpoint",),
+    ),
     Row("FIS stops payment tasks", True, fis_experiments, ("AWS::FIS::ExperimentTemplate",)),
     Row("Route 53 fails over on each region's healthy targets", True, failover_health, ("AWS::Route53::HealthCheck",)),
 )
@@ -921,4 +1049,5 @@ MATRIX: tuple[Row, ...] = (
     Row("plain HTTP is refused by every bucket and topic", False, plain_http),
     Row("the task role cannot read or delete audit records", False, task_role_reads_audit_logs),
     Row("principals of other accounts get nothing", False, outsiders),
+    Row("principals of other accounts cannot use the endpoints", False, outsiders_through_endpoints),
 )

@@ -1,0 +1,47 @@
+"""What synth needs to know about a region and must not look up.
+
+The AWS-managed prefix lists of the S3 and DynamoDB gateway endpoints: the task security group's only ways
+out besides the interface endpoints and the processor. Their ids are the same in every account of a region.
+`make preflight` compares them with the account's own (`gateway prefix lists`); to add a region, run
+`aws ec2 describe-managed-prefix-lists --region REGION --filters
+Name=prefix-list-name,Values=com.amazonaws.REGION.s3,com.amazonaws.REGION.dynamodb` and add its line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PREFIX_LIST_PATTERN = re.compile(r"^pl-[0-9a-f]{8,17}$")
+
+
+@dataclass(frozen=True)
+class GatewayPrefixLists:
+    s3: str
+    dynamodb: str
+
+    def names(self, region: str) -> dict[str, str]:
+        """Each id, by the name AWS gives its list."""
+        return {f"com.amazonaws.{region}.s3": self.s3, f"com.amazonaws.{region}.dynamodb": self.dynamodb}
+
+
+GATEWAY_PREFIX_LISTS: dict[str, GatewayPrefixLists] = {
+    "us-east-1": GatewayPrefixLists(s3="pl-63a5400a", dynamodb="pl-02cd2c6b"),
+    "us-east-2": GatewayPrefixLists(s3="pl-7ba54012", dynamodb="pl-4ca54025"),
+    "us-west-2": GatewayPrefixLists(s3="pl-68a54001", dynamodb="pl-00a54069"),
+}
+
+
+def gateway_prefix_lists(region: str) -> GatewayPrefixLists:
+    """The region's lists; a region without them is refused by the configuration first (`prefix_list_problems`)."""
+    return GATEWAY_PREFIX_LISTS[region]
+
+
+def prefix_list_problems(setting: str, region: str) -> list[str]:
+    if region in GATEWAY_PREFIX_LISTS:
+        return []
+    return [
+        f"{setting}: {region!r} has no gateway prefix lists in settings/regions.py; synth looks nothing up, so add "
+        f"the ids of com.amazonaws.{region}.s3 and com.amazonaws.{region}.dynamodb there "
+        "(aws ec2 describe-managed-prefix-lists)"
+    ]
