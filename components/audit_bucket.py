@@ -1,4 +1,10 @@
-"""S3 bucket for audit records: private, TLS-only, versioned, tiered to colder storage, retained.
+"""S3 bucket for audit records: private, TLS-only, versioned, tiered to colder storage, retained, and erasable by
+nobody but a break-glass role.
+
+Its policy denies deleting an object or a version, and changing the bucket's policy, lifecycle, versioning or
+Object Lock, to every principal but the break-glass role (and, for the configuration, CloudFormation's execution
+role, which deploys it). An overwritten or deleted object stays as a noncurrent version as long as the bucket
+keeps current ones. A replica in the standby region is also under S3 Object Lock for the whole retention.
 
 Retained on stack deletion and replacement. By default also deleted when its stack's first create fails:
 nothing is in it yet, and a named replica bucket left behind would make the retry fail with AlreadyExists.
@@ -12,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -40,8 +46,62 @@ class Replication:
 
 
 GLACIER_AFTER = Duration.days(90)
-# Overwritten or deleted objects stay recoverable this long.
-NONCURRENT_VERSIONS_KEPT = Duration.days(90)
+# What erases records, and what would let them be erased: only the break-glass role may.
+ERASING_ACTIONS = (
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:BypassGovernanceRetention",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+)
+UNPROTECTING_ACTIONS = (
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutBucketVersioning",
+    "s3:PutBucketObjectLockConfiguration",
+)
+
+
+@dataclass(frozen=True)
+class AuditGuard:
+    """Who may erase audit records (the break-glass role) or change an audit bucket's protection (that role, and
+    CloudFormation's execution role on a deploy)."""
+
+    break_glass_role_arn: str
+    deployer_role_arn: str
+
+    @classmethod
+    def of(cls, scope: Construct, break_glass_role_name: str) -> AuditGuard:
+        stack = Stack.of(scope)
+        synthesizer = stack.synthesizer
+        deployer = getattr(synthesizer, "cloud_formation_execution_role_arn", None)
+        if not isinstance(deployer, str):
+            raise TypeError(f"{type(synthesizer).__name__} names no CloudFormation execution role")
+        return cls(
+            break_glass_role_arn=f"arn:aws:iam::{stack.account}:role/{break_glass_role_name}",
+            deployer_role_arn=stack.resolve(deployer).replace("${AWS::Partition}", "aws"),
+        )
+
+    def statements(self, bucket: s3.IBucket) -> list[iam.PolicyStatement]:
+        return [
+            iam.PolicyStatement(
+                sid="OnlyBreakGlassErases",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=list(ERASING_ACTIONS),
+                resources=[bucket.arn_for_objects("*")],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": self.break_glass_role_arn}},
+            ),
+            iam.PolicyStatement(
+                sid="OnlyDeploysOrBreakGlassUnprotect",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=list(UNPROTECTING_ACTIONS),
+                resources=[bucket.bucket_arn],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": [self.break_glass_role_arn, self.deployer_role_arn]}},
+            ),
+        ]
 
 
 class AuditBucket(Construct):
@@ -57,12 +117,15 @@ class AuditBucket(Construct):
         id_: str,
         *,
         retention: Duration,
+        guard: AuditGuard,
         encryption_key: kms.IKey | None = None,
         server_access_logs: s3.IBucket | None = None,
         server_access_logs_prefix: str | None = None,
         replication: Replication | None = None,
         bucket_name: str | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        object_lock: s3.ObjectLockRetention | None = None,
+        unreplicated_reason: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         rules = None
@@ -98,6 +161,8 @@ class AuditBucket(Construct):
             server_access_logs_bucket=server_access_logs,
             server_access_logs_prefix=server_access_logs_prefix,
             removal_policy=removal_policy,
+            object_lock_enabled=object_lock is not None or None,
+            object_lock_default_retention=object_lock,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="TierThenExpire",
@@ -110,11 +175,14 @@ class AuditBucket(Construct):
                         ),
                     ],
                     expiration=retention,
-                    noncurrent_version_expiration=NONCURRENT_VERSIONS_KEPT,
+                    # An overwritten or deleted record stays recoverable as long as any record is kept.
+                    noncurrent_version_expiration=retention,
                     abort_incomplete_multipart_upload_after=Duration.days(7),
                 )
             ],
         )
+        for statement in guard.statements(self.bucket):
+            self.bucket.add_to_resource_policy(statement)
         if replication is not None:
             replication.register(self.bucket, encryption_key)
         if bucket_name is not None:
@@ -122,14 +190,17 @@ class AuditBucket(Construct):
                 self.bucket,
                 "S3BucketReplicationEnabled",
                 reason="This bucket is the standby region's replica of a primary audit bucket; compensating "
-                "controls: versioning, RETAIN on stack deletion, and the primary copy",
+                "controls: S3 Object Lock for the whole retention, versioning, RETAIN on stack deletion, and the "
+                "primary copy",
             )
         elif replication is None:
             acknowledge(
                 self.bucket,
                 "S3BucketReplicationEnabled",
-                reason="Single-region until a standby region is configured; compensating controls: versioning, "
-                "RETAIN on stack deletion, and 90 days of noncurrent versions protect every object from loss",
+                reason=unreplicated_reason
+                or "This profile has no standby region to replicate to; compensating controls: versioning, RETAIN "
+                "on stack deletion, noncurrent versions kept as long as current ones, and a bucket policy that lets "
+                "only the break-glass role delete",
             )
         if encryption_key is None:
             acknowledge(

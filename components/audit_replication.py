@@ -16,10 +16,16 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from components.audit_bucket import AuditBucket, Replication
+from components.audit_bucket import AuditBucket, AuditGuard, Replication
 from components.managed_role import account_service
 from rules.acknowledge import AWS_SOLUTIONS, acknowledge
 from settings.naming import REPLICATED_BUCKETS, PhysicalNames
+from settings.sections import AuditLockMode
+
+LOCKS = {
+    AuditLockMode.COMPLIANCE: s3.ObjectLockRetention.compliance,
+    AuditLockMode.GOVERNANCE: s3.ObjectLockRetention.governance,
+}
 
 WILDCARD_REASON = (
     "Replication reads and writes every object version of these buckets and the standby key is known by alias "
@@ -52,7 +58,14 @@ class AuditReplication(Construct):
         )
         self._read_versions = iam.PolicyStatement(
             sid="ReadSourceVersions",
-            actions=["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+            # Retention and legal hold travel with a version into a replica under Object Lock.
+            actions=[
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionTagging",
+                "s3:GetObjectRetention",
+                "s3:GetObjectLegalHold",
+            ],
         )
         self._write_replicas = iam.PolicyStatement(
             sid="WriteReplicas", actions=["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"]
@@ -124,10 +137,14 @@ def add_replica_buckets(
     *,
     names: PhysicalNames,
     retention: Duration,
+    guard: AuditGuard,
+    lock_mode: AuditLockMode,
     encryption_key: kms.IKey,
     server_access_logs: s3.IBucket,
 ) -> dict[str, s3.IBucket]:
-    """The standby region's replicas of the primary's audit buckets, retained, under the names replicated to.
+    """The standby region's replicas of the primary's audit buckets, retained, under the names replicated to, and
+    locked (S3 Object Lock, `lock_mode`) for the whole retention: written only by S3 replication, which carries
+    the lock, unlike the log deliveries that write the primary buckets.
 
     Built directly in `scope` (the standby Security stack), where their logical ids are pinned.
     """
@@ -138,6 +155,8 @@ def add_replica_buckets(
             scope,
             f"{kind.title().replace('-', '')}Replica",
             retention=retention,
+            guard=guard,
+            object_lock=LOCKS[lock_mode](retention),
             encryption_key=encryption_key,
             server_access_logs=server_access_logs,
             server_access_logs_prefix=f"{kind}-replica/",

@@ -14,7 +14,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from components.audit_bucket import AuditBucket, Replication
+from components.audit_bucket import AuditBucket, AuditGuard, Replication
 from components.managed_role import account_service, role_with_policy
 from rules.acknowledge import AWS_SOLUTIONS, acknowledge
 
@@ -32,9 +32,11 @@ class LogArchive(Construct):
         *,
         key: kms.IKey,
         retention: Duration,
+        guard: AuditGuard,
         server_access_logs: s3.IBucket,
         sources: dict[str, logs.ILogGroup],
         replication: Replication | None = None,
+        unreplicated_reason: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
@@ -42,10 +44,12 @@ class LogArchive(Construct):
             self,
             "Bucket",
             retention=retention,
+            guard=guard,
             encryption_key=key,
             server_access_logs=server_access_logs,
             server_access_logs_prefix="log-archive-bucket/",
             replication=replication,
+            unreplicated_reason=unreplicated_reason,
         ).bucket
 
         delivery_role, delivery_policy = role_with_policy(

@@ -9,6 +9,7 @@ from settings.profiles import PROFILES
 from settings.resolve import resolve_config
 from settings.sections import (
     AlertingSettings,
+    AuditLockMode,
     ClientAuthentication,
     ComputeSettings,
     CpuArchitecture,
@@ -27,6 +28,7 @@ from settings.sections import (
 __all__ = [
     "PROFILES",
     "AlertingSettings",
+    "AuditLockMode",
     "ClientAuthentication",
     "ComputeSettings",
     "ConfigError",

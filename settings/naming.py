@@ -12,7 +12,7 @@ STACK_KINDS = ("Security", "Network", "Compute", "Observability")
 # The service's container in the task definition (sidecars take other names); alarms and tests find it by this.
 SERVICE_CONTAINER = "App"
 # Audit buckets replicated to the standby region.
-REPLICATED_BUCKETS = ("flow-logs", "alb-logs", "log-archive")
+REPLICATED_BUCKETS = ("flow-logs", "alb-logs", "log-archive", "access-logs")
 
 # WAF rule names, in evaluation order: the per-IP rate limit, then one rule per AWS managed rule group. Each
 # name is also the suffix of that rule's CloudWatch metric name (their length is checked below).
@@ -59,6 +59,11 @@ class PhysicalNames:
     def waf_log_delivery_policy(self) -> str:
         # CloudWatch Logs resource policies are named per account and region.
         return f"{self.prefix}-waf-log-delivery"
+
+    @property
+    def break_glass_role(self) -> str:
+        """The one role the audit buckets let delete records or change their protection (IAM names are global)."""
+        return f"{self.prefix}-audit-break-glass"
 
     @property
     def data_key_alias(self) -> str:

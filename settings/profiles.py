@@ -9,12 +9,14 @@ from __future__ import annotations
 from settings.environment import EnvironmentConfig
 from settings.sections import (
     AlertingSettings,
+    AuditLockMode,
     ClientAuthentication,
     ComputeSettings,
     DataClassification,
     DisasterRecoverySettings,
     EdgeSettings,
     NetworkSettings,
+    RetentionSettings,
     StandbyMode,
     TlsSettings,
 )
@@ -63,6 +65,7 @@ PROFILES: dict[str, EnvironmentConfig] = {
         network=NetworkSettings(az_count=3, vpc_cidr="10.30.0.0/16"),
         compute=ComputeSettings(min_tasks=3, desired_tasks=3, max_tasks=10, on_demand_weight=3),
         edge=EdgeSettings(waf_rate_limit=1000),
+        retention=RetentionSettings(audit_lock_mode=AuditLockMode.COMPLIANCE),
         alerting=AlertingSettings(monthly_budget_usd=3000, budget_alert_percentages=(50, 80, 100, 120)),
         disaster_recovery=DisasterRecoverySettings(standby_region="us-west-2", standby_mode=StandbyMode.PILOT_LIGHT),
         tls=TlsSettings(

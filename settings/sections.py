@@ -392,6 +392,11 @@ def _health_check_problems(command: tuple[str, ...] | None) -> list[str]:
     ]
 
 
+class AuditLockMode(StrEnum):
+    GOVERNANCE = "governance"
+    COMPLIANCE = "compliance"
+
+
 @dataclass(frozen=True)
 class RetentionSettings(Section):
     """How long logs stay hot in CloudWatch and archived in S3."""
@@ -405,6 +410,13 @@ class RetentionSettings(Section):
     )
     audit_archive_days: int = setting(
         400, help="days the audit buckets keep every object", allowed="at least 365 (PCI DSS 10.5.1: twelve months)"
+    )
+    audit_lock_mode: AuditLockMode = setting(
+        AuditLockMode.GOVERNANCE,
+        help="S3 Object Lock mode of the standby region's audit replicas, locked for `audit_archive_days`: "
+        "`compliance` (nobody, the account root included, can delete or shorten) or `governance` (the break-glass "
+        "role can, with `s3:BypassGovernanceRetention`)",
+        allowed="`governance` or `compliance`",
     )
 
     def problems(self) -> list[str]:

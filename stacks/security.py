@@ -13,8 +13,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from components.audit_bucket import AuditBucket
+from components.audit_bucket import AuditBucket, AuditGuard
 from components.audit_replication import AuditReplication, add_replica_buckets
+from components.break_glass import BreakGlassRole
 from components.certificate import ServiceCertificate
 from components.keys import DataEncryptionKey, LogEncryptionKey
 from components.ledger_table import PaymentLedgerTable
@@ -24,6 +25,14 @@ from components.processor_secret import ProcessorSecret
 from components.web_acl import RegionalWebAcl
 from settings.environment import EnvironmentConfig
 
+# Why the standby region's own audit buckets are not replicated (the register shows it for those buckets).
+STANDBY_OWN_RECORDS = (
+    "This is an audit bucket of the standby region's own (its VPC, load balancer, logs and the access to its "
+    "replicas); replication runs from the primary region into this one only; compensating controls: versioning, "
+    "RETAIN on stack deletion, noncurrent versions kept as long as current ones, and a bucket policy that lets "
+    "only the break-glass role delete"
+)
+
 
 class SecurityStack(Stack):
     """Everything whose loss would lose audit data or break encryption, kept apart from stateless stacks."""
@@ -32,36 +41,50 @@ class SecurityStack(Stack):
         super().__init__(scope, id_, **kwargs)
         names = config.names
         archive = Duration.days(config.retention.audit_archive_days)
+        unreplicated = STANDBY_OWN_RECORDS if config.is_standby else None
         log_days = config.retention.log_retention_days
 
+        if not config.is_standby:  # IAM is global: the standby's buckets name the primary's role
+            BreakGlassRole(self, "BreakGlass", role_name=names.break_glass_role)
+        guard = AuditGuard.of(self, names.break_glass_role)
         self.logs_key: kms.IKey = LogEncryptionKey(self, "LogsKey", alias=names.logs_key_alias).key
         self.data_key: kms.IKey = DataEncryptionKey(self, "DataKey", alias=names.data_key_alias).key
 
-        # Written during this stack's own create (the other buckets' access logs): a rollback could not delete it.
-        self.server_access_log_bucket: s3.IBucket = AuditBucket(
-            self, "ServerAccessLogBucket", retention=archive, removal_policy=RemovalPolicy.RETAIN
-        ).bucket
         replication = (
             AuditReplication(self, "Replication", names=names, standby_region=config.standby_region)
             if config.standby_region
             else None
         )
+        # Written during this stack's own create (the other buckets' access logs): a rollback could not delete it.
+        self.server_access_log_bucket: s3.IBucket = AuditBucket(
+            self,
+            "ServerAccessLogBucket",
+            retention=archive,
+            guard=guard,
+            removal_policy=RemovalPolicy.RETAIN,
+            replication=replication.target("access-logs") if replication else None,
+            unreplicated_reason=unreplicated,
+        ).bucket
         self.flow_log_bucket: s3.IBucket = AuditBucket(
             self,
             "FlowLogBucket",
             retention=archive,
+            guard=guard,
             encryption_key=self.data_key,
             server_access_logs=self.server_access_log_bucket,
             server_access_logs_prefix="flow-log-bucket/",
             replication=replication.target("flow-logs") if replication else None,
+            unreplicated_reason=unreplicated,
         ).bucket
         self.alb_log_bucket: s3.IBucket = AuditBucket(
             self,
             "AlbAccessLogBucket",
             retention=archive,
+            guard=guard,
             server_access_logs=self.server_access_log_bucket,
             server_access_logs_prefix="alb-access-log-bucket/",
             replication=replication.target("alb-logs") if replication else None,
+            unreplicated_reason=unreplicated,
         ).bucket
 
         self.app_log_group: logs.ILogGroup = EncryptedLogGroup(
@@ -75,15 +98,19 @@ class SecurityStack(Stack):
             "LogArchive",
             key=self.data_key,
             retention=archive,
+            guard=guard,
             server_access_logs=self.server_access_log_bucket,
             sources={"App": self.app_log_group, "Waf": self.waf_log_group},
             replication=replication.target("log-archive") if replication else None,
+            unreplicated_reason=unreplicated,
         ).bucket
         self.replica_buckets: dict[str, s3.IBucket] = (
             add_replica_buckets(
                 self,
                 names=names,
                 retention=archive,
+                guard=guard,
+                lock_mode=config.retention.audit_lock_mode,
                 encryption_key=self.data_key,
                 server_access_logs=self.server_access_log_bucket,
             )

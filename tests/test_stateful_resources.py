@@ -39,6 +39,7 @@ RETAINED_IN_STANDBY = {
     "FlowLogsReplicaBucketE160682C": "AWS::S3::Bucket",
     "AlbLogsReplicaBucket7D02A57C": "AWS::S3::Bucket",
     "LogArchiveReplicaBucketC50CF5DA": "AWS::S3::Bucket",
+    "AccessLogsReplicaBucket67040C1B": "AWS::S3::Bucket",
 }
 # Receives the other buckets' access logs while its own stack is created, so a rollback could not delete it
 # (tests/test_deploy_traps.py); everything else is empty until later stacks deploy.

@@ -8,8 +8,8 @@ import pytest
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 
-from components.audit_bucket import AuditBucket
-from tests.support.bare import bare_stack, resources, template
+from components.audit_bucket import ERASING_ACTIONS, UNPROTECTING_ACTIONS, AuditBucket, AuditGuard
+from tests.support.bare import ACCOUNT, AUDIT_GUARD, REGION, bare_stack, resources, template
 
 RETENTION_DAYS = 400
 
@@ -20,17 +20,22 @@ def buckets() -> dict[str, dict[str, Any]]:
     stack = bare_stack()
     key = kms.Key(stack, "Key")
     logs = AuditBucket(
-        stack, "AccessLogs", retention=Duration.days(RETENTION_DAYS), removal_policy=RemovalPolicy.RETAIN
+        stack,
+        "AccessLogs",
+        retention=Duration.days(RETENTION_DAYS),
+        guard=AUDIT_GUARD,
+        removal_policy=RemovalPolicy.RETAIN,
     ).bucket
     AuditBucket(
         stack,
         "Kms",
         retention=Duration.days(RETENTION_DAYS),
+        guard=AUDIT_GUARD,
         encryption_key=key,
         server_access_logs=logs,
         server_access_logs_prefix="kms/",
     )
-    AuditBucket(stack, "S3Managed", retention=Duration.days(RETENTION_DAYS), server_access_logs=logs)
+    AuditBucket(stack, "S3Managed", retention=Duration.days(RETENTION_DAYS), guard=AUDIT_GUARD, server_access_logs=logs)
     document = template(stack)
     found = resources(document, "AWS::S3::Bucket")
     by_name = {next(n for n in ("AccessLogs", "Kms", "S3Managed") if lid.startswith(n)): b for lid, b in found.items()}
@@ -53,11 +58,47 @@ def test_buckets_block_public_access_are_versioned_and_owner_enforced(buckets: d
 
 
 def test_objects_tier_to_colder_storage_and_are_kept_the_retention(buckets: dict[str, dict[str, Any]]) -> None:
+    """An overwritten or deleted record is kept as a noncurrent version as long as current ones (it was 90 days:
+    a deleted log was gone long before the year of retention)."""
     for bucket in each(buckets):
         (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
         assert [t["StorageClass"] for t in rule["Transitions"]] == ["STANDARD_IA", "GLACIER_IR"]
         assert rule["ExpirationInDays"] == RETENTION_DAYS
-        assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 90}
+        assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": RETENTION_DAYS}
+
+
+def test_only_the_break_glass_role_may_erase_records_or_unprotect_the_bucket(
+    buckets: dict[str, dict[str, Any]],
+) -> None:
+    """Deploys may still change the bucket's configuration; nobody else, an administrator included."""
+    for policy in buckets["_policies"]["all"].values():
+        statements = {s.get("Sid"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+        erase, unprotect = statements["OnlyBreakGlassErases"], statements["OnlyDeploysOrBreakGlassUnprotect"]
+        assert (erase["Effect"], erase["Principal"], unprotect["Effect"], unprotect["Principal"]) == (
+            "Deny",
+            {"AWS": "*"},
+            "Deny",
+            {"AWS": "*"},
+        )
+        assert set(erase["Action"]) == set(ERASING_ACTIONS) >= {"s3:DeleteObject", "s3:DeleteObjectVersion"}
+        assert erase["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": AUDIT_GUARD.break_glass_role_arn}}
+        assert (
+            set(unprotect["Action"])
+            == set(UNPROTECTING_ACTIONS)
+            >= {
+                "s3:PutBucketPolicy",
+                "s3:PutLifecycleConfiguration",
+            }
+        )
+        allowed = [AUDIT_GUARD.break_glass_role_arn, AUDIT_GUARD.deployer_role_arn]
+        assert unprotect["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": allowed}}
+
+
+def test_the_deployer_is_cloudformations_execution_role_of_the_stacks_region() -> None:
+    stack = bare_stack()
+    guard = AuditGuard.of(stack, "payments-test-audit-break-glass")
+    assert guard.break_glass_role_arn == f"arn:aws:iam::{ACCOUNT}:role/payments-test-audit-break-glass"
+    assert guard.deployer_role_arn == f"arn:aws:iam::{ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-{ACCOUNT}-{REGION}"
 
 
 def test_every_bucket_refuses_plain_http_and_old_tls(buckets: dict[str, dict[str, Any]]) -> None:

@@ -12,7 +12,8 @@ from aws_cdk import aws_s3 as s3
 from components.audit_bucket import AuditBucket
 from components.audit_replication import AuditReplication, add_replica_buckets
 from settings.naming import REPLICATED_BUCKETS, PhysicalNames
-from tests.support.bare import ACCOUNT, REGION, bare_stack, one, resources, template
+from settings.sections import AuditLockMode
+from tests.support.bare import ACCOUNT, AUDIT_GUARD, REGION, bare_stack, one, resources, template
 
 NAMES = PhysicalNames(service="payments", environment="test")
 STANDBY = "us-west-2"
@@ -28,10 +29,17 @@ def primary() -> dict[str, Any]:
         stack,
         "FlowLogBucket",
         retention=Duration.days(400),
+        guard=AUDIT_GUARD,
         encryption_key=key,
         replication=replication.target("flow-logs"),
     )
-    AuditBucket(stack, "AlbAccessLogBucket", retention=Duration.days(400), replication=replication.target("alb-logs"))
+    AuditBucket(
+        stack,
+        "AlbAccessLogBucket",
+        retention=Duration.days(400),
+        guard=AUDIT_GUARD,
+        replication=replication.target("alb-logs"),
+    )
     return template(stack)
 
 
@@ -86,12 +94,16 @@ def test_role_is_assumed_by_s3_of_this_account_only(primary: dict[str, Any]) -> 
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
 
 
-def test_standby_keeps_retained_versioned_kms_replicas_under_the_names_replicated_to() -> None:
+@pytest.mark.parametrize("mode", list(AuditLockMode))
+def test_standby_keeps_retained_versioned_kms_replicas_under_the_names_replicated_to(mode: AuditLockMode) -> None:
+    """Locked for the whole retention: in `compliance` mode not even the account root can erase a replica."""
     stack = bare_stack(region=STANDBY)
     add_replica_buckets(
         stack,
         names=NAMES,
         retention=Duration.days(400),
+        guard=AUDIT_GUARD,
+        lock_mode=mode,
         encryption_key=kms.Key(stack, "DataKey"),
         server_access_logs=s3.Bucket(stack, "AccessLogs"),
     )
@@ -106,3 +118,8 @@ def test_standby_keeps_retained_versioned_kms_replicas_under_the_names_replicate
         assert replica["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
         (encryption,) = replica["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+        assert replica["Properties"]["ObjectLockEnabled"] is True
+        assert replica["Properties"]["ObjectLockConfiguration"] == {
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": mode.value.upper(), "Days": 400}},
+        }

@@ -64,3 +64,20 @@ def test_acknowledged_constructs_are_cloudformation_resources(dev: Synthesized) 
     by_path = {construct.node.path: construct for construct in dev.app.node.find_all()}
     for acknowledgement in dev.acknowledgements:
         assert isinstance(by_path[acknowledgement.construct_path], CfnResource), acknowledgement
+
+
+# What an acknowledgement reason may say only where the profile has (True) or has no (False) standby region.
+STANDBY_CLAIMS = {"until a standby region is configured": False, "no standby region": False, "standby region's": True}
+
+
+def test_every_reason_is_true_for_the_profile_it_is_listed_in(each_profile: Synthesized) -> None:
+    """A reason that promises a standby region where there is one, or blames its absence where there is one, is
+    a register that lies to the assessor."""
+    has_standby = each_profile.config.standby_region is not None
+    wrong = [
+        (acknowledgement.construct_path, claim)
+        for acknowledgement in each_profile.acknowledgements
+        for claim, needs_standby in STANDBY_CLAIMS.items()
+        if claim in acknowledgement.reason and needs_standby != has_standby
+    ]
+    assert wrong == []

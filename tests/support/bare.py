@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import App, Environment, Stack
 from aws_cdk.assertions import Template
 
+from components.audit_bucket import AuditGuard
 from tooling.synthesis import cdk_context
 
 ACCOUNT, REGION = "111111111111", "us-east-1"
@@ -33,3 +34,10 @@ def properties(document: dict[str, Any], resource_type: str) -> list[dict[str, A
 def one(document: dict[str, Any], resource_type: str) -> dict[str, Any]:
     (found,) = properties(document, resource_type)
     return found
+
+
+# Who may erase audit records (`AuditGuard`), in construct tests.
+AUDIT_GUARD = AuditGuard(
+    break_glass_role_arn=f"arn:aws:iam::{ACCOUNT}:role/break-glass",
+    deployer_role_arn=f"arn:aws:iam::{ACCOUNT}:role/deployer",
+)

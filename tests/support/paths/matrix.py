@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from components.audit_bucket import ERASING_ACTIONS, UNPROTECTING_ACTIONS
 from components.container_contract import LEDGER_KEY_ACTIONS, LEDGER_TABLE_ACTIONS
 from components.endpoints import layer_bucket
 from tests.support.paths.deployed import DeployedApp, DeployedStack
@@ -953,6 +954,46 @@ def task_role_reads_audit_logs(app: DeployedApp, region: str) -> Iterator[Path]:
             yield Path(source(stack, logical_id), f"task role -> s3://{bucket}", decisions)
 
 
+def guarded_requests(app: DeployedApp, principal: str, bucket: str, account: str, erase: bool) -> tuple[Decision, ...]:
+    """`principal`, allowed everything by its own policies, erasing a record (`erase`) or unprotecting `bucket`."""
+    policy = bucket_policy(app, bucket)
+    context = tls({"aws:PrincipalArn": principal})
+    requests = [(a, f"arn:aws:s3:::{bucket}/any") for a in ERASING_ACTIONS] if erase else []
+    requests += [(a, f"arn:aws:s3:::{bucket}") for a in UNPROTECTING_ACTIONS]
+    return tuple(Decision(principal, a, r, account, context, (ALLOW_ALL,), policy) for a, r in requests)
+
+
+def break_glass_role(app: DeployedApp) -> str:
+    (found,) = [
+        str(stack.attribute(logical_id, "Arn"))
+        for stack, logical_id in app.resources("AWS::IAM::Role")
+        if str(stack.resolved(logical_id).get("RoleName", "")).endswith("-audit-break-glass")
+    ]
+    return found
+
+
+def administrators_erase_audit_records(app: DeployedApp, region: str) -> Iterator[Path]:
+    """An administrator of this account, whatever its own policies allow, cannot delete an audit record or version,
+    nor change an audit bucket's policy, lifecycle, versioning or lock."""
+    for stack, logical_id in app.resources("AWS::S3::Bucket", region):
+        bucket, account = stack.name(logical_id), stack.account
+        administrator = f"arn:aws:iam::{account}:role/administrator"
+        decisions = guarded_requests(app, administrator, bucket, account, erase=True)
+        yield Path(source(stack, logical_id), f"administrator -> s3://{bucket}", decisions)
+
+
+def break_glass(app: DeployedApp, region: str) -> Iterator[Path]:
+    """The break-glass role can still act on every audit bucket once an incident grants it permissions, and
+    CloudFormation's execution role can still deploy the buckets' configuration."""
+    role_arn = break_glass_role(app)
+    for stack, logical_id in app.resources("AWS::S3::Bucket", region):
+        bucket, account = stack.name(logical_id), stack.account
+        deployer = f"arn:aws:iam::{account}:role/cdk-hnb659fds-cfn-exec-role-{account}-{region}"
+        decisions = guarded_requests(app, role_arn, bucket, account, erase=True)
+        decisions += guarded_requests(app, deployer, bucket, account, erase=False)
+        yield Path(source(stack, logical_id), f"break glass and deploys -> s3://{bucket}", decisions)
+
+
 def outsiders(app: DeployedApp, region: str) -> Iterator[Path]:
     """A principal of another account, whatever its own policies allow, gets nothing from this app."""
     for stack, logical_id in app.resources("AWS::S3::Bucket", region):
@@ -1042,12 +1083,18 @@ ALLOWED_ROWS: tuple[Row, ...] = (
     ),
     Row("FIS stops payment tasks", True, fis_experiments, ("AWS::FIS::ExperimentTemplate",)),
     Row("Route 53 fails over on each region's healthy targets", True, failover_health, ("AWS::Route53::HealthCheck",)),
+    Row("the break-glass role and deploys can still act on audit buckets", True, break_glass, ("AWS::S3::Bucket",)),
 )
 MATRIX: tuple[Row, ...] = (
     *ALLOWED_ROWS,
     Row("services acting for another account are refused", False, confused_deputies),
     Row("plain HTTP is refused by every bucket and topic", False, plain_http),
     Row("the task role cannot read or delete audit records", False, task_role_reads_audit_logs),
+    Row(
+        "administrators cannot erase audit records or unprotect their buckets",
+        False,
+        administrators_erase_audit_records,
+    ),
     Row("principals of other accounts get nothing", False, outsiders),
     Row("principals of other accounts cannot use the endpoints", False, outsiders_through_endpoints),
 )
