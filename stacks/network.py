@@ -6,10 +6,12 @@ from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IDependable
 
 from components.endpoints import ServiceEndpoints
+from components.generated_functions import harden_generated_functions
 from components.vpc import PaymentVpc
 from settings.environment import EnvironmentConfig
 from settings.limits import ECR_IMAGE_PATTERN
@@ -25,6 +27,7 @@ class NetworkStack(Stack):
         *,
         config: EnvironmentConfig,
         flow_log_bucket: s3.IBucket,
+        generated_function_log_group: logs.ILogGroup,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
@@ -36,6 +39,7 @@ class NetworkStack(Stack):
             flow_log_bucket=flow_log_bucket,
         )
         self.vpc: ec2.IVpc = network.vpc
+        harden_generated_functions(self, log_group=generated_function_log_group)
         images = [config.compute.container_image, *(sidecar.image for sidecar in config.compute.sidecars)]
         self.endpoints = endpoints = ServiceEndpoints(
             self,

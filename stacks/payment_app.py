@@ -81,6 +81,7 @@ def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentS
         f"{prefix}Network",
         config=config,
         flow_log_bucket=security.flow_log_bucket,
+        generated_function_log_group=security.generated_function_log_group,
         env=env,
         stack_name=names.stack("Network"),
         description=f"{config.service_name} ({where}): VPC, NAT gateway per zone, endpoints, flow logs",

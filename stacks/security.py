@@ -17,6 +17,7 @@ from components.audit_bucket import AuditBucket, AuditGuard
 from components.audit_replication import AuditReplication, add_replica_buckets
 from components.break_glass import BreakGlassRole
 from components.certificate import ServiceCertificate
+from components.generated_functions import log_retention_days
 from components.keys import DataEncryptionKey, LogEncryptionKey
 from components.ledger_table import PaymentLedgerTable
 from components.log_archive import LogArchive
@@ -89,6 +90,9 @@ class SecurityStack(Stack):
 
         self.app_log_group: logs.ILogGroup = EncryptedLogGroup(
             self, "AppLogGroup", key=self.logs_key, retention_days=log_days
+        ).log_group
+        self.generated_function_log_group: logs.ILogGroup = EncryptedLogGroup(
+            self, "GeneratedFunctionLogGroup", key=self.logs_key, retention_days=log_retention_days(log_days)
         ).log_group
         self.waf_log_group: logs.ILogGroup = EncryptedLogGroup(
             self, "WafLogGroup", key=self.logs_key, retention_days=log_days, log_group_name=names.waf_log_group

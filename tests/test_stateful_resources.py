@@ -31,6 +31,7 @@ RETAINED = {
     "LogArchiveBucket1DC6EEA8": "AWS::S3::Bucket",
     "AppLogGroupFE03ECB4": "AWS::Logs::LogGroup",
     "WafLogGroupA5E8413B": "AWS::Logs::LogGroup",
+    "GeneratedFunctionLogGroup7D699FDC": "AWS::Logs::LogGroup",
     "ProcessorSecret027DBD0C": "AWS::SecretsManager::Secret",
     "LedgerTable9343E4AA": "AWS::DynamoDB::Table",
 }
