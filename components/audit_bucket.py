@@ -29,6 +29,8 @@ from rules.acknowledge import acknowledge
 INFREQUENT_ACCESS_AFTER = Duration.days(30)
 # S3 Replication Time Control: 99.99 % of objects replicated within 15 minutes, with metrics.
 REPLICATION_TIME = s3.ReplicationTimeValue.FIFTEEN_MINUTES
+# The replication rule's id: a dimension of its metrics (components/audit_alarms.py).
+REPLICATION_RULE_ID = "ToStandby"
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class AuditBucket(Construct):
             )
             rules = [
                 s3.ReplicationRule(
+                    id=REPLICATION_RULE_ID,
                     destination=destination,
                     priority=0,
                     kms_key=kms.Key.from_key_arn(self, "ReplicaKey", replication.key_arn),

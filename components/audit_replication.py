@@ -16,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from components.audit_alarms import ReplicatedBucket
 from components.audit_bucket import AuditBucket, AuditGuard, Replication
 from components.managed_role import account_service
 from rules.acknowledge import AWS_SOLUTIONS, acknowledge
@@ -76,6 +77,8 @@ class AuditReplication(Construct):
             conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
         )
         self._source_keys: set[str] = set()
+        # Each source bucket and its replica, as replication metrics name them (`components/audit_alarms.py`).
+        self.replicated: list[ReplicatedBucket] = []
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
@@ -116,6 +119,7 @@ class AuditReplication(Construct):
     def _include(self, kind: str, bucket: s3.Bucket, key: kms.IKey | None) -> None:
         """Let the role read `bucket` (decrypting with `key`) and write its replica."""
         replica = f"arn:aws:s3:::{self.replica_name(kind)}/*"
+        self.replicated.append(ReplicatedBucket(source=bucket.bucket_name, replica=self.replica_name(kind)))
         self._read_configuration.add_resources(bucket.bucket_arn)
         self._read_versions.add_resources(bucket.arn_for_objects("*"))
         self._write_replicas.add_resources(replica)

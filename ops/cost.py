@@ -60,11 +60,18 @@ def _resources(documents: Mapping[str, Mapping[str, Any]], resource_type: str) -
     ]
 
 
+# An anomaly detection alarm is billed as three metrics: the metric and the two bounds of its band.
+ANOMALY_BAND_METRICS = 3
+
+
 def _alarm_metrics(alarm: Mapping[str, Any]) -> int:
     """CloudWatch bills an alarm per metric it reads."""
     if "MetricName" in alarm:
         return 1
-    return sum(1 for query in alarm.get("Metrics", []) if "MetricStat" in query)
+    queries = alarm.get("Metrics", [])
+    if any("ANOMALY_DETECTION_BAND" in str(query.get("Expression", "")) for query in queries):
+        return ANOMALY_BAND_METRICS
+    return sum(1 for query in queries if "MetricStat" in query)
 
 
 def _fargate(documents: Mapping[str, Mapping[str, Any]], prices: PriceTable) -> list[LineItem]:

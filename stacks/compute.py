@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
@@ -109,8 +110,10 @@ class ComputeStack(Stack):
 
         alb = self.load_balancer.load_balancer
         host = alb.load_balancer_dns_name
+        # The alarm Route 53's failover health check follows, where the region is meant to serve.
+        self.region_health_alarm: cloudwatch.IAlarm | None = None
         if config.tls.domain_name and config.tls.hosted_zone_id:
-            ServiceDnsRecord(
+            record = ServiceDnsRecord(
                 self,
                 ServiceDnsRecord.id_for(config.has_failover),
                 tls=config.tls,
@@ -119,6 +122,8 @@ class ComputeStack(Stack):
                 failover=config.has_failover,
                 primary=not config.is_standby,
             )
+            if not config.runs_idle:
+                self.region_health_alarm = record.healthy_targets_alarm
             host = config.tls.domain_name
         CfnOutput(self, "ServiceUrl", value=f"https://{host}", description="HTTPS endpoint of the payment API")
         CfnOutput(self, "LoadBalancerDnsName", value=alb.load_balancer_dns_name)

@@ -10,6 +10,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from components.alarm_topics import AlarmTopics
+from components.audit_alarms import AuditTrail, AuditTrailAlarms
 from components.cost_budget import MonthlyCostBudget
 from components.dashboard import ServiceDashboard
 from components.fargate_service import PaymentFargateService
@@ -35,6 +36,7 @@ class ObservabilityStack(Stack):
         app_log_group: logs.ILogGroup,
         waf_log_group: logs.ILogGroup,
         data_key: kms.IKey,
+        audit_trail: AuditTrail,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
@@ -51,6 +53,7 @@ class ObservabilityStack(Stack):
             max_tasks=config.compute.max_tasks,
             page_alarm_name=names.page_alarm,
         )
+        self.audit_alarms = AuditTrailAlarms(self, "AuditTrail", trail=audit_trail, warning_topic=self.topics.warning)
         dashboard = ServiceDashboard(
             self, "Dashboard", metrics=self.metrics, alarms=[self.alarms.composite, *self.alarms.alarms.values()]
         )
@@ -82,7 +85,12 @@ class ObservabilityStack(Stack):
             self,
             "AlarmNames",
             value=Fn.join(
-                ",", [self.alarms.composite.alarm_name, *(a.alarm_name for a in self.alarms.alarms.values())]
+                ",",
+                [
+                    self.alarms.composite.alarm_name,
+                    *(a.alarm_name for a in self.alarms.alarms.values()),
+                    *(a.alarm_name for a in self.audit_alarms.alarms.values()),
+                ],
             ),
             description="Every alarm of this environment, the paging composite first (read by make verify)",
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aws_cdk import App, Environment, Stack, Tags
 
+from components.audit_alarms import AuditTrail
 from rules.packs import register_checks
 from settings.environment import EnvironmentConfig
 from settings.errors import ConfigError
@@ -113,6 +114,12 @@ def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentS
         app_log_group=security.app_log_group,
         waf_log_group=security.waf_log_group,
         data_key=security.data_key,
+        audit_trail=AuditTrail(
+            archive_stream=security.log_archive_stream_name,
+            replicated=security.replicated_buckets,
+            app_log_group=security.app_log_group.log_group_name,
+            region_health=compute.region_health_alarm,
+        ),
         env=env,
         stack_name=names.stack("Observability"),
         description=f"{config.service_name} ({where}): alarms, dashboard, log queries, cost budget",

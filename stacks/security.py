@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from components.audit_alarms import ReplicatedBucket
 from components.audit_bucket import AuditBucket, AuditGuard
 from components.audit_replication import AuditReplication, add_replica_buckets
 from components.break_glass import BreakGlassRole
@@ -97,7 +98,7 @@ class SecurityStack(Stack):
         self.waf_log_group: logs.ILogGroup = EncryptedLogGroup(
             self, "WafLogGroup", key=self.logs_key, retention_days=log_days, log_group_name=names.waf_log_group
         ).log_group
-        self.log_archive_bucket: s3.IBucket = LogArchive(
+        log_archive = LogArchive(
             self,
             "LogArchive",
             key=self.data_key,
@@ -107,7 +108,11 @@ class SecurityStack(Stack):
             sources={"App": self.app_log_group, "Waf": self.waf_log_group},
             replication=replication.target("log-archive") if replication else None,
             unreplicated_reason=unreplicated,
-        ).bucket
+        )
+        self.log_archive_bucket: s3.IBucket = log_archive.bucket
+        # The name, not the construct: the Observability stack imports it.
+        self.log_archive_stream_name: str = log_archive.stream.ref
+        self.replicated_buckets: list[ReplicatedBucket] = replication.replicated if replication else []
         self.replica_buckets: dict[str, s3.IBucket] = (
             add_replica_buckets(
                 self,

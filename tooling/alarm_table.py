@@ -7,6 +7,12 @@ from __future__ import annotations
 
 import sys
 
+from components.audit_alarms import (
+    ARCHIVE_ALARMS,
+    LOG_VOLUME_DESCRIPTION,
+    REGION_OUT_DESCRIPTION,
+    REPLICATION_ALARMS,
+)
 from components.service_alarms import BREACHING, alarm_table
 from settings import PROFILES
 from settings.profiles import DEFAULT_PROFILE
@@ -26,6 +32,13 @@ def render() -> str:
     for spec in alarm_table(min_tasks=compute.min_tasks, max_tasks=compute.max_tasks):
         missing = "breaching: silence means the thing watched is gone" if spec.missing is BREACHING else "not breaching"
         lines.append(f"| `{spec.name}` | {spec.description} | {missing} | {'page' if spec.pages else 'warning'} |")
+    # The audit trail's own alarms (components/audit_alarms.py): warnings, silence means nothing failed.
+    for audit in ARCHIVE_ALARMS:
+        lines.append(f"| `{audit.name}` | {audit.description} | not breaching | warning |")
+    for audit in REPLICATION_ALARMS:
+        lines.append(f"| `{audit.name}<n>`, per replicated bucket | {audit.description} | not breaching | warning |")
+    lines.append(f"| `LogVolumeSpike` | {LOG_VOLUME_DESCRIPTION} | not breaching | warning |")
+    lines.append(f"| `RegionOutOfDns`, where the region serves | {REGION_OUT_DESCRIPTION} | (composite) | warning |")
     return "\n".join(lines)
 
 
