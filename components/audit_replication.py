@@ -19,7 +19,7 @@ from constructs import Construct
 from components.audit_alarms import ReplicatedBucket
 from components.audit_bucket import AuditBucket, AuditGuard, Replication
 from components.managed_role import account_service
-from rules.acknowledge import AWS_SOLUTIONS, acknowledge
+from rules.acknowledge import acknowledge_wildcards
 from settings.naming import REPLICATED_BUCKETS, PhysicalNames
 from settings.sections import AuditLockMode
 
@@ -79,6 +79,16 @@ class AuditReplication(Construct):
         self._source_keys: set[str] = set()
         # Each source bucket and its replica, as replication metrics name them (`components/audit_alarms.py`).
         self.replicated: list[ReplicatedBucket] = []
+        self._encrypt_replicas = iam.PolicyStatement(
+            sid="EncryptReplicas",
+            actions=["kms:Encrypt", "kms:GenerateDataKey"],
+            # The standby key is known here by its alias only.
+            resources=[standby_keys],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"s3.{standby_region}.amazonaws.com"},
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": names.data_key_alias},
+            },
+        )
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",
@@ -89,19 +99,10 @@ class AuditReplication(Construct):
                 self._read_versions,
                 self._write_replicas,
                 self._decrypt_sources,
-                iam.PolicyStatement(
-                    sid="EncryptReplicas",
-                    actions=["kms:Encrypt", "kms:GenerateDataKey"],
-                    # The standby key is known here by its alias only.
-                    resources=[standby_keys],
-                    conditions={
-                        "StringEquals": {"kms:ViaService": f"s3.{standby_region}.amazonaws.com"},
-                        "ForAnyValue:StringEquals": {"kms:ResourceAliases": names.data_key_alias},
-                    },
-                ),
+                self._encrypt_replicas,
             ],
         )
-        self._acknowledge(f"Resource::{standby_keys}")
+        self._acknowledge(f"Resource::{standby_keys}", self._encrypt_replicas)
 
     def replica_name(self, kind: str) -> str:
         return self._names.replica_bucket(kind, self._account, self.standby_region)
@@ -129,11 +130,11 @@ class AuditReplication(Construct):
         element = bucket.node.default_child
         assert isinstance(element, CfnElement)
         stack = Stack.of(self)
-        self._acknowledge(f"Resource::<{stack.resolve(stack.get_logical_id(element))}.Arn>/*")
-        self._acknowledge(f"Resource::{replica}")
+        self._acknowledge(f"Resource::<{stack.resolve(stack.get_logical_id(element))}.Arn>/*", self._read_versions)
+        self._acknowledge(f"Resource::{replica}", self._write_replicas)
 
-    def _acknowledge(self, granular: str) -> None:
-        acknowledge(self.policy, "IAM5", packs=(AWS_SOLUTIONS,), granular=granular, reason=WILDCARD_REASON)
+    def _acknowledge(self, granular: str, statement: iam.PolicyStatement) -> None:
+        acknowledge_wildcards(self.policy, granular=granular, statements=[statement], reason=WILDCARD_REASON)
 
 
 def add_replica_buckets(

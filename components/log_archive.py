@@ -16,7 +16,7 @@ from constructs import Construct
 
 from components.audit_bucket import AuditBucket, AuditGuard, Replication
 from components.managed_role import account_service, role_with_policy
-from rules.acknowledge import AWS_SOLUTIONS, acknowledge
+from rules.acknowledge import acknowledge_wildcards
 
 BUFFER_SECONDS = 300
 BUFFER_MIB = 5
@@ -52,24 +52,25 @@ class LogArchive(Construct):
             unreplicated_reason=unreplicated_reason,
         ).bucket
 
+        write_archive = iam.PolicyStatement(
+            sid="WriteArchive",
+            actions=[
+                "s3:AbortMultipartUpload",
+                "s3:GetBucketLocation",
+                "s3:GetObject",
+                "s3:ListBucket",
+                "s3:ListBucketMultipartUploads",
+                "s3:PutObject",
+            ],
+            resources=[self.bucket.bucket_arn, self.bucket.arn_for_objects("*")],
+        )
         delivery_role, delivery_policy = role_with_policy(
             self,
             "Delivery",
             assumed_by=account_service(self, "firehose.amazonaws.com"),
             description="Firehose writes the log archive",
             statements=[
-                iam.PolicyStatement(
-                    sid="WriteArchive",
-                    actions=[
-                        "s3:AbortMultipartUpload",
-                        "s3:GetBucketLocation",
-                        "s3:GetObject",
-                        "s3:ListBucket",
-                        "s3:ListBucketMultipartUploads",
-                        "s3:PutObject",
-                    ],
-                    resources=[self.bucket.bucket_arn, self.bucket.arn_for_objects("*")],
-                ),
+                write_archive,
                 iam.PolicyStatement(
                     sid="EncryptArchive",
                     actions=["kms:Decrypt", "kms:GenerateDataKey"],
@@ -80,11 +81,10 @@ class LogArchive(Construct):
         )
         bucket_resource = self.bucket.node.default_child
         assert isinstance(bucket_resource, CfnElement)
-        acknowledge(
+        acknowledge_wildcards(
             delivery_policy,
-            "IAM5",
-            packs=(AWS_SOLUTIONS,),
             granular=f"Resource::<{stack.get_logical_id(bucket_resource)}.Arn>/*",
+            statements=[write_archive],
             reason="Firehose writes objects under date prefixes it chooses at delivery time; compensating "
             "control: the statement is limited to this one archive bucket",
         )

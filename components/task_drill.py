@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from components.managed_role import account_service, role_with_policy
-from rules.acknowledge import AWS_SOLUTIONS, acknowledge
+from rules.acknowledge import acknowledge_wildcards
 
 
 class TaskStopExperiment(Construct):
@@ -25,26 +25,24 @@ class TaskStopExperiment(Construct):
         stop_alarm: cloudwatch.IAlarm,
     ) -> None:
         super().__init__(scope, id_)
+        stop_tasks = iam.PolicyStatement(
+            sid="StopPaymentTasks",
+            actions=["ecs:ListTasks", "ecs:DescribeTasks", "ecs:StopTask"],
+            # Task ARNs are random; the cluster condition is the scope.
+            resources=["*"],
+            conditions={"ArnEquals": {"ecs:cluster": cluster.cluster_arn}},
+        )
         role, policy = role_with_policy(
             self,
             "Experiment",
             assumed_by=account_service(self, "fis.amazonaws.com"),
             description="FIS stops one task of the payment service",
-            statements=[
-                iam.PolicyStatement(
-                    sid="StopPaymentTasks",
-                    actions=["ecs:ListTasks", "ecs:DescribeTasks", "ecs:StopTask"],
-                    # Task ARNs are random; the cluster condition is the scope.
-                    resources=["*"],
-                    conditions={"ArnEquals": {"ecs:cluster": cluster.cluster_arn}},
-                )
-            ],
+            statements=[stop_tasks],
         )
-        acknowledge(
+        acknowledge_wildcards(
             policy,
-            "IAM5",
-            packs=(AWS_SOLUTIONS,),
             granular="Resource::*",
+            statements=[stop_tasks],
             reason="Task ARNs are random and ecs:ListTasks has no resource ARN; compensating control: the "
             "ecs:cluster condition limits every action to the payment cluster",
         )

@@ -17,7 +17,7 @@ from constructs import Construct
 
 from components.container_contract import LEDGER_KEY_ACTIONS, LEDGER_TABLE_ACTIONS
 from components.managed_role import account_service, role_with_policy
-from rules.acknowledge import AWS_SOLUTIONS, acknowledge
+from rules.acknowledge import acknowledge_wildcards
 
 
 class TaskRoles(Construct):
@@ -45,17 +45,18 @@ class TaskRoles(Construct):
                 "ArnLike": {"aws:SourceArn": stack.format_arn(service="ecs", resource="*")},
             }
         )
+        ecr_login = iam.PolicyStatement(
+            sid="EcrLogin",
+            actions=["ecr:GetAuthorizationToken"],
+            resources=["*"],  # GetAuthorizationToken has no resource-level permissions.
+        )
         self.execution_role, self.execution_policy = role_with_policy(
             self,
             "Execution",
             assumed_by=agent,
             description="ECS agent: pull this image, write this log group, inject this secret",
             statements=[
-                iam.PolicyStatement(
-                    sid="EcrLogin",
-                    actions=["ecr:GetAuthorizationToken"],
-                    resources=["*"],  # GetAuthorizationToken has no resource-level permissions.
-                ),
+                ecr_login,
                 iam.PolicyStatement(
                     sid="PullImage",
                     actions=["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
@@ -77,11 +78,10 @@ class TaskRoles(Construct):
                 ),
             ],
         )
-        acknowledge(
+        acknowledge_wildcards(
             self.execution_policy,
-            "IAM5",
-            packs=(AWS_SOLUTIONS,),
             granular="Resource::*",
+            statements=[ecr_login],
             reason="ecr:GetAuthorizationToken supports no resource ARN; compensating control: image pulls are "
             "limited to the task's own repositories by the PullImage statement",
         )

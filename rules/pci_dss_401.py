@@ -6,6 +6,7 @@ the other resources of the same stack, where CloudFormation references can be re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -14,6 +15,8 @@ import jsii
 from aws_cdk import CfnResource, Stack
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 from constructs import IConstruct
+
+from rules.acknowledge import JUSTIFIED_WILDCARDS
 
 PACK_NAME = "PCI.DSS.401"
 PUBLIC_LISTENER_PORTS = frozenset({80, 443})
@@ -178,6 +181,36 @@ def restricted_outbound(node: CfnResource, index: StackIndex) -> NagRuleComplian
     return NagRuleCompliance.NON_COMPLIANT if opened else NagRuleCompliance.COMPLIANT
 
 
+def _wildcards(document: Any) -> list[dict[str, Any]]:
+    """The statements of a policy document that name a wildcard action or resource."""
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    found = []
+    for statement in statements:
+        actions = statement.get("Action", [])
+        resources = statement.get("Resource", [])
+        if "*" in json.dumps(actions) or "*" in json.dumps(resources):
+            found.append(statement)
+    return found
+
+
+def justified_wildcards(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    props = properties(node)
+    if node.cfn_resource_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        documents = [props.get("policyDocument")]
+    elif node.cfn_resource_type == "AWS::IAM::Role":
+        documents = [policy.get("policyDocument") for policy in props.get("policies", [])]
+    else:
+        return NagRuleCompliance.NOT_APPLICABLE
+    justified = node.get_metadata(JUSTIFIED_WILDCARDS) or {}
+    for document in documents:
+        for statement in _wildcards(document):
+            actions = statement.get("Action", [])
+            listed = justified.get(statement.get("Sid", ""))
+            if listed is None or sorted([actions] if isinstance(actions, str) else actions) != listed:
+                return NagRuleCompliance.NON_COMPLIANT
+    return NagRuleCompliance.COMPLIANT
+
+
 def _hardened(container: dict[str, Any]) -> bool:
     dropped = container.get("linuxParameters", {}).get("capabilities", {}).get("drop", [])
     return (
@@ -264,6 +297,16 @@ RULES: tuple[RuleDefinition, ...] = (
         "destinations (endpoints, prefix lists, the processor's networks), never 0.0.0.0/0 or ::/0.",
         restricted_outbound,
         frozenset({"AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupEgress"}),
+    ),
+    RuleDefinition(
+        "7.2-JustifiedWildcards",
+        "A policy statement with a wildcard action or resource is not among the statements its acknowledgement "
+        "justifies - (Requirements 7.2.1, 7.2.2).",
+        "Access is least privilege: every wildcard must be justified for its own statement and actions "
+        "(`acknowledge_wildcards` in rules/acknowledge.py), so a wildcard added later is not covered by an "
+        "earlier reason.",
+        justified_wildcards,
+        frozenset({"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role"}),
     ),
     RuleDefinition(
         "2.2-HardenedContainers",

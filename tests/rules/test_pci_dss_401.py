@@ -9,11 +9,13 @@ from aws_cdk import App, Duration, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wafv2 as wafv2
 
+from rules.acknowledge import acknowledge_wildcards
 from rules.findings import unacknowledged_findings
 from rules.pci_dss_401 import PACK_NAME, RULES, PCIDSS401Checks
 
@@ -130,6 +132,16 @@ def egress(cidr: str) -> Builder:
     return build
 
 
+def wildcard_policy(*, justified: bool) -> Builder:
+    def build(stack: Stack) -> None:
+        login = iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"])
+        policy = iam.ManagedPolicy(stack, "Policy", statements=[login])
+        if justified:
+            acknowledge_wildcards(policy, granular="Resource::*", statements=[login], reason="no resource ARN")
+
+    return build
+
+
 CASES: dict[str, tuple[Builder, Builder]] = {
     # rule suffix: (bad, good)
     "6.4.2-WafOnPublicAlb": (lambda s: alb(s), lambda s: waf_association(s, alb(s))),
@@ -159,6 +171,7 @@ CASES: dict[str, tuple[Builder, Builder]] = {
     "10.2-NetworkTrafficLogged": (lambda s: vpc_with_flow_log(s, "REJECT"), lambda s: vpc_with_flow_log(s, "ALL")),
     "1.3-RestrictedInbound": (ingress(22), ingress(443)),
     "1.3.2-RestrictedOutbound": (egress("0.0.0.0/0"), egress("198.51.100.0/24")),
+    "7.2-JustifiedWildcards": (wildcard_policy(justified=False), wildcard_policy(justified=True)),
     "2.2-HardenedContainers": (task_definition(capabilities=["NET_RAW"]), task_definition(capabilities=["ALL"])),
 }
 
