@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from components.break_glass import Custodians
 from rules.acknowledge import acknowledge
 
 INFREQUENT_ACCESS_AFTER = Duration.days(30)
@@ -74,16 +75,8 @@ class AuditGuard:
     deployer_role_arn: str
 
     @classmethod
-    def of(cls, scope: Construct, break_glass_role_name: str) -> AuditGuard:
-        stack = Stack.of(scope)
-        synthesizer = stack.synthesizer
-        deployer = getattr(synthesizer, "cloud_formation_execution_role_arn", None)
-        if not isinstance(deployer, str):
-            raise TypeError(f"{type(synthesizer).__name__} names no CloudFormation execution role")
-        return cls(
-            break_glass_role_arn=f"arn:aws:iam::{stack.account}:role/{break_glass_role_name}",
-            deployer_role_arn=stack.resolve(deployer).replace("${AWS::Partition}", "aws"),
-        )
+    def of(cls, custodians: Custodians) -> AuditGuard:
+        return cls(custodians.break_glass_role_arn, custodians.deployer_role_arn)
 
     def statements(self, bucket: s3.IBucket) -> list[iam.PolicyStatement]:
         return [

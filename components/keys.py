@@ -8,13 +8,18 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from components import source_arns
+from components.break_glass import Custodians
 
 # A retired key cannot be recovered after this window; the longest AWS allows.
 PENDING_WINDOW = Duration.days(30)
 
 
-def _rotated_key(scope: Construct, id_: str, *, alias: str, description: str) -> kms.Key:
-    return kms.Key(
+# What retires a key or loosens it: only the key administrator may.
+RETIRING_ACTIONS = ("kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation")
+
+
+def _rotated_key(scope: Construct, id_: str, *, alias: str, description: str, custodians: Custodians) -> kms.Key:
+    key = kms.Key(
         scope,
         id_,
         alias=alias,
@@ -23,15 +28,54 @@ def _rotated_key(scope: Construct, id_: str, *, alias: str, description: str) ->
         pending_window=PENDING_WINDOW,
         removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     )
+    for statement in guard_statements(custodians):
+        key.add_to_resource_policy(statement)
+    return key
+
+
+def guard_statements(custodians: Custodians) -> list[iam.PolicyStatement]:
+    """Every principal of the account may use the key as its policies allow; none but the key administrator
+    may retire it, none but it and deploys may change its policy, and grants are only for AWS resources."""
+    return [
+        iam.PolicyStatement(
+            sid="OnlyKeyAdministratorRetires",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=list(RETIRING_ACTIONS),
+            resources=["*"],
+            conditions={"ArnNotEquals": {"aws:PrincipalArn": custodians.key_admin_role_arn}},
+        ),
+        iam.PolicyStatement(
+            sid="OnlyDeploysOrKeyAdministratorChangePolicy",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:PutKeyPolicy"],
+            resources=["*"],
+            conditions={
+                "ArnNotEquals": {"aws:PrincipalArn": [custodians.key_admin_role_arn, custodians.deployer_role_arn]}
+            },
+        ),
+        iam.PolicyStatement(
+            sid="GrantsOnlyForAwsResources",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:CreateGrant"],
+            resources=["*"],
+            # IfExists: a CreateGrant made directly, not by a service for a resource, carries no such key.
+            conditions={"BoolIfExists": {"kms:GrantIsForAWSResource": "false"}},
+        ),
+    ]
 
 
 class LogEncryptionKey(Construct):
     """KMS key for CloudWatch Logs log groups of this account and region, and nothing else."""
 
-    def __init__(self, scope: Construct, id_: str, *, alias: str) -> None:
+    def __init__(self, scope: Construct, id_: str, *, alias: str, custodians: Custodians) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
-        self.key: kms.Key = _rotated_key(self, "Key", alias=alias, description="Encrypts CloudWatch Logs log groups")
+        self.key: kms.Key = _rotated_key(
+            self, "Key", alias=alias, description="Encrypts CloudWatch Logs log groups", custodians=custodians
+        )
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchLogsOfThisAccountAndRegion",
@@ -55,11 +99,15 @@ class LogEncryptionKey(Construct):
 class DataEncryptionKey(Construct):
     """KMS key for data at rest (S3 audit buckets, SNS topics) of this account."""
 
-    def __init__(self, scope: Construct, id_: str, *, alias: str) -> None:
+    def __init__(self, scope: Construct, id_: str, *, alias: str, custodians: Custodians) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
         self.key: kms.Key = _rotated_key(
-            self, "Key", alias=alias, description="Encrypts audit buckets and notification topics"
+            self,
+            "Key",
+            alias=alias,
+            description="Encrypts audit buckets and notification topics",
+            custodians=custodians,
         )
         # VPC flow-log delivery writes SSE-KMS objects into the flow-log bucket.
         self.key.add_to_resource_policy(

@@ -66,6 +66,11 @@ class PhysicalNames:
         return f"{self.prefix}-audit-break-glass"
 
     @property
+    def key_admin_role(self) -> str:
+        """The one role the KMS keys let retire them (IAM names are global)."""
+        return f"{self.prefix}-key-administrator"
+
+    @property
     def data_key_alias(self) -> str:
         return f"alias/{self.prefix}/data"
 

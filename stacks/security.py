@@ -16,7 +16,7 @@ from constructs import Construct
 from components.audit_alarms import ReplicatedBucket
 from components.audit_bucket import AuditBucket, AuditGuard
 from components.audit_replication import AuditReplication, add_replica_buckets
-from components.break_glass import BreakGlassRole
+from components.break_glass import Custodians, create_custodian_roles
 from components.certificate import ServiceCertificate
 from components.generated_functions import log_retention_days
 from components.keys import DataEncryptionKey, LogEncryptionKey
@@ -46,11 +46,16 @@ class SecurityStack(Stack):
         unreplicated = STANDBY_OWN_RECORDS if config.is_standby else None
         log_days = config.retention.log_retention_days
 
-        if not config.is_standby:  # IAM is global: the standby's buckets name the primary's role
-            BreakGlassRole(self, "BreakGlass", role_name=names.break_glass_role)
-        guard = AuditGuard.of(self, names.break_glass_role)
-        self.logs_key: kms.IKey = LogEncryptionKey(self, "LogsKey", alias=names.logs_key_alias).key
-        self.data_key: kms.IKey = DataEncryptionKey(self, "DataKey", alias=names.data_key_alias).key
+        if not config.is_standby:  # IAM is global: the standby's buckets and keys name the primary's roles
+            create_custodian_roles(self, names)
+        custodians = Custodians.of(self, names)
+        guard = AuditGuard.of(custodians)
+        self.logs_key: kms.IKey = LogEncryptionKey(
+            self, "LogsKey", alias=names.logs_key_alias, custodians=custodians
+        ).key
+        self.data_key: kms.IKey = DataEncryptionKey(
+            self, "DataKey", alias=names.data_key_alias, custodians=custodians
+        ).key
 
         replication = (
             AuditReplication(self, "Replication", names=names, standby_region=config.standby_region)

@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 
-from components.keys import DataEncryptionKey, LogEncryptionKey
-from tests.support.bare import ACCOUNT, REGION, bare_stack, resources, template
+from components.keys import RETIRING_ACTIONS, DataEncryptionKey, LogEncryptionKey
+from tests.support.bare import ACCOUNT, CUSTODIANS, REGION, bare_stack, resources, template
 
 
 @pytest.fixture(scope="module")
 def keys() -> dict[str, dict[str, Any]]:
     stack = bare_stack()
-    LogEncryptionKey(stack, "LogsKey", alias="alias/test/logs")
-    DataEncryptionKey(stack, "DataKey", alias="alias/test/data")
+    LogEncryptionKey(stack, "LogsKey", alias="alias/test/logs", custodians=CUSTODIANS)
+    DataEncryptionKey(stack, "DataKey", alias="alias/test/data", custodians=CUSTODIANS)
     found = resources(template(stack), "AWS::KMS::Key")
     return {next(name for name in ("LogsKey", "DataKey") if lid.startswith(name)): key for lid, key in found.items()}
 
@@ -50,3 +50,25 @@ def test_data_key_admits_each_service_only_for_this_accounts_own_sources(keys: d
     assert by_service["cloudwatch.amazonaws.com"]["Condition"]["ArnLike"]["aws:SourceArn"] == (
         f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"
     )
+
+
+def test_only_the_key_administrator_retires_a_key_and_grants_are_only_for_aws_resources(
+    keys: dict[str, dict[str, Any]],
+) -> None:
+    """Any administrator of the account could schedule a key's deletion, and with it every record it protects."""
+    for key in keys.values():
+        denied = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"] if s["Effect"] == "Deny"}
+        retire = denied["OnlyKeyAdministratorRetires"]
+        assert set(retire["Action"]) == set(RETIRING_ACTIONS) >= {"kms:ScheduleKeyDeletion", "kms:DisableKey"}
+        assert retire["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": CUSTODIANS.key_admin_role_arn}}
+        policy = denied["OnlyDeploysOrKeyAdministratorChangePolicy"]
+        assert policy["Action"] == "kms:PutKeyPolicy"
+        assert policy["Condition"] == {
+            "ArnNotEquals": {"aws:PrincipalArn": [CUSTODIANS.key_admin_role_arn, CUSTODIANS.deployer_role_arn]}
+        }
+        grants = denied["GrantsOnlyForAwsResources"]
+        assert (grants["Action"], grants["Condition"]) == (
+            "kms:CreateGrant",
+            {"BoolIfExists": {"kms:GrantIsForAWSResource": "false"}},
+        )
+        assert all(s["Principal"] == {"AWS": "*"} for s in denied.values())

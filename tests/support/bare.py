@@ -8,6 +8,7 @@ from aws_cdk import App, Environment, Stack
 from aws_cdk.assertions import Template
 
 from components.audit_bucket import AuditGuard
+from components.break_glass import Custodians
 from tooling.synthesis import cdk_context
 
 ACCOUNT, REGION = "111111111111", "us-east-1"
@@ -36,8 +37,10 @@ def one(document: dict[str, Any], resource_type: str) -> dict[str, Any]:
     return found
 
 
-# Who may erase audit records (`AuditGuard`), in construct tests.
-AUDIT_GUARD = AuditGuard(
+# The custodians, and who may erase audit records (`AuditGuard`), in construct tests.
+CUSTODIANS = Custodians(
     break_glass_role_arn=f"arn:aws:iam::{ACCOUNT}:role/break-glass",
+    key_admin_role_arn=f"arn:aws:iam::{ACCOUNT}:role/key-administrator",
     deployer_role_arn=f"arn:aws:iam::{ACCOUNT}:role/deployer",
 )
+AUDIT_GUARD = AuditGuard.of(CUSTODIANS)

@@ -25,6 +25,7 @@ from typing import Any
 from components.audit_bucket import ERASING_ACTIONS, UNPROTECTING_ACTIONS
 from components.container_contract import LEDGER_KEY_ACTIONS, LEDGER_TABLE_ACTIONS
 from components.endpoints import layer_bucket
+from components.keys import RETIRING_ACTIONS
 from tests.support.paths.deployed import DeployedApp, DeployedStack
 from tests.support.paths.simulator import Decision
 
@@ -963,13 +964,51 @@ def guarded_requests(app: DeployedApp, principal: str, bucket: str, account: str
     return tuple(Decision(principal, a, r, account, context, (ALLOW_ALL,), policy) for a, r in requests)
 
 
-def break_glass_role(app: DeployedApp) -> str:
+def custodian_role(app: DeployedApp, suffix: str) -> str:
     (found,) = [
         str(stack.attribute(logical_id, "Arn"))
         for stack, logical_id in app.resources("AWS::IAM::Role")
-        if str(stack.resolved(logical_id).get("RoleName", "")).endswith("-audit-break-glass")
+        if str(stack.resolved(logical_id).get("RoleName", "")).endswith(suffix)
     ]
     return found
+
+
+def break_glass_role(app: DeployedApp) -> str:
+    return custodian_role(app, "-audit-break-glass")
+
+
+def key_requests(
+    stack: DeployedStack, logical_id: str, principal: str, actions: tuple[str, ...], extra: dict[str, Any] | None = None
+) -> tuple[Decision, ...]:
+    """`principal`, allowed everything by its own policies, making `actions` on the key."""
+    policy = stack.resolve(document(stack.properties(logical_id)["KeyPolicy"]))
+    context = tls({"aws:PrincipalArn": principal, **(extra or {})})
+    arn = key_arn(stack, logical_id)
+    return tuple(Decision(principal, a, arn, stack.account, context, (ALLOW_ALL,), policy) for a in actions)
+
+
+def administrators_retire_keys(app: DeployedApp, region: str) -> Iterator[Path]:
+    """An administrator of this account cannot schedule a key's deletion, disable it or its rotation, change its
+    policy, or create a grant that is not for an AWS resource."""
+    for stack, logical_id in app.resources("AWS::KMS::Key", region):
+        administrator = f"arn:aws:iam::{stack.account}:role/administrator"
+        decisions = key_requests(stack, logical_id, administrator, (*RETIRING_ACTIONS, "kms:PutKeyPolicy"))
+        decisions += key_requests(stack, logical_id, administrator, ("kms:CreateGrant",))
+        yield Path(source(stack, logical_id), f"administrator -> key {logical_id}", decisions)
+
+
+def key_custodians(app: DeployedApp, region: str) -> Iterator[Path]:
+    """The key administrator can still retire a key (once an incident grants it permissions), deploys can still
+    change the key policy, and a service can still create a grant for the resource it encrypts."""
+    administrator = custodian_role(app, "-key-administrator")
+    for stack, logical_id in app.resources("AWS::KMS::Key", region):
+        account = stack.account
+        deployer = f"arn:aws:iam::{account}:role/cdk-hnb659fds-cfn-exec-role-{account}-{region}"
+        user = f"arn:aws:iam::{account}:role/administrator"
+        decisions = key_requests(stack, logical_id, administrator, (*RETIRING_ACTIONS, "kms:PutKeyPolicy"))
+        decisions += key_requests(stack, logical_id, deployer, ("kms:PutKeyPolicy",))
+        decisions += key_requests(stack, logical_id, user, ("kms:CreateGrant",), {"kms:GrantIsForAWSResource": "true"})
+        yield Path(source(stack, logical_id), f"custodians -> key {logical_id}", decisions)
 
 
 def administrators_erase_audit_records(app: DeployedApp, region: str) -> Iterator[Path]:
@@ -1084,6 +1123,7 @@ ALLOWED_ROWS: tuple[Row, ...] = (
     Row("FIS stops payment tasks", True, fis_experiments, ("AWS::FIS::ExperimentTemplate",)),
     Row("Route 53 fails over on each region's healthy targets", True, failover_health, ("AWS::Route53::HealthCheck",)),
     Row("the break-glass role and deploys can still act on audit buckets", True, break_glass, ("AWS::S3::Bucket",)),
+    Row("the key administrator, deploys and AWS services can still act on keys", True, key_custodians),
 )
 MATRIX: tuple[Row, ...] = (
     *ALLOWED_ROWS,
@@ -1094,6 +1134,11 @@ MATRIX: tuple[Row, ...] = (
         "administrators cannot erase audit records or unprotect their buckets",
         False,
         administrators_erase_audit_records,
+    ),
+    Row(
+        "administrators cannot retire keys, change their policy or grant them freely",
+        False,
+        administrators_retire_keys,
     ),
     Row("principals of other accounts get nothing", False, outsiders),
     Row("principals of other accounts cannot use the endpoints", False, outsiders_through_endpoints),
