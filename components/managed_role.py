@@ -25,8 +25,17 @@ def role_with_policy(
     assumed_by: iam.IPrincipal,
     description: str,
     statements: list[iam.PolicyStatement],
+    role_name: str | None = None,
 ) -> tuple[iam.Role, iam.ManagedPolicy]:
-    """`<kind>Role` holding `<kind>Policy`, a customer-managed policy of `statements`."""
+    """`<kind>Role` holding `<kind>Policy`, a customer-managed policy of `statements`; named only where another
+    stack's policy must name it."""
     policy = iam.ManagedPolicy(scope, f"{kind}Policy", description=description, statements=statements)
-    role = iam.Role(scope, f"{kind}Role", assumed_by=assumed_by, description=description, managed_policies=[policy])
+    role = iam.Role(
+        scope,
+        f"{kind}Role",
+        role_name=role_name,
+        assumed_by=assumed_by,
+        description=description,
+        managed_policies=[policy],
+    )
     return role, policy

@@ -33,6 +33,7 @@ class TaskRoles(Construct):
         secret_arn: str,
         key_arn: str,
         ledger_table_arn: str,
+        execution_role_name: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
@@ -53,6 +54,7 @@ class TaskRoles(Construct):
         self.execution_role, self.execution_policy = role_with_policy(
             self,
             "Execution",
+            role_name=execution_role_name,
             assumed_by=agent,
             description="ECS agent: pull this image, write this log group, inject this secret",
             statements=[

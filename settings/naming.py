@@ -65,6 +65,11 @@ class PhysicalNames:
         """The one role the audit buckets let delete records or change their protection (IAM names are global)."""
         return f"{self.prefix}-audit-break-glass"
 
+    def execution_role(self, region: str) -> str:
+        """The tasks' execution role, the one principal the processor secret lets read it (IAM names are global,
+        and each region has its own)."""
+        return f"{self.prefix}-task-execution-{region}"
+
     @property
     def key_admin_role(self) -> str:
         """The one role the KMS keys let retire them (IAM names are global)."""
@@ -101,6 +106,10 @@ class PhysicalNames:
         named["CloudWatch Logs resource policy name"] = (self.waf_log_delivery_policy, 255)
         named["paging alarm name"] = (self.page_alarm, 255)
         named["metrics namespace"] = (self.metrics_namespace, 255)
+        named["break-glass role name"] = (self.break_glass_role, 64)
+        named["key administrator role name"] = (self.key_admin_role, 64)
+        # The longest region name AWS has had (ap-southeast-5 and the like are shorter).
+        named["execution role name"] = (self.execution_role("ap-northeast-3"), 64)
         return named
 
     def problems(self) -> list[str]:

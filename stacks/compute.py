@@ -80,6 +80,8 @@ class ComputeStack(Stack):
             secret_arn=secret.secret_arn,
             key_arn=data_key.key_arn,
             ledger_table_arn=ledger_table.table_arn,
+            # Named: the processor secret's policy in the Security stack lets only this role read it.
+            execution_role_name=config.names.execution_role(config.region),
         )
         self.payments = PaymentFargateService(
             self,

@@ -142,7 +142,13 @@ class SecurityStack(Stack):
         self.web_acl_arn: str = web_acl.web_acl.attr_arn
 
         self.processor_secret: secretsmanager.ISecret = ProcessorSecret(
-            self, "ProcessorSecret", key=self.data_key
+            self,
+            "ProcessorSecret",
+            key=self.data_key,
+            readers=[
+                f"arn:aws:iam::{self.account}:role/{names.execution_role(config.region)}",
+                custodians.break_glass_role_arn,
+            ],
         ).secret
         self.ledger_table: dynamodb.ITable = PaymentLedgerTable(
             self, "Ledger", key=self.data_key, deletion_protection=config.termination_protection

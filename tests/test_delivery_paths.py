@@ -37,7 +37,8 @@ PASSIVE_TYPES = {
     # destinations and policies: every row evaluates them as the resource side of its requests
     "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
     "AWS::SNS::Subscription", "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::SecretsManager::Secret",
-    "AWS::Logs::ResourcePolicy", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::IAM::Policy",
+    "AWS::Logs::ResourcePolicy", "AWS::SecretsManager::ResourcePolicy", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::Policy",
     "AWS::DynamoDB::Table",
     # CDK's default-security-group provider: a Lambda run once by CloudFormation at deploy time
     "AWS::CloudFormation::CustomResource", "Custom::VpcRestrictDefaultSG", "AWS::Lambda::Function",

@@ -85,6 +85,14 @@ def bucket_policy(app: DeployedApp, bucket: str) -> dict[str, Any] | None:
     return None
 
 
+def secret_policy(app: DeployedApp, secret_arn: str) -> dict[str, Any] | None:
+    for stack, logical_id in app.resources("AWS::SecretsManager::ResourcePolicy"):
+        props = stack.resolved(logical_id)
+        if props["SecretId"] == secret_arn:
+            return document(props["ResourcePolicy"])
+    return None
+
+
 def topic_policy(app: DeployedApp, topic_arn: str) -> dict[str, Any] | None:
     statements = []
     for stack, logical_id in app.resources("AWS::SNS::TopicPolicy"):
@@ -764,7 +772,16 @@ def task_start(app: DeployedApp, region: str) -> Iterator[Path]:
                 if found is None:
                     problems.append(f"secret {secret_arn} does not exist")
                     continue
-                decisions.append(acts(agent, "secretsmanager:GetSecretValue", secret_arn, account, tls({})))
+                decisions.append(
+                    acts(
+                        agent,
+                        "secretsmanager:GetSecretValue",
+                        secret_arn,
+                        account,
+                        tls({"aws:PrincipalArn": agent.arn}),
+                        secret_policy(app, secret_arn),
+                    )
+                )
                 secret_key = found[0].resolved(found[1]).get("KmsKeyId")
                 if secret_key:
                     context = {
@@ -997,6 +1014,19 @@ def administrators_retire_keys(app: DeployedApp, region: str) -> Iterator[Path]:
         yield Path(source(stack, logical_id), f"administrator -> key {logical_id}", decisions)
 
 
+def administrators_read_secrets(app: DeployedApp, region: str) -> Iterator[Path]:
+    """An administrator of this account, whatever its own policies allow, cannot read the processor secret."""
+    for stack, logical_id in app.resources("AWS::SecretsManager::Secret", region):
+        arn = str(stack.ref(logical_id))
+        administrator = f"arn:aws:iam::{stack.account}:role/administrator"
+        context = tls({"aws:PrincipalArn": administrator})
+        decision = Decision(
+            administrator, "secretsmanager:GetSecretValue", arn, stack.account, context, (ALLOW_ALL,),
+            secret_policy(app, arn),
+        )  # fmt: skip
+        yield Path(source(stack, logical_id), f"administrator -> {arn}", (decision,))
+
+
 def key_custodians(app: DeployedApp, region: str) -> Iterator[Path]:
     """The key administrator can still retire a key (once an incident grants it permissions), deploys can still
     change the key policy, and a service can still create a grant for the resource it encrypts."""
@@ -1140,6 +1170,7 @@ MATRIX: tuple[Row, ...] = (
         False,
         administrators_retire_keys,
     ),
+    Row("administrators cannot read the processor secret", False, administrators_read_secrets),
     Row("principals of other accounts get nothing", False, outsiders),
     Row("principals of other accounts cannot use the endpoints", False, outsiders_through_endpoints),
 )
