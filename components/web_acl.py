@@ -41,6 +41,7 @@ class RegionalWebAcl(Construct):
         rate_limit: int,
         payment_rate_limit: int,
         log_group: logs.ILogGroup,
+        rule_versions: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id_)
         rules = [
@@ -102,7 +103,7 @@ class RegionalWebAcl(Construct):
                 override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                 statement=wafv2.CfnWebACL.StatementProperty(
                     managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name=group
+                        vendor_name="AWS", name=group, version=(rule_versions or {}).get(group)
                     )
                 ),
                 visibility_config=_visibility(names.waf_metric(rule_name)),

@@ -17,6 +17,7 @@ from ops.clients import ClientSet
 from settings import ClientAuthentication, EnvironmentConfig
 from settings.limits import ECR_IMAGE_PATTERN
 from settings.regions import gateway_prefix_lists
+from settings.sections import VERSIONED_RULE_GROUPS
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 # The synthesized templates' CheckBootstrapVersion rule refuses bootstrap versions 1 to 5.
@@ -49,6 +50,7 @@ class Clients(ClientSet):
     route53: Any
     cloudformation: Any
     sns: Any
+    wafv2: Any
 
 
 # A client of a service in a region (service, region): the standby region is checked with its own clients.
@@ -193,6 +195,29 @@ def prefix_lists(ec2: Any, region: str, check: str) -> Check:
     return passed(check, ", ".join(f"{name} {listed}" for name, listed in expected.items()))
 
 
+def rule_versions(config: EnvironmentConfig, wafv2: Any, check: str) -> Check:
+    """Each managed rule group pinned to a version WAF still offers; a group not pinned follows AWS's default
+    version, which changes under the web ACL without a deploy (a warning that names the version to pin)."""
+    pinned = config.edge.pinned_versions
+    offered, unpinned, wrong = [], [], []
+    for group in VERSIONED_RULE_GROUPS:
+        answer = wafv2.list_available_managed_rule_group_versions(VendorName="AWS", Name=group, Scope="REGIONAL")
+        available = [version["Name"] for version in answer.get("Versions", [])]
+        default = answer.get("CurrentDefaultVersion", "unknown")
+        if group not in pinned:
+            unpinned.append(f"{group}={default}")
+        elif pinned[group] not in available:
+            wrong.append(f"{group}={pinned[group]} is not offered (available: {', '.join(available) or 'none'})")
+        else:
+            offered.append(f"{group}={pinned[group]}")
+    if wrong:
+        return failed(check, "; ".join(wrong) + " (update waf_rule_versions)")
+    if unpinned:
+        return warned(check, "following AWS's default version, not pinned: " + ", ".join(unpinned)
+                      + " (pin them in waf_rule_versions)")  # fmt: skip
+    return passed(check, ", ".join(offered))
+
+
 def client_certificates(config: EnvironmentConfig) -> Check:
     """With mutual TLS, the load balancer will accept clients: the CA bundle is yours, not the placeholder."""
     name = "client certificates"
@@ -307,6 +332,10 @@ def preflight(
     if standby:
         check = f"gateway prefix lists in {standby}"
         checks += run(check, lambda: prefix_lists(client_in("ec2", standby), standby, check))
+    checks += run("WAF rule versions", lambda: rule_versions(config, clients.wafv2, "WAF rule versions"))
+    if standby:
+        check = f"WAF rule versions in {standby}"
+        checks += run(check, lambda: rule_versions(config, client_in("wafv2", standby), check))
     checks += run("client certificates", lambda: client_certificates(config))
     checks += run("container build tool", lambda: container_builder(config, which))
     checks += run("container images", lambda: container_images(config, client_in))

@@ -39,7 +39,7 @@ from settings.limits import (
     WAF_RATE_LIMIT_RANGE,
     image_problems,
 )
-from settings.naming import SERVICE_CONTAINER
+from settings.naming import SERVICE_CONTAINER, WAF_MANAGED_RULE_GROUPS
 
 
 class CpuArchitecture(StrEnum):
@@ -432,6 +432,11 @@ class RetentionSettings(Section):
         return found
 
 
+# The managed rule groups of the web ACL that have static versions (AWS's IP reputation lists have none).
+VERSIONED_RULE_GROUPS = tuple(group for group in WAF_MANAGED_RULE_GROUPS.values() if "IpReputation" not in group)
+RULE_GROUP_VERSION_PATTERN = re.compile(r"^Version_\d+\.\d+$")
+
+
 @dataclass(frozen=True)
 class EdgeSettings(Section):
     """The public entry: the WAF in front of the load balancer."""
@@ -440,6 +445,12 @@ class EdgeSettings(Section):
 
     waf_rate_limit: int = setting(
         2000, help="requests per IP per 5 minutes before WAF blocks", allowed="10 to 2,000,000,000"
+    )
+    waf_rule_versions: tuple[str, ...] = setting(
+        (),
+        help="static versions the AWS managed rule groups are pinned to, `GROUP=Version_N.N`; a group not listed "
+        "follows AWS's default version (`make preflight` names it, and rejects a version WAF no longer offers)",
+        allowed="one `GROUP=Version_N.N` per versioned group of the web ACL (the IP reputation list has no versions)",
     )
     waf_payment_rate_limit: int = setting(
         300,
@@ -457,6 +468,24 @@ class EdgeSettings(Section):
                 f"waf_payment_rate_limit: {self.waf_payment_rate_limit} is outside {low}..{self.waf_rate_limit} "
                 "(waf_rate_limit) payments per 5 minutes"
             ]
+        return self._version_problems()
+
+    @property
+    def pinned_versions(self) -> dict[str, str]:
+        """Each pinned managed rule group's version, by group name."""
+        return dict(entry.split("=", 1) for entry in self.waf_rule_versions if "=" in entry)
+
+    def _version_problems(self) -> list[str]:
+        groups = [entry.split("=", 1)[0] for entry in self.waf_rule_versions]
+        for entry in self.waf_rule_versions:
+            group, _, version = entry.partition("=")
+            if group not in VERSIONED_RULE_GROUPS or not RULE_GROUP_VERSION_PATTERN.match(version):
+                return [
+                    f"waf_rule_versions: {entry!r} is not GROUP=Version_N.N for a versioned group of the web ACL "
+                    f"({', '.join(VERSIONED_RULE_GROUPS)})"
+                ]
+        if len(set(groups)) != len(groups):
+            return [f"waf_rule_versions: {list(self.waf_rule_versions)} pins a group twice"]
         return []
 
 

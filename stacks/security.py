@@ -137,6 +137,7 @@ class SecurityStack(Stack):
             names=names,
             rate_limit=config.edge.waf_rate_limit,
             payment_rate_limit=config.edge.waf_payment_rate_limit,
+            rule_versions=config.edge.pinned_versions,
             log_group=self.waf_log_group,
         )
         self.web_acl_arn: str = web_acl.web_acl.attr_arn

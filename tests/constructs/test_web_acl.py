@@ -101,3 +101,21 @@ def test_log_delivery_may_write_exactly_the_waf_log_group(document: dict[str, An
     (logging_id,) = [lid for lid, r in document["Resources"].items() if r["Type"] == "AWS::WAFv2::LoggingConfiguration"]
     policy_id = next(lid for lid, r in document["Resources"].items() if r["Type"] == "AWS::Logs::ResourcePolicy")
     assert policy_id in document["Resources"][logging_id]["DependsOn"]
+
+
+def test_a_pinned_rule_group_runs_that_version_and_the_others_follow_aws_default() -> None:
+    stack = bare_stack()
+    group = logs.LogGroup(stack, "WafLogGroup")
+    pinned = {"AWSManagedRulesCommonRuleSet": "Version_1.0"}
+    RegionalWebAcl(
+        stack, "WebAcl", names=NAMES, rate_limit=RATE_LIMIT, payment_rate_limit=PAYMENT_RATE_LIMIT, log_group=group,
+        rule_versions=pinned,
+    )  # fmt: skip
+    statements = [
+        rule["Statement"]["ManagedRuleGroupStatement"]
+        for rule in one(template(stack), "AWS::WAFv2::WebACL")["Rules"]
+        if "ManagedRuleGroupStatement" in rule["Statement"]
+    ]
+    assert {s["Name"]: s.get("Version") for s in statements} == {
+        name: pinned.get(name) for name in WAF_MANAGED_RULE_GROUPS.values()
+    }

@@ -14,6 +14,7 @@ from botocore.stub import Stubber
 from ops import preflight as preflight_module
 from ops.checks import FAIL, PASS, WARN, Check
 from settings import ClientAuthentication, EnvironmentConfig, TlsSettings, regions
+from settings.sections import VERSIONED_RULE_GROUPS
 from tests.support.aws import (
     ACCOUNT,
     REGION,
@@ -31,14 +32,28 @@ WITH_ZONE = TlsSettings(
 )
 
 
+class ManagedRuleGroups:
+    """WAF's answer about the managed rule groups' versions (moto does not implement it)."""
+
+    VERSIONS = ("Version_1.0", "Version_1.1")
+    DEFAULT = "Version_1.1"
+
+    def list_available_managed_rule_group_versions(self, **request: Any) -> dict[str, Any]:
+        assert (request["VendorName"], request["Scope"]) == ("AWS", "REGIONAL")
+        return {"Versions": [{"Name": name} for name in self.VERSIONS], "CurrentDefaultVersion": self.DEFAULT}
+
+
 def run_preflight(
     session: boto3.Session, config: EnvironmentConfig, builder: str | None = "/usr/bin/docker"
 ) -> list[Check]:
     clients = preflight_module.Clients.from_session(session)
+    clients.wafv2 = ManagedRuleGroups()
     return preflight_module.preflight(
         clients,
         config,
-        lambda service, region: session.client(service, region_name=region),
+        lambda service, region: (
+            ManagedRuleGroups() if service == "wafv2" else session.client(service, region_name=region)
+        ),
         which=lambda tool: builder if tool == "docker" else None,
     )
 
@@ -91,6 +106,8 @@ def test_preflight_passes_on_a_ready_account(session: boto3.Session, ready_accou
         "deploy permissions": WARN,
         "certificate": PASS,
         "gateway prefix lists": PASS,
+        # Not pinned in the dev profile: WAF follows AWS's default version of each group.
+        "WAF rule versions": WARN,
         "client certificates": PASS,
         "container build tool": PASS,
         "image in us-east-1": PASS,
@@ -206,6 +223,29 @@ def test_preflight_fails_when_a_prefix_list_is_not_the_regions(
         FAIL,
         f"com.amazonaws.{REGION}.dynamodb is {actual.dynamodb}, not pl-0123456789 (correct settings/regions.py)",
     )
+
+
+def pinned(config: EnvironmentConfig, version: str) -> EnvironmentConfig:
+    versions = tuple(f"{group}={version}" for group in VERSIONED_RULE_GROUPS)
+    return dataclasses.replace(config, edge=dataclasses.replace(config.edge, waf_rule_versions=versions))
+
+
+@pytest.mark.parametrize(
+    ("version", "expected", "reason"),
+    [
+        (None, WARN, "following AWS's default version, not pinned: AWSManagedRulesKnownBadInputsRuleSet=Version_1.1"),
+        ("Version_1.0", PASS, "AWSManagedRulesKnownBadInputsRuleSet=Version_1.0"),
+        ("Version_0.9", FAIL, "AWSManagedRulesKnownBadInputsRuleSet=Version_0.9 is not offered (available: "
+                              "Version_1.0, Version_1.1)"),
+    ],
+)  # fmt: skip
+def test_preflight_checks_the_pinned_rule_group_versions_are_still_offered(
+    session: boto3.Session, ready_account: EnvironmentConfig, version: str | None, expected: str, reason: str
+) -> None:
+    config = ready_account if version is None else pinned(ready_account, version)
+    (check,) = [c for c in run_preflight(session, config) if c.name == "WAF rule versions"]
+    assert check.status == expected
+    assert reason in check.reason
 
 
 def with_client_ca(config: EnvironmentConfig, bundle: str) -> EnvironmentConfig:

@@ -159,3 +159,18 @@ def test_a_region_without_known_gateway_prefix_lists_is_refused_before_synth() -
         f"region: {elsewhere!r} has no gateway prefix lists in settings/regions.py; synth looks nothing up, so add "
         f"the ids of com.amazonaws.{elsewhere}.s3 and com.amazonaws.{elsewhere}.dynamodb there"
     ) in problems_of(replace(DEV, region=elsewhere, availability_zones=()))
+
+
+@pytest.mark.parametrize(
+    ("versions", "expected"),
+    [
+        (("AWSManagedRulesAmazonIpReputationList=Version_1.0",), "is not GROUP=Version_N.N for a versioned group"),
+        (("AWSManagedRulesCommonRuleSet=latest",), "'AWSManagedRulesCommonRuleSet=latest' is not GROUP=Version_N.N"),
+        (
+            ("AWSManagedRulesCommonRuleSet=Version_1.0", "AWSManagedRulesCommonRuleSet=Version_1.1"),
+            "pins a group twice",
+        ),
+    ],
+)
+def test_rule_group_versions_are_pinned_one_per_versioned_group(versions: tuple[str, ...], expected: str) -> None:
+    assert expected in problems_of(replace(DEV, edge=replace(DEV.edge, waf_rule_versions=versions)))
