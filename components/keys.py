@@ -97,7 +97,7 @@ class LogEncryptionKey(Construct):
 
 
 class DataEncryptionKey(Construct):
-    """KMS key for data at rest (S3 audit buckets, SNS topics) of this account."""
+    """KMS key for the audit trail at rest: the audit buckets, their replicas and the log archive stream."""
 
     def __init__(self, scope: Construct, id_: str, *, alias: str, custodians: Custodians) -> None:
         super().__init__(scope, id_)
@@ -106,7 +106,7 @@ class DataEncryptionKey(Construct):
             self,
             "Key",
             alias=alias,
-            description="Encrypts audit buckets and notification topics",
+            description="Encrypts the audit buckets and the log archive stream",
             custodians=custodians,
         )
         # VPC flow-log delivery writes SSE-KMS objects into the flow-log bucket.
@@ -121,6 +121,17 @@ class DataEncryptionKey(Construct):
                     "ArnLike": {"aws:SourceArn": source_arns.log_delivery(stack)},
                 },
             )
+        )
+
+
+class TopicEncryptionKey(Construct):
+    """KMS key for the alarm topics: CloudWatch alarms and AWS Budgets of this account may publish with it."""
+
+    def __init__(self, scope: Construct, id_: str, *, alias: str, custodians: Custodians) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        self.key: kms.Key = _rotated_key(
+            self, "Key", alias=alias, description="Encrypts the alarm topics", custodians=custodians
         )
         # CloudWatch alarms and AWS Budgets publish to the encrypted alarm topics (SNS "Enable compatibility
         # between event sources from AWS services and encrypted topics"); both send these source keys to KMS.
@@ -140,3 +151,18 @@ class DataEncryptionKey(Construct):
                     },
                 )
             )
+
+
+class SecretEncryptionKey(Construct):
+    """KMS key for the payment data: the processor credentials and the ledger. No service principal is granted
+    anything: Secrets Manager and DynamoDB use it on behalf of the roles allowed to, through their own service."""
+
+    def __init__(self, scope: Construct, id_: str, *, alias: str, custodians: Custodians) -> None:
+        super().__init__(scope, id_)
+        self.key: kms.Key = _rotated_key(
+            self,
+            "Key",
+            alias=alias,
+            description="Encrypts the processor credentials and the payment ledger",
+            custodians=custodians,
+        )

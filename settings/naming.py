@@ -80,6 +80,14 @@ class PhysicalNames:
         return f"alias/{self.prefix}/data"
 
     @property
+    def topics_key_alias(self) -> str:
+        return f"alias/{self.prefix}/topics"
+
+    @property
+    def secrets_key_alias(self) -> str:
+        return f"alias/{self.prefix}/secrets"
+
+    @property
     def logs_key_alias(self) -> str:
         return f"alias/{self.prefix}/logs"
 

@@ -43,7 +43,7 @@ class ComputeStack(Stack):
         web_acl_arn: str,
         alb_log_bucket: s3.IBucket,
         app_log_group: logs.ILogGroup,
-        data_key: kms.IKey,
+        secrets_key: kms.IKey,
         processor_secret: secretsmanager.ISecret,
         ledger_table: dynamodb.ITable,
         **kwargs: Any,
@@ -78,7 +78,7 @@ class ComputeStack(Stack):
             repository_arns=[image.repository_arn, *(pulled.repository_arn for pulled in sidecar_images.values())],
             log_group=app_log_group,
             secret_arn=secret.secret_arn,
-            key_arn=data_key.key_arn,
+            key_arn=secrets_key.key_arn,
             ledger_table_arn=ledger_table.table_arn,
             # Named: the processor secret's policy in the Security stack lets only this role read it.
             execution_role_name=config.names.execution_role(config.region),

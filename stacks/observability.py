@@ -35,13 +35,13 @@ class ObservabilityStack(Stack):
         payments: PaymentFargateService,
         app_log_group: logs.ILogGroup,
         waf_log_group: logs.ILogGroup,
-        data_key: kms.IKey,
+        topics_key: kms.IKey,
         audit_trail: AuditTrail,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
         names = config.names
-        self.topics = AlarmTopics(self, "Topics", key=data_key, alerting=config.alerting)
+        self.topics = AlarmTopics(self, "Topics", key=topics_key, alerting=config.alerting)
         self.metrics = ServiceMetrics(self, "Metrics", load_balancer=load_balancer, payments=payments, names=names)
         self.alarms = ServiceAlarms(
             self,

@@ -98,7 +98,7 @@ def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentS
         web_acl_arn=security.web_acl_arn,
         alb_log_bucket=security.alb_log_bucket,
         app_log_group=security.app_log_group,
-        data_key=security.data_key,
+        secrets_key=security.secrets_key,
         processor_secret=security.processor_secret,
         ledger_table=security.ledger_table,
         env=env,
@@ -113,7 +113,7 @@ def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentS
         payments=compute.payments,
         app_log_group=security.app_log_group,
         waf_log_group=security.waf_log_group,
-        data_key=security.data_key,
+        topics_key=security.topics_key,
         audit_trail=AuditTrail(
             archive_stream=security.log_archive_stream_name,
             replicated=security.replicated_buckets,

@@ -19,7 +19,7 @@ from components.audit_replication import AuditReplication, add_replica_buckets
 from components.break_glass import Custodians, create_custodian_roles
 from components.certificate import ServiceCertificate
 from components.generated_functions import log_retention_days
-from components.keys import DataEncryptionKey, LogEncryptionKey
+from components.keys import DataEncryptionKey, LogEncryptionKey, SecretEncryptionKey, TopicEncryptionKey
 from components.ledger_table import PaymentLedgerTable
 from components.log_archive import LogArchive
 from components.log_group import EncryptedLogGroup
@@ -53,8 +53,15 @@ class SecurityStack(Stack):
         self.logs_key: kms.IKey = LogEncryptionKey(
             self, "LogsKey", alias=names.logs_key_alias, custodians=custodians
         ).key
+        # One key per kind of data, so that no single key opens audit records, payment data and alerts together.
         self.data_key: kms.IKey = DataEncryptionKey(
             self, "DataKey", alias=names.data_key_alias, custodians=custodians
+        ).key
+        self.secrets_key: kms.IKey = SecretEncryptionKey(
+            self, "SecretsKey", alias=names.secrets_key_alias, custodians=custodians
+        ).key
+        self.topics_key: kms.IKey = TopicEncryptionKey(
+            self, "TopicsKey", alias=names.topics_key_alias, custodians=custodians
         ).key
 
         replication = (
@@ -145,14 +152,14 @@ class SecurityStack(Stack):
         self.processor_secret: secretsmanager.ISecret = ProcessorSecret(
             self,
             "ProcessorSecret",
-            key=self.data_key,
+            key=self.secrets_key,
             readers=[
                 f"arn:aws:iam::{self.account}:role/{names.execution_role(config.region)}",
                 custodians.break_glass_role_arn,
             ],
         ).secret
         self.ledger_table: dynamodb.ITable = PaymentLedgerTable(
-            self, "Ledger", key=self.data_key, deletion_protection=config.termination_protection
+            self, "Ledger", key=self.secrets_key, deletion_protection=config.termination_protection
         ).table
 
         service_certificate = ServiceCertificate(self, "Certificate", tls=config.tls)

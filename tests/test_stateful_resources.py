@@ -25,6 +25,8 @@ STATEFUL_TYPES = {
 RETAINED = {
     "LogsKeyFE4C4A83": "AWS::KMS::Key",
     "DataKey2A0DE9E6": "AWS::KMS::Key",
+    "SecretsKey0D2EC683": "AWS::KMS::Key",
+    "TopicsKey9F724072": "AWS::KMS::Key",
     "ServerAccessLogBucket34279BE9": "AWS::S3::Bucket",
     "FlowLogBucketE78B4887": "AWS::S3::Bucket",
     "AlbAccessLogBucket99E910E7": "AWS::S3::Bucket",

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
 
-from components.keys import RETIRING_ACTIONS, DataEncryptionKey, LogEncryptionKey
+from components.keys import (
+    RETIRING_ACTIONS,
+    DataEncryptionKey,
+    LogEncryptionKey,
+    SecretEncryptionKey,
+    TopicEncryptionKey,
+)
 from tests.support.bare import ACCOUNT, CUSTODIANS, REGION, bare_stack, resources, template
+from tests.support.synthesized import Synthesized
+
+KEYS = ("LogsKey", "DataKey", "TopicsKey", "SecretsKey")
 
 
 @pytest.fixture(scope="module")
@@ -15,8 +26,10 @@ def keys() -> dict[str, dict[str, Any]]:
     stack = bare_stack()
     LogEncryptionKey(stack, "LogsKey", alias="alias/test/logs", custodians=CUSTODIANS)
     DataEncryptionKey(stack, "DataKey", alias="alias/test/data", custodians=CUSTODIANS)
+    TopicEncryptionKey(stack, "TopicsKey", alias="alias/test/topics", custodians=CUSTODIANS)
+    SecretEncryptionKey(stack, "SecretsKey", alias="alias/test/secrets", custodians=CUSTODIANS)
     found = resources(template(stack), "AWS::KMS::Key")
-    return {next(name for name in ("LogsKey", "DataKey") if lid.startswith(name)): key for lid, key in found.items()}
+    return {next(name for name in KEYS if lid.startswith(name)): key for lid, key in found.items()}
 
 
 def service_statements(key: dict[str, Any]) -> list[dict[str, Any]]:
@@ -39,17 +52,28 @@ def test_logs_key_admits_only_cloudwatch_logs_of_this_account_and_region(keys: d
     assert "kms:*" not in service["Action"]
 
 
-def test_data_key_admits_each_service_only_for_this_accounts_own_sources(keys: dict[str, dict[str, Any]]) -> None:
-    statements = service_statements(keys["DataKey"])
+@pytest.mark.parametrize(
+    ("key", "services"),
+    [
+        ("DataKey", {"delivery.logs.amazonaws.com"}),
+        ("TopicsKey", {"cloudwatch.amazonaws.com", "budgets.amazonaws.com"}),
+        ("SecretsKey", set()),
+    ],
+)
+def test_each_key_admits_its_services_only_for_this_accounts_own_sources(
+    keys: dict[str, dict[str, Any]], key: str, services: set[str]
+) -> None:
+    statements = service_statements(keys[key])
     by_service = {s["Principal"]["Service"]: s for s in statements}
-    assert set(by_service) == {"delivery.logs.amazonaws.com", "cloudwatch.amazonaws.com", "budgets.amazonaws.com"}
+    assert set(by_service) == services
     for statement in statements:
         assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
         assert "aws:SourceArn" in statement["Condition"]["ArnLike"]
         assert "kms:*" not in statement["Action"]
-    assert by_service["cloudwatch.amazonaws.com"]["Condition"]["ArnLike"]["aws:SourceArn"] == (
-        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"
-    )
+    if "cloudwatch.amazonaws.com" in by_service:
+        assert by_service["cloudwatch.amazonaws.com"]["Condition"]["ArnLike"]["aws:SourceArn"] == (
+            f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"
+        )
 
 
 def test_only_the_key_administrator_retires_a_key_and_grants_are_only_for_aws_resources(
@@ -72,3 +96,31 @@ def test_only_the_key_administrator_retires_a_key_and_grants_are_only_for_aws_re
             {"BoolIfExists": {"kms:GrantIsForAWSResource": "false"}},
         )
         assert all(s["Principal"] == {"AWS": "*"} for s in denied.values())
+
+
+# What each key may protect: one kind of data per key, so that no key opens audit records, payment data and
+# alerts together.
+KINDS = {
+    "AWS::S3::Bucket": "audit records",
+    "AWS::KinesisFirehose::DeliveryStream": "audit records",
+    "AWS::Logs::LogGroup": "logs",
+    "AWS::SecretsManager::Secret": "payment data",
+    "AWS::DynamoDB::Table": "payment data",
+    "AWS::SNS::Topic": "alerts",
+}
+
+
+def test_no_key_protects_more_than_one_kind_of_data(each_profile: Synthesized) -> None:
+    """A key is named by its logical id in its own stack, or in an import from the Security stack."""
+    kinds: dict[str, set[str]] = {}
+    for stack, template_ in each_profile.every_document.items():
+        region = "standby" if stack.startswith("Standby") else "primary"
+        for resource in template_["Resources"].values():
+            kind = KINDS.get(resource["Type"])
+            if kind is None:
+                continue
+            text = json.dumps(resource.get("Properties", {})).replace("ExportsOutputFnGetAtt", " ")
+            for key in set(re.findall(r"\b([A-Z][A-Za-z]*Key[0-9A-F]{8})", text)):
+                kinds.setdefault(f"{region} {key}", set()).add(kind)
+    assert len(kinds) >= 4
+    assert {key: sorted(found) for key, found in kinds.items() if len(found) > 1} == {}
