@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -111,8 +112,17 @@ class ServiceProcess:
         return [json.loads(line) for line in self.text().splitlines() if line.startswith("{")]
 
     def view(self) -> ServiceProcess:
-        """This process, with the log read from here on."""
-        return dataclasses.replace(self, offset=self.log.stat().st_size)
+        """This process, with the log read from after a marker request of its own. The previous test's last
+        line may still be on its way when this test begins; the process logs requests in the order it finishes
+        them, so every earlier line is written before the marker's."""
+        marker = f"view-{uuid.uuid4().hex}"
+        call(self.port, "GET", "/health", headers={"X-Request-Id": marker})
+        deadline = time.monotonic() + 5
+        while (at := (content := self.log.read_bytes()).find(marker.encode())) < 0 or b"\n" not in content[at:]:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the marker request {marker} was not logged")
+            time.sleep(0.01)
+        return dataclasses.replace(self, offset=content.index(b"\n", at) + 1)
 
     def wait_for(self, found: Callable[[dict[str, Any]], bool], timeout: float = 5) -> list[dict[str, Any]]:
         """The log lines, once one of them satisfies `found`."""
@@ -136,6 +146,21 @@ class ServiceProcess:
     def requests(self, count: int) -> list[dict[str, Any]]:
         """The per-request log lines, once there are `count`."""
         return self.matching(lambda line: line.get("message") == "request", count)
+
+    def requests_from(self, request_id: str, count: int, timeout: float = 5) -> list[dict[str, Any]]:
+        """`count` per-request log lines, starting at the one of `request_id`: a shared process may still be
+        writing the previous test's last line when this test's view of the log begins."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [line for line in self.lines() if line.get("message") == "request"]
+            first = next((i for i, line in enumerate(lines) if line.get("request_id") == request_id), None)
+            if first is not None and len(lines) - first >= count:
+                return lines[first : first + count]
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"no {count} request lines from {request_id} in {timeout} s:\n{self.text()[-3000:]}"
+                )
+            time.sleep(0.05)
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[http.client.HTTPSConnection]:

@@ -83,7 +83,7 @@ def test_one_structured_log_line_per_request_with_its_request_id(service_process
     call(service_process.port, "GET", "/health", headers={"X-Request-Id": "req-123"})
     call(service_process.port, "POST", "/payments", payment("order-000004"))
     call(service_process.port, "GET", "/nowhere")
-    requests = service_process.requests(3)
+    requests = service_process.requests_from("req-123", 3)
     assert [(line["method"], line["path"], line["status"]) for line in requests] == [
         ("GET", "/health", 200),
         ("POST", "/payments", 201),
