@@ -4,7 +4,7 @@ nobody but a break-glass role.
 Its policy denies deleting an object or a version, and changing the bucket's policy, lifecycle, versioning or
 Object Lock, to every principal but the break-glass role (and, for the configuration, CloudFormation's execution
 role, which deploys it). An overwritten or deleted object stays as a noncurrent version as long as the bucket
-keeps current ones. A replica in the standby region is also under S3 Object Lock for the whole retention.
+keeps current ones. A replica in the standby region also has S3 Object Lock enabled with a default retention.
 
 Retained on stack deletion and replacement. By default also deleted when its stack's first create fails:
 nothing is in it yet, and a named replica bucket left behind would make the retry fail with AlreadyExists.
@@ -186,8 +186,8 @@ class AuditBucket(Construct):
                 self.bucket,
                 "S3BucketReplicationEnabled",
                 reason="This bucket is the standby region's replica of a primary audit bucket; compensating "
-                "controls: S3 Object Lock for the whole retention, versioning, RETAIN on stack deletion, and the "
-                "primary copy",
+                "controls: a bucket policy that lets only the break-glass role erase, S3 Object Lock enabled, "
+                "versioning, RETAIN on stack deletion, and the primary copy",
             )
         elif replication is None:
             acknowledge(

@@ -147,9 +147,10 @@ def add_replica_buckets(
     encryption_key: kms.IKey,
     server_access_logs: s3.IBucket,
 ) -> dict[str, s3.IBucket]:
-    """The standby region's replicas of the primary's audit buckets, retained, under the names replicated to, and
-    locked (S3 Object Lock, `lock_mode`) for the whole retention: written only by S3 replication, which carries
-    the lock, unlike the log deliveries that write the primary buckets.
+    """The standby region's replicas of the primary's audit buckets, retained, under the names replicated to, with
+    S3 Object Lock enabled and a default retention of the whole retention (`lock_mode`). S3's guide says a
+    replicated object takes the lock settings of its source object, and the sources have none: whether replicas
+    carry the default retention is confirmed on the first replica (docs/RUNBOOK.md), not here.
 
     Built directly in `scope` (the standby Security stack), where their logical ids are pinned.
     """

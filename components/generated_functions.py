@@ -3,8 +3,9 @@
 CDK emits them as raw CloudFormation resources, which cdk-nag does not evaluate, with an implicit log group
 that never expires and is not encrypted with a customer key. Each logs to a declared log group instead (the
 Security stack's `GeneratedFunctionLogGroup`: KMS, kept a year at least, since no archive stream reads it and
-the PCI DSS 10.5.1 rule then wants the year in CloudWatch) and has a reserved concurrency of one, so that it
-can neither log where nobody looks nor be scaled into a cost. `tests/constructs/test_generated_functions.py`
+the PCI DSS 10.5.1 rule then wants the year in CloudWatch). No reserved concurrency: Lambda refuses one that
+would leave an account below its unreserved minimum, which new accounts with a low concurrency quota are, and
+the function runs only when CloudFormation calls it. `tests/constructs/test_generated_functions.py`
 fails on any raw resource of the app that no such rule covers.
 
 Today there is one: the provider behind the VPC's `restrict_default_security_group`.
@@ -18,7 +19,6 @@ from constructs import Construct
 
 PROVIDERS = ("Custom::VpcRestrictDefaultSGCustomResourceProvider",)
 LOG_RETENTION_DAYS = 365
-RESERVED_CONCURRENCY = 1
 
 
 def log_retention_days(app_log_retention_days: int) -> int:
@@ -37,6 +37,5 @@ def harden_generated_functions(scope: Construct, *, log_group: logs.ILogGroup) -
         handler = found.node.find_child("Handler")
         assert isinstance(handler, CfnResource)
         handler.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name})
-        handler.add_property_override("ReservedConcurrentExecutions", RESERVED_CONCURRENCY)
         handlers[provider] = handler
     return handlers

@@ -14,7 +14,8 @@ from components.break_glass import Custodians
 PENDING_WINDOW = Duration.days(30)
 
 
-# What retires a key or loosens it: only the key administrator may.
+# What retires a key or loosens it: only the key administrator may (and CloudFormation may schedule a key's
+# deletion: it does so only when the key's stack fails its first create, since the keys are retained otherwise).
 RETIRING_ACTIONS = ("kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation")
 
 
@@ -38,12 +39,24 @@ def guard_statements(custodians: Custodians) -> list[iam.PolicyStatement]:
     may retire it, none but it and deploys may change its policy, and grants are only for AWS resources."""
     return [
         iam.PolicyStatement(
-            sid="OnlyKeyAdministratorRetires",
+            sid="OnlyKeyAdministratorDisables",
             effect=iam.Effect.DENY,
             principals=[iam.AnyPrincipal()],
-            actions=list(RETIRING_ACTIONS),
+            actions=["kms:DisableKey", "kms:DisableKeyRotation"],
             resources=["*"],
             conditions={"ArnNotEquals": {"aws:PrincipalArn": custodians.key_admin_role_arn}},
+        ),
+        iam.PolicyStatement(
+            # CloudFormation deletes a key only when its stack's first create rolls back: without this exemption
+            # the rollback fails and leaves the keys behind.
+            sid="OnlyKeyAdministratorOrAFailedCreateDeletes",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:ScheduleKeyDeletion"],
+            resources=["*"],
+            conditions={
+                "ArnNotEquals": {"aws:PrincipalArn": [custodians.key_admin_role_arn, custodians.deployer_role_arn]}
+            },
         ),
         iam.PolicyStatement(
             sid="OnlyDeploysOrKeyAdministratorChangePolicy",

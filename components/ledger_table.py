@@ -35,8 +35,9 @@ class PaymentLedgerTable(Construct):
             ),
             time_to_live_attribute=TIME_TO_LIVE_ATTRIBUTE,
             deletion_protection=deletion_protection,
-            # Empty until the Compute stack's tasks write: a failed first create may remove it.
-            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+            # Empty until the Compute stack's tasks write, so a failed first create may remove it; but CloudFormation
+            # cannot delete a table under deletion protection, so a protected one is kept (it has no fixed name).
+            removal_policy=RemovalPolicy.RETAIN if deletion_protection else RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         acknowledge(
             self.table,

@@ -6,7 +6,7 @@ CloudWatch keeps the last 90 days hot and queryable; the archive bucket keeps ev
 
 from __future__ import annotations
 
-from aws_cdk import CfnElement, Duration, Stack
+from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
@@ -50,6 +50,9 @@ class LogArchive(Construct):
             server_access_logs_prefix="log-archive-bucket/",
             replication=replication,
             unreplicated_reason=unreplicated_reason,
+            # Firehose writes CloudWatch Logs' test message for a new subscription during this stack's create,
+            # and nobody but break glass may empty it: a rollback could not delete it. Unnamed, so it blocks no retry.
+            removal_policy=RemovalPolicy.RETAIN,
         ).bucket
 
         write_archive = iam.PolicyStatement(

@@ -46,13 +46,25 @@ def construct_path(resource: dict[str, Any]) -> str:
 
 
 def written_during_create(synthesized: Synthesized) -> set[tuple[str, str]]:
-    """(stack, logical id) of each bucket another bucket of its own stack sends server access logs to: it holds
-    objects before its stack's create is over."""
+    """(stack, logical id) of each bucket that holds objects before its stack's create is over: one another bucket
+    of its stack sends server access logs to, and one a Firehose stream of its stack delivers to while a
+    subscription filter of that stack feeds it (CloudWatch Logs sends a test message on a new subscription)."""
     found = set()
-    for stack, _, resource in resources(synthesized):
-        target = resource.get("Properties", {}).get("LoggingConfiguration", {}).get("DestinationBucketName")
+    subscribed = {
+        str(resource["Properties"]["DestinationArn"].get("Fn::GetAtt", [""])[0])
+        for _, _, resource in resources(synthesized)
+        if resource["Type"] == "AWS::Logs::SubscriptionFilter"
+    }
+    for stack, logical_id, resource in resources(synthesized):
+        properties = resource.get("Properties", {})
+        target = properties.get("LoggingConfiguration", {}).get("DestinationBucketName")
         if isinstance(target, dict) and "Ref" in target:
             found.add((stack, target["Ref"]))
+        if resource["Type"] == "AWS::KinesisFirehose::DeliveryStream" and logical_id in subscribed:
+            destination = (
+                properties.get("ExtendedS3DestinationConfiguration") or properties["S3DestinationConfiguration"]
+            )
+            found.add((stack, destination["BucketARN"]["Fn::GetAtt"][0]))
     return found
 
 
@@ -134,3 +146,12 @@ def test_every_exported_resource_type_has_its_replacement_procedure(each_profile
     section = RUNBOOK.split("## Changing things safely", 1)[1].split("\n## ", 1)[0]
     missing = sorted(t for t in exported_types(each_profile) if f"`{t}`" not in section)
     assert missing == []
+
+
+def test_a_table_the_rollback_cannot_delete_is_kept_and_unnamed(each_profile: Synthesized) -> None:
+    """CloudFormation cannot delete a DynamoDB table under deletion protection: a failed first create would end
+    in ROLLBACK_FAILED. Such a table keeps plain Retain and has no fixed name that could block the retry."""
+    for stack, logical_id, resource in resources(each_profile):
+        if resource["Type"] == "AWS::DynamoDB::Table" and resource["Properties"].get("DeletionProtectionEnabled"):
+            assert resource["DeletionPolicy"] == "Retain", f"{stack}/{logical_id}"
+            assert "TableName" not in resource["Properties"], f"{stack}/{logical_id}"

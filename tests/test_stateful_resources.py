@@ -44,9 +44,10 @@ RETAINED_IN_STANDBY = {
     "LogArchiveReplicaBucketC50CF5DA": "AWS::S3::Bucket",
     "AccessLogsReplicaBucket67040C1B": "AWS::S3::Bucket",
 }
-# Receives the other buckets' access logs while its own stack is created, so a rollback could not delete it
-# (tests/test_deploy_traps.py); everything else is empty until later stacks deploy.
-KEPT_AFTER_A_FAILED_CREATE = {"ServerAccessLogBucket34279BE9"}
+# Written while their own stack is created (the other buckets' access logs; CloudWatch Logs' test message through
+# the archive stream), so a rollback could not delete them (tests/test_deploy_traps.py); everything else is empty
+# until later stacks deploy. A protected ledger table cannot be deleted by a rollback either.
+KEPT_AFTER_A_FAILED_CREATE = {"ServerAccessLogBucket34279BE9", "LogArchiveBucket1DC6EEA8"}
 KEPT = {"Retain", "RetainExceptOnCreate", "Snapshot"}
 
 
@@ -77,7 +78,8 @@ def test_retained_on_delete_and_replace_and_removed_after_a_failed_create_unless
     for stack, document in each_profile.every_document.items():
         for logical_id in expected(stack):
             resource = document["Resources"][logical_id]
-            policy = "Retain" if logical_id in KEPT_AFTER_A_FAILED_CREATE else "RetainExceptOnCreate"
+            protected = resource.get("Properties", {}).get("DeletionProtectionEnabled") is True
+            policy = "Retain" if logical_id in KEPT_AFTER_A_FAILED_CREATE or protected else "RetainExceptOnCreate"
             assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (policy, "Retain"), (
                 stack,
                 logical_id,

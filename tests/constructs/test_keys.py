@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from components.keys import (
-    RETIRING_ACTIONS,
     DataEncryptionKey,
     LogEncryptionKey,
     SecretEncryptionKey,
@@ -82,9 +81,15 @@ def test_only_the_key_administrator_retires_a_key_and_grants_are_only_for_aws_re
     """Any administrator of the account could schedule a key's deletion, and with it every record it protects."""
     for key in keys.values():
         denied = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"] if s["Effect"] == "Deny"}
-        retire = denied["OnlyKeyAdministratorRetires"]
-        assert set(retire["Action"]) == set(RETIRING_ACTIONS) >= {"kms:ScheduleKeyDeletion", "kms:DisableKey"}
-        assert retire["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": CUSTODIANS.key_admin_role_arn}}
+        disable = denied["OnlyKeyAdministratorDisables"]
+        assert set(disable["Action"]) == {"kms:DisableKey", "kms:DisableKeyRotation"}
+        assert disable["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": CUSTODIANS.key_admin_role_arn}}
+        # CloudFormation schedules a key's deletion when its stack's first create rolls back.
+        delete = denied["OnlyKeyAdministratorOrAFailedCreateDeletes"]
+        assert delete["Action"] == "kms:ScheduleKeyDeletion"
+        assert delete["Condition"] == {
+            "ArnNotEquals": {"aws:PrincipalArn": [CUSTODIANS.key_admin_role_arn, CUSTODIANS.deployer_role_arn]}
+        }
         policy = denied["OnlyDeploysOrKeyAdministratorChangePolicy"]
         assert policy["Action"] == "kms:PutKeyPolicy"
         assert policy["Condition"] == {

@@ -1036,7 +1036,8 @@ def key_custodians(app: DeployedApp, region: str) -> Iterator[Path]:
         deployer = f"arn:aws:iam::{account}:role/cdk-hnb659fds-cfn-exec-role-{account}-{region}"
         user = f"arn:aws:iam::{account}:role/administrator"
         decisions = key_requests(stack, logical_id, administrator, (*RETIRING_ACTIONS, "kms:PutKeyPolicy"))
-        decisions += key_requests(stack, logical_id, deployer, ("kms:PutKeyPolicy",))
+        # CloudFormation deletes a key when its stack's first create rolls back.
+        decisions += key_requests(stack, logical_id, deployer, ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"))
         decisions += key_requests(stack, logical_id, user, ("kms:CreateGrant",), {"kms:GrantIsForAWSResource": "true"})
         yield Path(source(stack, logical_id), f"custodians -> key {logical_id}", decisions)
 
