@@ -48,7 +48,9 @@ def verify_command(
     config = profile(name, environ)
     print(f"verifying {config.name} ({config.account}, {config.region})", file=sys.stderr)
     clients = verify_module.Clients.from_session(boto3.Session(region_name=config.region))
-    return report(f"Verify: {config.name}", verify_module.verify(clients, config, certificate=certificate))
+    standby_s3 = boto3.Session(region_name=config.standby_region).client("s3") if config.standby_region else None
+    checks = verify_module.verify(clients, config, certificate=certificate, standby_s3=standby_s3)
+    return report(f"Verify: {config.name}", checks)
 
 
 def drill_command(name: str, environ: Mapping[str, str], *, allow_prod: bool, timeout: float) -> int:

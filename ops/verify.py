@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 from ops.checks import Check, failed, passed, run, warned
 from ops.clients import ClientSet
 from settings import ClientAuthentication, EnvironmentConfig
+from settings.naming import REPLICATED_BUCKETS
 
 LATENCY_OBJECTIVE_MS = 200
 # DescribeAlarms takes at most this many names per call.
@@ -97,8 +98,10 @@ def verify(
     config: EnvironmentConfig,
     get: HttpGet = http_get,
     certificate: ClientCertificate | None = None,
+    standby_s3: Any = None,
 ) -> list[Check]:
-    """`certificate`: a client certificate, for a profile whose listener requires one (mutual TLS)."""
+    """`certificate`: a client certificate, for a profile whose listener requires one (mutual TLS);
+    `standby_s3`: an S3 client of the standby region, for a profile that has one."""
     found: dict[str, Any] = {}
     checks = run("stack outputs", lambda: _outputs(clients, config, found))
     if checks[-1].failed:
@@ -124,7 +127,36 @@ def verify(
     checks += run("log groups", lambda: _log_groups(clients, config, found))
     checks += run("alarms", lambda: _alarms(clients, found["observability"]["AlarmNames"].split(",")))
     checks += run("dashboard", lambda: _dashboard(clients, found))
+    if config.standby_region and standby_s3 is not None:
+        checks += run("replicas locked", lambda: replicas_locked(standby_s3, config))
     return checks
+
+
+def replicas_locked(s3: Any, config: EnvironmentConfig) -> Check:
+    """The newest replica in each of the standby's replica buckets carries an Object Lock retention. S3's guide says
+    a replica takes its source object's lock settings, and the sources have none; this settles it per account."""
+    locked, unlocked, empty = [], [], []
+    standby = str(config.standby_region)
+    for kind in REPLICATED_BUCKETS:
+        bucket = config.names.replica_bucket(kind, str(config.account), standby)
+        versions = s3.list_object_versions(Bucket=bucket, MaxKeys=1).get("Versions", [])
+        if not versions:
+            empty.append(bucket)
+            continue
+        head = s3.head_object(Bucket=bucket, Key=versions[0]["Key"], VersionId=versions[0]["VersionId"])
+        if head.get("ObjectLockMode"):
+            locked.append(f"{bucket} {head['ObjectLockMode']} until {head['ObjectLockRetainUntilDate']:%Y-%m-%d}")
+        else:
+            unlocked.append(bucket)
+    if unlocked:
+        return failed(
+            "replicas locked",
+            f"no Object Lock retention on the replicas in {', '.join(unlocked)}: the bucket policy is their only "
+            "protection (docs/RUNBOOK.md, after the first deploy with a standby region)",
+        )
+    if empty:
+        return warned("replicas locked", f"nothing replicated yet into {', '.join(empty)}; run again later")
+    return passed("replicas locked", "; ".join(locked))
 
 
 def _outputs(clients: Clients, config: EnvironmentConfig, found: dict[str, Any]) -> Check:

@@ -13,6 +13,7 @@ from ops import verify as verify_module
 from ops.checks import FAIL, PASS, WARN, Check, table
 from ops.verify import ClientCertificate, HttpResult
 from settings import ClientAuthentication, EnvironmentConfig
+from settings.naming import REPLICATED_BUCKETS
 from tests.support.aws import (
     DeployedAlarms,
     deployed,
@@ -265,3 +266,48 @@ def test_http_get_presents_a_client_certificate_and_reports_a_refused_handshake(
     assert anonymous.status == 0
     assert anonymous.refused.startswith("SSL")  # the handshake, not an HTTP answer
     assert (presented.status, presented.refused) == (200, "")
+
+
+def replica_buckets(session: boto3.Session, config: EnvironmentConfig, *, locked: bool) -> Any:
+    """The standby's replica buckets as deployed (Object Lock enabled, a default retention), one replica in each."""
+    standby = str(config.standby_region)
+    s3 = session.client("s3", region_name=standby)
+    for kind in REPLICATED_BUCKETS:
+        bucket = config.names.replica_bucket(kind, str(config.account), standby)
+        s3.create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": standby}, ObjectLockEnabledForBucket=True
+        )
+        if locked:
+            rule = {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 400}}
+            s3.put_object_lock_configuration(
+                Bucket=bucket, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": rule}
+            )
+        s3.put_object(Bucket=bucket, Key="AWSLogs/replica", Body=b"record", ChecksumAlgorithm="CRC32")
+    return s3
+
+
+@pytest.mark.parametrize(("locked", "expected"), [(True, PASS), (False, FAIL)])
+def test_verify_asks_whether_the_standbys_replicas_carry_a_retention(
+    session: boto3.Session, locked: bool, expected: str
+) -> None:
+    config = dataclasses.replace(
+        dev_config(), disaster_recovery=dataclasses.replace(dev_config().disaster_recovery, standby_region="us-west-2")
+    )
+    s3 = replica_buckets(session, config, locked=locked)
+    check = verify_module.replicas_locked(s3, config)
+    assert check.status == expected
+    assert ("COMPLIANCE until" in check.reason) if locked else check.reason.startswith("no Object Lock retention")
+
+
+def test_verify_waits_for_the_first_replica(session: boto3.Session) -> None:
+    config = dataclasses.replace(
+        dev_config(), disaster_recovery=dataclasses.replace(dev_config().disaster_recovery, standby_region="us-west-2")
+    )
+    s3 = session.client("s3", region_name="us-west-2")
+    for kind in REPLICATED_BUCKETS:
+        s3.create_bucket(
+            Bucket=config.names.replica_bucket(kind, str(config.account), "us-west-2"),
+            CreateBucketConfiguration={"LocationConstraint": "us-west-2"},
+        )
+    check = verify_module.replicas_locked(s3, config)
+    assert (check.status, check.reason.startswith("nothing replicated yet")) == (WARN, True)
