@@ -133,8 +133,8 @@ def verify(
 
 
 def replicas_locked(s3: Any, config: EnvironmentConfig) -> Check:
-    """The newest replica in each of the standby's replica buckets carries an Object Lock retention. S3's guide says
-    a replica takes its source object's lock settings, and the sources have none; this settles it per account."""
+    """The first object listed in each of the standby's replica buckets carries an Object Lock retention. S3's guide
+    says a replica takes its source object's lock settings, and the sources have none; this settles it per account."""
     locked, unlocked, empty = [], [], []
     standby = str(config.standby_region)
     for kind in REPLICATED_BUCKETS:
