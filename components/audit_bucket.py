@@ -24,7 +24,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from components.break_glass import Custodians
+from components.break_glass import Custodians, deny_all_but
 from rules.acknowledge import acknowledge
 
 INFREQUENT_ACCESS_AFTER = Duration.days(30)
@@ -80,21 +80,15 @@ class AuditGuard:
 
     def statements(self, bucket: s3.IBucket) -> list[iam.PolicyStatement]:
         return [
-            iam.PolicyStatement(
-                sid="OnlyBreakGlassErases",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=list(ERASING_ACTIONS),
-                resources=[bucket.arn_for_objects("*")],
-                conditions={"ArnNotEquals": {"aws:PrincipalArn": self.break_glass_role_arn}},
+            deny_all_but(
+                "OnlyBreakGlassErases", ERASING_ACTIONS, bucket.arn_for_objects("*"), self.break_glass_role_arn
             ),
-            iam.PolicyStatement(
-                sid="OnlyDeploysOrBreakGlassUnprotect",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=list(UNPROTECTING_ACTIONS),
-                resources=[bucket.bucket_arn],
-                conditions={"ArnNotEquals": {"aws:PrincipalArn": [self.break_glass_role_arn, self.deployer_role_arn]}},
+            deny_all_but(
+                "OnlyDeploysOrBreakGlassUnprotect",
+                UNPROTECTING_ACTIONS,
+                bucket.bucket_arn,
+                self.break_glass_role_arn,
+                self.deployer_role_arn,
             ),
         ]
 

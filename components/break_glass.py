@@ -13,6 +13,7 @@ creates them; the standby's buckets and keys name them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration, Stack
@@ -70,4 +71,17 @@ def create_custodian_roles(scope: Construct, names: PhysicalNames) -> None:
         "KeyAdministrator",
         role_name=names.key_admin_role,
         description="The only role the KMS keys let schedule their deletion, disable them or stop their rotation",
+    )
+
+
+def deny_all_but(sid: str, actions: Sequence[str], resource: str, *allowed: str) -> iam.PolicyStatement:
+    """A resource-policy statement denying `actions` on `resource` to every principal whose ARN is not one of
+    `allowed`, whatever its own policies allow (a service principal has no ARN, so it is denied too)."""
+    return iam.PolicyStatement(
+        sid=sid,
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=list(actions),
+        resources=[resource],
+        conditions={"ArnNotEquals": {"aws:PrincipalArn": allowed[0] if len(allowed) == 1 else list(allowed)}},
     )

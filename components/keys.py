@@ -8,7 +8,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from components import source_arns
-from components.break_glass import Custodians
+from components.break_glass import Custodians, deny_all_but
 
 # A retired key cannot be recovered after this window; the longest AWS allows.
 PENDING_WINDOW = Duration.days(30)
@@ -37,37 +37,16 @@ def _rotated_key(scope: Construct, id_: str, *, alias: str, description: str, cu
 def guard_statements(custodians: Custodians) -> list[iam.PolicyStatement]:
     """Every principal of the account may use the key as its policies allow; none but the key administrator
     may retire it, none but it and deploys may change its policy, and grants are only for AWS resources."""
+    administrator, deployer = custodians.key_admin_role_arn, custodians.deployer_role_arn
+    # In a key policy, "*" means this key.
     return [
-        iam.PolicyStatement(
-            sid="OnlyKeyAdministratorDisables",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=["kms:DisableKey", "kms:DisableKeyRotation"],
-            resources=["*"],
-            conditions={"ArnNotEquals": {"aws:PrincipalArn": custodians.key_admin_role_arn}},
+        deny_all_but("OnlyKeyAdministratorDisables", ("kms:DisableKey", "kms:DisableKeyRotation"), "*", administrator),
+        # CloudFormation deletes a key only when its stack's first create rolls back: without this exemption the
+        # rollback fails and leaves the keys behind.
+        deny_all_but(
+            "OnlyKeyAdministratorOrAFailedCreateDeletes", ("kms:ScheduleKeyDeletion",), "*", administrator, deployer
         ),
-        iam.PolicyStatement(
-            # CloudFormation deletes a key only when its stack's first create rolls back: without this exemption
-            # the rollback fails and leaves the keys behind.
-            sid="OnlyKeyAdministratorOrAFailedCreateDeletes",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=["kms:ScheduleKeyDeletion"],
-            resources=["*"],
-            conditions={
-                "ArnNotEquals": {"aws:PrincipalArn": [custodians.key_admin_role_arn, custodians.deployer_role_arn]}
-            },
-        ),
-        iam.PolicyStatement(
-            sid="OnlyDeploysOrKeyAdministratorChangePolicy",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=["kms:PutKeyPolicy"],
-            resources=["*"],
-            conditions={
-                "ArnNotEquals": {"aws:PrincipalArn": [custodians.key_admin_role_arn, custodians.deployer_role_arn]}
-            },
-        ),
+        deny_all_but("OnlyDeploysOrKeyAdministratorChangePolicy", ("kms:PutKeyPolicy",), "*", administrator, deployer),
         iam.PolicyStatement(
             sid="GrantsOnlyForAwsResources",
             effect=iam.Effect.DENY,

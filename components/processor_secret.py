@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from components.break_glass import deny_all_but
 from rules.acknowledge import AWS_SOLUTIONS, HIPAA_SECURITY, NIST_800_53_R5, acknowledge
 
 
@@ -28,14 +28,7 @@ class ProcessorSecret(Construct):
         # Whatever an identity policy allows, only the tasks' execution role (which injects it at task start) and
         # the break-glass role may read the credentials.
         self.secret.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="OnlyTheTasksRead",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["secretsmanager:GetSecretValue"],
-                resources=["*"],
-                conditions={"ArnNotEquals": {"aws:PrincipalArn": readers}},
-            )
+            deny_all_but("OnlyTheTasksRead", ("secretsmanager:GetSecretValue",), "*", *readers)
         )
         policy = self.secret.node.find_child("Policy").node.default_child
         assert isinstance(policy, secretsmanager.CfnResourcePolicy)
