@@ -55,6 +55,8 @@ class Clients(ClientSet):
 
 # A client of a service in a region (service, region): the standby region is checked with its own clients.
 Regional = Callable[[str, str], Any]
+# A check made in each region: (a client of that region by service name, the region, the check's name) -> Check.
+RegionalProbe = Callable[[Callable[[str], Any], str, str], Check]
 
 
 def _quota(clients: Clients, code: tuple[str, str]) -> float | None:
@@ -73,7 +75,7 @@ def credentials(clients: Clients, config: EnvironmentConfig) -> Check:
     return passed("credentials", f"{identity['Arn']} in {identity['Account']}")
 
 
-def bootstrap(ssm: Any, check: str = "CDK bootstrap", region: str = "this region") -> Check:
+def bootstrap(ssm: Any, check: str, region: str) -> Check:
     name = f"/cdk-bootstrap/{BOOTSTRAP_QUALIFIER}/version"
     try:
         version = int(ssm.get_parameter(Name=name)["Parameter"]["Value"])
@@ -317,37 +319,35 @@ def preflight(
     checks += run("credentials", lambda: credentials(clients, config))
     if checks[-1].failed:
         return checks  # every other check would read the wrong account
-    checks += run("CDK bootstrap", lambda: bootstrap(clients.ssm))
     standby = config.standby_region
-    if standby:
-        check = f"CDK bootstrap in {standby}"
-        checks += run(check, lambda: bootstrap(client_in("ssm", standby), check, standby))
+
+    def in_each_region(name: str, probe: RegionalProbe) -> list[Check]:
+        """`probe` in the profile's region and, with a standby, again in the standby region under its own name."""
+        found = run(name, lambda: probe(lambda service: getattr(clients, service), config.region, name))
+        if standby:
+            check = f"{name} in {standby}"
+            found += run(check, lambda: probe(lambda service: client_in(service, standby), standby, check))
+        return found
+
+    checks += in_each_region("CDK bootstrap", lambda client, region, check: bootstrap(client("ssm"), check, region))
     checks += run("Elastic IPs", lambda: elastic_ips(clients, config))
     checks += run("VPC quota", lambda: vpcs(clients))
     checks += run("NAT gateway quota", lambda: nat_gateways(clients, config))
     checks += run("Fargate vCPU quota", lambda: fargate_vcpus(clients, config))
     checks += run("deploy permissions", lambda: deploy_permissions(clients, config))
     checks += run("certificate", lambda: certificate(clients, config))
-    checks += run("gateway prefix lists", lambda: prefix_lists(clients.ec2, config.region, "gateway prefix lists"))
-    if standby:
-        check = f"gateway prefix lists in {standby}"
-        checks += run(check, lambda: prefix_lists(client_in("ec2", standby), standby, check))
-    checks += run("WAF rule versions", lambda: rule_versions(config, clients.wafv2, "WAF rule versions"))
-    if standby:
-        check = f"WAF rule versions in {standby}"
-        checks += run(check, lambda: rule_versions(config, client_in("wafv2", standby), check))
+    checks += in_each_region(
+        "gateway prefix lists", lambda client, region, check: prefix_lists(client("ec2"), region, check)
+    )
+    checks += in_each_region(
+        "WAF rule versions", lambda client, region, check: rule_versions(config, client("wafv2"), check)
+    )
     checks += run("client certificates", lambda: client_certificates(config))
     checks += run("container build tool", lambda: container_builder(config, which))
     checks += run("container images", lambda: container_images(config, client_in))
-    checks += run(
+    # The standby region has its own paging topic: after a failover, its alarms page there.
+    checks += in_each_region(
         "paging subscribers",
-        lambda: paging_subscribers(config, clients.cloudformation, clients.sns, "paging subscribers"),
+        lambda client, region, check: paging_subscribers(config, client("cloudformation"), client("sns"), check),
     )
-    if standby:
-        # The standby region has its own paging topic: after a failover, its alarms page there.
-        check = f"paging subscribers in {standby}"
-        checks += run(
-            check,
-            lambda: paging_subscribers(config, client_in("cloudformation", standby), client_in("sns", standby), check),
-        )
     return checks

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from ops import preflight as preflight_module
 from ops.checks import FAIL, PASS, WARN, Check
-from settings import ClientAuthentication, EnvironmentConfig, TlsSettings, regions
+from settings import EnvironmentConfig, TlsSettings, regions
 from settings.sections import VERSIONED_RULE_GROUPS
 from tests.support.aws import (
     ACCOUNT,
@@ -23,6 +23,7 @@ from tests.support.aws import (
     dev_config,
     imported_certificate,
     status,
+    with_client_ca,
 )
 from tests.support.certificates import certificates
 
@@ -246,13 +247,6 @@ def test_preflight_checks_the_pinned_rule_group_versions_are_still_offered(
     (check,) = [c for c in run_preflight(session, config) if c.name == "WAF rule versions"]
     assert check.status == expected
     assert reason in check.reason
-
-
-def with_client_ca(config: EnvironmentConfig, bundle: str) -> EnvironmentConfig:
-    tls = dataclasses.replace(
-        config.tls, client_authentication=ClientAuthentication.MUTUAL_TLS, client_ca_bundle=bundle
-    )
-    return dataclasses.replace(config, tls=tls)
 
 
 def test_preflight_fails_while_the_client_ca_is_the_placeholder(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +11,15 @@ import pytest
 from ops import verify as verify_module
 from ops.checks import FAIL, PASS, WARN, Check, table
 from ops.verify import ClientCertificate, HttpResult
-from settings import ClientAuthentication, EnvironmentConfig
+from settings import EnvironmentConfig
 from settings.naming import REPLICATED_BUCKETS
 from tests.support.aws import (
     DeployedAlarms,
+    configured,
     deployed,
     dev_config,
     status,
+    with_client_ca,
 )
 from tests.support.certificates import certificates
 
@@ -40,10 +41,7 @@ def mutual_tls_http(url: str, certificate: ClientCertificate | None = None) -> H
 
 
 def mutual_tls_config() -> EnvironmentConfig:
-    config = dev_config()
-    tls = dataclasses.replace(config.tls, client_authentication=ClientAuthentication.MUTUAL_TLS,
-                              client_ca_bundle="certs/clients-ca.pem")  # fmt: skip
-    return dataclasses.replace(config, tls=tls)
+    return with_client_ca(dev_config())
 
 
 class WithComposites:
@@ -290,9 +288,7 @@ def replica_buckets(session: boto3.Session, config: EnvironmentConfig, *, locked
 def test_verify_asks_whether_the_standbys_replicas_carry_a_retention(
     session: boto3.Session, locked: bool, expected: str
 ) -> None:
-    config = dataclasses.replace(
-        dev_config(), disaster_recovery=dataclasses.replace(dev_config().disaster_recovery, standby_region="us-west-2")
-    )
+    config = configured(dev_config(), standby_region="us-west-2")
     s3 = replica_buckets(session, config, locked=locked)
     check = verify_module.replicas_locked(s3, config)
     assert check.status == expected
@@ -300,9 +296,7 @@ def test_verify_asks_whether_the_standbys_replicas_carry_a_retention(
 
 
 def test_verify_waits_for_the_first_replica(session: boto3.Session) -> None:
-    config = dataclasses.replace(
-        dev_config(), disaster_recovery=dataclasses.replace(dev_config().disaster_recovery, standby_region="us-west-2")
-    )
+    config = configured(dev_config(), standby_region="us-west-2")
     s3 = session.client("s3", region_name="us-west-2")
     for kind in REPLICATED_BUCKETS:
         s3.create_bucket(

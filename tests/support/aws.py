@@ -16,7 +16,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ops.checks import Check
-from settings import PROFILES, AlertingSettings, ComputeSettings, EnvironmentConfig, NetworkSettings, TlsSettings
+from settings import (
+    PROFILES,
+    AlertingSettings,
+    ClientAuthentication,
+    ComputeSettings,
+    EnvironmentConfig,
+    NetworkSettings,
+    TlsSettings,
+)
 from settings.catalog import with_values
 from settings.profiles import DEFAULT_PROFILE
 from settings.regions import GatewayPrefixLists
@@ -56,6 +64,14 @@ def configured(config: EnvironmentConfig, tls: TlsSettings | None = None, **sett
     """`config` with settings changed by their names in the settings table (`paging_emails`, `standby_region`)."""
     changed = with_values(config, settings)
     return changed if tls is None else dataclasses.replace(changed, tls=tls)
+
+
+def with_client_ca(config: EnvironmentConfig, bundle: str = "certs/clients-ca.pem") -> EnvironmentConfig:
+    """`config` with mutual TLS against the CA bundle at `bundle` (the shipped placeholder by default)."""
+    tls = dataclasses.replace(
+        config.tls, client_authentication=ClientAuthentication.MUTUAL_TLS, client_ca_bundle=bundle
+    )
+    return dataclasses.replace(config, tls=tls)
 
 
 def dev_config(tls: TlsSettings | None = None, **settings: Any) -> EnvironmentConfig:

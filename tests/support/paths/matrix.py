@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -749,50 +749,35 @@ def task_start(app: DeployedApp, region: str) -> Iterator[Path]:
             image = IMAGE.match(str(container["Image"]))
             if image is None:
                 problems.append(f"{container['Name']}: {container['Image']} is not an ECR image")
-            else:
-                if image["region"] != region:
-                    problems.append(f"{container['Name']}: image in {image['region']}, task in {region}")
-                repository = f"arn:aws:ecr:{image['region']}:{image['account']}:repository/{image['repository']}"
-                decisions.append(acts(agent, "ecr:GetAuthorizationToken", "*", account, tls({})))
-                decisions += [
-                    acts(agent, action, repository, image["account"], tls({}))
-                    for action in ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
-                ]
-            options = container.get("LogConfiguration", {}).get("Options", {})
-            if "awslogs-group" in options:
-                group = options["awslogs-group"]
-                stream = f"{options.get('awslogs-stream-prefix', 'ecs')}/{container['Name']}/0123456789abcdef"
-                arn = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{stream}"
-                decisions += [
-                    acts(agent, a, arn, account, tls({})) for a in ("logs:CreateLogStream", "logs:PutLogEvents")
-                ]
-            for secret in container.get("Secrets", []):
-                secret_arn = str(secret["ValueFrom"])
-                found = app.find("AWS::SecretsManager::Secret", secret_arn, region)
-                if found is None:
-                    problems.append(f"secret {secret_arn} does not exist")
-                    continue
-                decisions.append(
-                    acts(
-                        agent,
-                        "secretsmanager:GetSecretValue",
-                        secret_arn,
-                        account,
-                        tls({"aws:PrincipalArn": agent.arn}),
-                        secret_policy(app, secret_arn),
-                    )
+            elif image["region"] != region:
+                problems.append(f"{container['Name']}: image in {image['region']}, task in {region}")
+        # The execution role's own requests (task_calls lists them per endpoint; the layers are presigned by ECR).
+        requests = {
+            (call.action, call.resource, call.account): call.endpoint
+            for call in task_calls(app, stack, props, region)
+            if call.principal == agent.arn and call.endpoint != "s3"
+        }
+        for (action, resource, owner), endpoint in requests.items():
+            if endpoint != "secretsmanager":
+                decisions.append(acts(agent, action, resource, owner, tls({})))
+                continue
+            found = app.find("AWS::SecretsManager::Secret", resource, region)
+            if found is None:
+                problems.append(f"secret {resource} does not exist")
+                continue
+            context = tls({"aws:PrincipalArn": agent.arn})
+            decisions.append(acts(agent, action, resource, owner, context, secret_policy(app, resource)))
+            secret_key = found[0].resolved(found[1]).get("KmsKeyId")
+            if secret_key:
+                context = {
+                    "kms:ViaService": f"secretsmanager.{region}.amazonaws.com",
+                    "kms:EncryptionContext:SecretARN": resource,
+                }
+                more, missing = key_decisions(
+                    app, str(secret_key), region, agent.arn, ("kms:Decrypt",), context, agent.policies
                 )
-                secret_key = found[0].resolved(found[1]).get("KmsKeyId")
-                if secret_key:
-                    context = {
-                        "kms:ViaService": f"secretsmanager.{region}.amazonaws.com",
-                        "kms:EncryptionContext:SecretARN": secret_arn,
-                    }
-                    more, missing = key_decisions(
-                        app, str(secret_key), region, agent.arn, ("kms:Decrypt",), context, agent.policies
-                    )
-                    decisions += more
-                    problems += missing
+                decisions += more
+                problems += missing
         yield Path(source(stack, logical_id), f"task start of {logical_id}", tuple(decisions), tuple(problems))
 
 
@@ -972,13 +957,34 @@ def task_role_reads_audit_logs(app: DeployedApp, region: str) -> Iterator[Path]:
             yield Path(source(stack, logical_id), f"task role -> s3://{bucket}", decisions)
 
 
+def administrator(account: str) -> str:
+    """An administrator of the account: a role whose own policies allow everything."""
+    return f"arn:aws:iam::{account}:role/administrator"
+
+
+def deployer(account: str, region: str) -> str:
+    """CloudFormation's execution role of the CDK bootstrap in `region`."""
+    return f"arn:aws:iam::{account}:role/cdk-hnb659fds-cfn-exec-role-{account}-{region}"
+
+
+def privileged(
+    principal: str,
+    requests: Iterable[tuple[str, str]],
+    account: str,
+    policy: dict[str, Any] | None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[Decision, ...]:
+    """`principal`, allowed everything by its own policies, making each (action, resource) request: only the
+    resource's `policy` can refuse it."""
+    context = tls({"aws:PrincipalArn": principal, **(extra or {})})
+    return tuple(Decision(principal, a, r, account, context, (ALLOW_ALL,), policy) for a, r in requests)
+
+
 def guarded_requests(app: DeployedApp, principal: str, bucket: str, account: str, erase: bool) -> tuple[Decision, ...]:
     """`principal`, allowed everything by its own policies, erasing a record (`erase`) or unprotecting `bucket`."""
-    policy = bucket_policy(app, bucket)
-    context = tls({"aws:PrincipalArn": principal})
     requests = [(a, f"arn:aws:s3:::{bucket}/any") for a in ERASING_ACTIONS] if erase else []
     requests += [(a, f"arn:aws:s3:::{bucket}") for a in UNPROTECTING_ACTIONS]
-    return tuple(Decision(principal, a, r, account, context, (ALLOW_ALL,), policy) for a, r in requests)
+    return privileged(principal, requests, account, bucket_policy(app, bucket))
 
 
 def custodian_role(app: DeployedApp, suffix: str) -> str:
@@ -999,18 +1005,17 @@ def key_requests(
 ) -> tuple[Decision, ...]:
     """`principal`, allowed everything by its own policies, making `actions` on the key."""
     policy = stack.resolve(document(stack.properties(logical_id)["KeyPolicy"]))
-    context = tls({"aws:PrincipalArn": principal, **(extra or {})})
     arn = key_arn(stack, logical_id)
-    return tuple(Decision(principal, a, arn, stack.account, context, (ALLOW_ALL,), policy) for a in actions)
+    return privileged(principal, [(a, arn) for a in actions], stack.account, policy, extra)
 
 
 def administrators_retire_keys(app: DeployedApp, region: str) -> Iterator[Path]:
     """An administrator of this account cannot schedule a key's deletion, disable it or its rotation, change its
     policy, or create a grant that is not for an AWS resource."""
     for stack, logical_id in app.resources("AWS::KMS::Key", region):
-        administrator = f"arn:aws:iam::{stack.account}:role/administrator"
-        decisions = key_requests(stack, logical_id, administrator, (*RETIRING_ACTIONS, "kms:PutKeyPolicy"))
-        decisions += key_requests(stack, logical_id, administrator, ("kms:CreateGrant",))
+        admin = administrator(stack.account)
+        decisions = key_requests(stack, logical_id, admin, (*RETIRING_ACTIONS, "kms:PutKeyPolicy"))
+        decisions += key_requests(stack, logical_id, admin, ("kms:CreateGrant",))
         yield Path(source(stack, logical_id), f"administrator -> key {logical_id}", decisions)
 
 
@@ -1018,27 +1023,24 @@ def administrators_read_secrets(app: DeployedApp, region: str) -> Iterator[Path]
     """An administrator of this account, whatever its own policies allow, cannot read the processor secret."""
     for stack, logical_id in app.resources("AWS::SecretsManager::Secret", region):
         arn = str(stack.ref(logical_id))
-        administrator = f"arn:aws:iam::{stack.account}:role/administrator"
-        context = tls({"aws:PrincipalArn": administrator})
-        decision = Decision(
-            administrator, "secretsmanager:GetSecretValue", arn, stack.account, context, (ALLOW_ALL,),
-            secret_policy(app, arn),
-        )  # fmt: skip
-        yield Path(source(stack, logical_id), f"administrator -> {arn}", (decision,))
+        request = ("secretsmanager:GetSecretValue", arn)
+        decisions = privileged(administrator(stack.account), [request], stack.account, secret_policy(app, arn))
+        yield Path(source(stack, logical_id), f"administrator -> {arn}", decisions)
 
 
 def key_custodians(app: DeployedApp, region: str) -> Iterator[Path]:
     """The key administrator can still retire a key (once an incident grants it permissions), deploys can still
     change the key policy, and a service can still create a grant for the resource it encrypts."""
-    administrator = custodian_role(app, "-key-administrator")
+    key_administrator = custodian_role(app, "-key-administrator")
     for stack, logical_id in app.resources("AWS::KMS::Key", region):
         account = stack.account
-        deployer = f"arn:aws:iam::{account}:role/cdk-hnb659fds-cfn-exec-role-{account}-{region}"
-        user = f"arn:aws:iam::{account}:role/administrator"
-        decisions = key_requests(stack, logical_id, administrator, (*RETIRING_ACTIONS, "kms:PutKeyPolicy"))
+        decisions = key_requests(stack, logical_id, key_administrator, (*RETIRING_ACTIONS, "kms:PutKeyPolicy"))
         # CloudFormation deletes a key when its stack's first create rolls back.
-        decisions += key_requests(stack, logical_id, deployer, ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"))
-        decisions += key_requests(stack, logical_id, user, ("kms:CreateGrant",), {"kms:GrantIsForAWSResource": "true"})
+        decisions += key_requests(
+            stack, logical_id, deployer(account, region), ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion")
+        )
+        grant = {"kms:GrantIsForAWSResource": "true"}
+        decisions += key_requests(stack, logical_id, administrator(account), ("kms:CreateGrant",), grant)
         yield Path(source(stack, logical_id), f"custodians -> key {logical_id}", decisions)
 
 
@@ -1047,8 +1049,7 @@ def administrators_erase_audit_records(app: DeployedApp, region: str) -> Iterato
     nor change an audit bucket's policy, lifecycle, versioning or lock."""
     for stack, logical_id in app.resources("AWS::S3::Bucket", region):
         bucket, account = stack.name(logical_id), stack.account
-        administrator = f"arn:aws:iam::{account}:role/administrator"
-        decisions = guarded_requests(app, administrator, bucket, account, erase=True)
+        decisions = guarded_requests(app, administrator(account), bucket, account, erase=True)
         yield Path(source(stack, logical_id), f"administrator -> s3://{bucket}", decisions)
 
 
@@ -1058,9 +1059,8 @@ def break_glass(app: DeployedApp, region: str) -> Iterator[Path]:
     role_arn = break_glass_role(app)
     for stack, logical_id in app.resources("AWS::S3::Bucket", region):
         bucket, account = stack.name(logical_id), stack.account
-        deployer = f"arn:aws:iam::{account}:role/cdk-hnb659fds-cfn-exec-role-{account}-{region}"
         decisions = guarded_requests(app, role_arn, bucket, account, erase=True)
-        decisions += guarded_requests(app, deployer, bucket, account, erase=False)
+        decisions += guarded_requests(app, deployer(account, region), bucket, account, erase=False)
         yield Path(source(stack, logical_id), f"break glass and deploys -> s3://{bucket}", decisions)
 
 
