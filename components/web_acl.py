@@ -44,57 +44,41 @@ class RegionalWebAcl(Construct):
         rule_versions: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id_)
+        payments = wafv2.CfnWebACL.StatementProperty(
+            and_statement=wafv2.CfnWebACL.AndStatementProperty(
+                statements=[
+                    _exactly(PAYMENTS_PATH, wafv2.CfnWebACL.FieldToMatchProperty(uri_path={})),
+                    _exactly("POST", wafv2.CfnWebACL.FieldToMatchProperty(method={})),
+                ]
+            )
+        )
+        # Larger than any payment; also what WAF cannot inspect at an ALB (its first 8 KB), so nothing reaches the
+        # service unread.
+        oversized = wafv2.CfnWebACL.StatementProperty(
+            size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                    body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
+                ),
+                comparison_operator="GT",
+                size=CONTRACT.max_body_bytes,
+                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+            )
+        )
+        # The app's own blocking rules, in evaluation order.
+        blocking = {
+            WAF_RATE_RULE: _per_ip(rate_limit),
+            WAF_PAYMENT_RATE_RULE: _per_ip(payment_rate_limit, scope_down=payments),
+            WAF_BODY_SIZE_RULE: oversized,
+        }
         rules = [
             wafv2.CfnWebACL.RuleProperty(
-                name=WAF_RATE_RULE,
-                priority=0,
+                name=name,
+                priority=priority,
                 action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                        aggregate_key_type="IP", limit=rate_limit, evaluation_window_sec=300
-                    )
-                ),
-                visibility_config=_visibility(names.waf_metric(WAF_RATE_RULE)),
-            ),
-            wafv2.CfnWebACL.RuleProperty(
-                name=WAF_PAYMENT_RATE_RULE,
-                priority=1,
-                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                        aggregate_key_type="IP",
-                        limit=payment_rate_limit,
-                        evaluation_window_sec=300,
-                        scope_down_statement=wafv2.CfnWebACL.StatementProperty(
-                            and_statement=wafv2.CfnWebACL.AndStatementProperty(
-                                statements=[
-                                    _exactly(PAYMENTS_PATH, wafv2.CfnWebACL.FieldToMatchProperty(uri_path={})),
-                                    _exactly("POST", wafv2.CfnWebACL.FieldToMatchProperty(method={})),
-                                ]
-                            )
-                        ),
-                    )
-                ),
-                visibility_config=_visibility(names.waf_metric(WAF_PAYMENT_RATE_RULE)),
-            ),
-            # Larger than any payment; also what WAF cannot inspect at an ALB (its first 8 KB), so nothing reaches
-            # the service unread.
-            wafv2.CfnWebACL.RuleProperty(
-                name=WAF_BODY_SIZE_RULE,
-                priority=2,
-                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
-                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
-                            body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
-                        ),
-                        comparison_operator="GT",
-                        size=CONTRACT.max_body_bytes,
-                        text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
-                    )
-                ),
-                visibility_config=_visibility(names.waf_metric(WAF_BODY_SIZE_RULE)),
-            ),
+                statement=statement,
+                visibility_config=_visibility(names.waf_metric(name)),
+            )
+            for priority, (name, statement) in enumerate(blocking.items())
         ]
         rules += [
             wafv2.CfnWebACL.RuleProperty(
@@ -158,6 +142,17 @@ class RegionalWebAcl(Construct):
             ],
         )
         self.logging.node.add_dependency(self.log_delivery_policy)
+
+
+def _per_ip(
+    limit: int, scope_down: wafv2.CfnWebACL.StatementProperty | None = None
+) -> wafv2.CfnWebACL.StatementProperty:
+    """Requests per client address in 5 minutes, of those `scope_down` matches (all without it)."""
+    return wafv2.CfnWebACL.StatementProperty(
+        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+            aggregate_key_type="IP", limit=limit, evaluation_window_sec=300, scope_down_statement=scope_down
+        )
+    )
 
 
 def _exactly(value: str, field: wafv2.CfnWebACL.FieldToMatchProperty) -> wafv2.CfnWebACL.StatementProperty:
