@@ -66,31 +66,20 @@ UNPROTECTING_ACTIONS = (
 )
 
 
-@dataclass(frozen=True)
-class AuditGuard:
-    """Who may erase audit records (the break-glass role) or change an audit bucket's protection (that role, and
-    CloudFormation's execution role on a deploy)."""
-
-    break_glass_role_arn: str
-    deployer_role_arn: str
-
-    @classmethod
-    def of(cls, custodians: Custodians) -> AuditGuard:
-        return cls(custodians.break_glass_role_arn, custodians.deployer_role_arn)
-
-    def statements(self, bucket: s3.IBucket) -> list[iam.PolicyStatement]:
-        return [
-            deny_all_but(
-                "OnlyBreakGlassErases", ERASING_ACTIONS, bucket.arn_for_objects("*"), self.break_glass_role_arn
-            ),
-            deny_all_but(
-                "OnlyDeploysOrBreakGlassUnprotect",
-                UNPROTECTING_ACTIONS,
-                bucket.bucket_arn,
-                self.break_glass_role_arn,
-                self.deployer_role_arn,
-            ),
-        ]
+def guard_statements(custodians: Custodians, bucket: s3.IBucket) -> list[iam.PolicyStatement]:
+    """Nobody but the break-glass role erases a record; nobody but it and deploys unprotects the bucket."""
+    return [
+        deny_all_but(
+            "OnlyBreakGlassErases", ERASING_ACTIONS, bucket.arn_for_objects("*"), custodians.break_glass_role_arn
+        ),
+        deny_all_but(
+            "OnlyDeploysOrBreakGlassUnprotect",
+            UNPROTECTING_ACTIONS,
+            bucket.bucket_arn,
+            custodians.break_glass_role_arn,
+            custodians.deployer_role_arn,
+        ),
+    ]
 
 
 class AuditBucket(Construct):
@@ -106,7 +95,7 @@ class AuditBucket(Construct):
         id_: str,
         *,
         retention: Duration,
-        guard: AuditGuard,
+        custodians: Custodians,
         encryption_key: kms.IKey | None = None,
         server_access_logs: s3.IBucket | None = None,
         server_access_logs_prefix: str | None = None,
@@ -171,7 +160,7 @@ class AuditBucket(Construct):
                 )
             ],
         )
-        for statement in guard.statements(self.bucket):
+        for statement in guard_statements(custodians, self.bucket):
             self.bucket.add_to_resource_policy(statement)
         if replication is not None:
             replication.register(self.bucket, encryption_key)

@@ -17,7 +17,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from components.audit_alarms import ReplicatedBucket
-from components.audit_bucket import AuditBucket, AuditGuard, Replication
+from components.audit_bucket import AuditBucket, Replication
+from components.break_glass import Custodians
 from components.managed_role import account_service
 from rules.acknowledge import acknowledge_wildcards
 from settings.naming import REPLICATED_BUCKETS, PhysicalNames
@@ -142,7 +143,7 @@ def add_replica_buckets(
     *,
     names: PhysicalNames,
     retention: Duration,
-    guard: AuditGuard,
+    custodians: Custodians,
     lock_mode: AuditLockMode,
     encryption_key: kms.IKey,
     server_access_logs: s3.IBucket,
@@ -161,7 +162,7 @@ def add_replica_buckets(
             scope,
             f"{kind.title().replace('-', '')}Replica",
             retention=retention,
-            guard=guard,
+            custodians=custodians,
             object_lock=LOCKS[lock_mode](retention),
             encryption_key=encryption_key,
             server_access_logs=server_access_logs,

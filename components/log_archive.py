@@ -14,7 +14,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from components.audit_bucket import AuditBucket, AuditGuard, Replication
+from components.audit_bucket import AuditBucket, Replication
+from components.break_glass import Custodians
 from components.managed_role import account_service, role_with_policy
 from rules.acknowledge import acknowledge_wildcards
 
@@ -32,7 +33,7 @@ class LogArchive(Construct):
         *,
         key: kms.IKey,
         retention: Duration,
-        guard: AuditGuard,
+        custodians: Custodians,
         server_access_logs: s3.IBucket,
         sources: dict[str, logs.ILogGroup],
         replication: Replication | None = None,
@@ -44,7 +45,7 @@ class LogArchive(Construct):
             self,
             "Bucket",
             retention=retention,
-            guard=guard,
+            custodians=custodians,
             encryption_key=key,
             server_access_logs=server_access_logs,
             server_access_logs_prefix="log-archive-bucket/",

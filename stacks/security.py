@@ -14,7 +14,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from components.audit_alarms import ReplicatedBucket
-from components.audit_bucket import AuditBucket, AuditGuard
+from components.audit_bucket import AuditBucket
 from components.audit_replication import AuditReplication, add_replica_buckets
 from components.break_glass import Custodians, create_custodian_roles
 from components.certificate import ServiceCertificate
@@ -49,7 +49,6 @@ class SecurityStack(Stack):
         if not config.is_standby:  # IAM is global: the standby's buckets and keys name the primary's roles
             create_custodian_roles(self, names)
         custodians = Custodians.of(self, names)
-        guard = AuditGuard.of(custodians)
         self.logs_key: kms.IKey = LogEncryptionKey(
             self, "LogsKey", alias=names.logs_key_alias, custodians=custodians
         ).key
@@ -74,7 +73,7 @@ class SecurityStack(Stack):
             self,
             "ServerAccessLogBucket",
             retention=archive,
-            guard=guard,
+            custodians=custodians,
             removal_policy=RemovalPolicy.RETAIN,
             replication=replication.target("access-logs") if replication else None,
             unreplicated_reason=unreplicated,
@@ -83,7 +82,7 @@ class SecurityStack(Stack):
             self,
             "FlowLogBucket",
             retention=archive,
-            guard=guard,
+            custodians=custodians,
             encryption_key=self.data_key,
             server_access_logs=self.server_access_log_bucket,
             server_access_logs_prefix="flow-log-bucket/",
@@ -94,7 +93,7 @@ class SecurityStack(Stack):
             self,
             "AlbAccessLogBucket",
             retention=archive,
-            guard=guard,
+            custodians=custodians,
             server_access_logs=self.server_access_log_bucket,
             server_access_logs_prefix="alb-access-log-bucket/",
             replication=replication.target("alb-logs") if replication else None,
@@ -115,7 +114,7 @@ class SecurityStack(Stack):
             "LogArchive",
             key=self.data_key,
             retention=archive,
-            guard=guard,
+            custodians=custodians,
             server_access_logs=self.server_access_log_bucket,
             sources={"App": self.app_log_group, "Waf": self.waf_log_group},
             replication=replication.target("log-archive") if replication else None,
@@ -130,7 +129,7 @@ class SecurityStack(Stack):
                 self,
                 names=names,
                 retention=archive,
-                guard=guard,
+                custodians=custodians,
                 lock_mode=config.retention.audit_lock_mode,
                 encryption_key=self.data_key,
                 server_access_logs=self.server_access_log_bucket,

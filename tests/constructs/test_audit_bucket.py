@@ -9,7 +9,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 
 from components.audit_bucket import ERASING_ACTIONS, UNPROTECTING_ACTIONS, AuditBucket
-from tests.support.bare import AUDIT_GUARD, bare_stack, resources, template
+from tests.support.bare import CUSTODIANS, bare_stack, resources, template
 
 RETENTION_DAYS = 400
 
@@ -23,19 +23,21 @@ def buckets() -> dict[str, dict[str, Any]]:
         stack,
         "AccessLogs",
         retention=Duration.days(RETENTION_DAYS),
-        guard=AUDIT_GUARD,
+        custodians=CUSTODIANS,
         removal_policy=RemovalPolicy.RETAIN,
     ).bucket
     AuditBucket(
         stack,
         "Kms",
         retention=Duration.days(RETENTION_DAYS),
-        guard=AUDIT_GUARD,
+        custodians=CUSTODIANS,
         encryption_key=key,
         server_access_logs=logs,
         server_access_logs_prefix="kms/",
     )
-    AuditBucket(stack, "S3Managed", retention=Duration.days(RETENTION_DAYS), guard=AUDIT_GUARD, server_access_logs=logs)
+    AuditBucket(
+        stack, "S3Managed", retention=Duration.days(RETENTION_DAYS), custodians=CUSTODIANS, server_access_logs=logs
+    )
     document = template(stack)
     found = resources(document, "AWS::S3::Bucket")
     by_name = {next(n for n in ("AccessLogs", "Kms", "S3Managed") if lid.startswith(n)): b for lid, b in found.items()}
@@ -81,7 +83,7 @@ def test_only_the_break_glass_role_may_erase_records_or_unprotect_the_bucket(
             {"AWS": "*"},
         )
         assert set(erase["Action"]) == set(ERASING_ACTIONS) >= {"s3:DeleteObject", "s3:DeleteObjectVersion"}
-        assert erase["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": AUDIT_GUARD.break_glass_role_arn}}
+        assert erase["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": CUSTODIANS.break_glass_role_arn}}
         assert (
             set(unprotect["Action"])
             == set(UNPROTECTING_ACTIONS)
@@ -90,7 +92,7 @@ def test_only_the_break_glass_role_may_erase_records_or_unprotect_the_bucket(
                 "s3:PutLifecycleConfiguration",
             }
         )
-        allowed = [AUDIT_GUARD.break_glass_role_arn, AUDIT_GUARD.deployer_role_arn]
+        allowed = [CUSTODIANS.break_glass_role_arn, CUSTODIANS.deployer_role_arn]
         assert unprotect["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": allowed}}
 
 

@@ -13,7 +13,7 @@ from components.audit_bucket import AuditBucket
 from components.audit_replication import AuditReplication, add_replica_buckets
 from settings.naming import REPLICATED_BUCKETS, PhysicalNames
 from settings.sections import AuditLockMode
-from tests.support.bare import ACCOUNT, AUDIT_GUARD, REGION, bare_stack, one, resources, template
+from tests.support.bare import ACCOUNT, CUSTODIANS, REGION, bare_stack, one, resources, template
 
 NAMES = PhysicalNames(service="payments", environment="test")
 STANDBY = "us-west-2"
@@ -29,7 +29,7 @@ def primary() -> dict[str, Any]:
         stack,
         "FlowLogBucket",
         retention=Duration.days(400),
-        guard=AUDIT_GUARD,
+        custodians=CUSTODIANS,
         encryption_key=key,
         replication=replication.target("flow-logs"),
     )
@@ -37,7 +37,7 @@ def primary() -> dict[str, Any]:
         stack,
         "AlbAccessLogBucket",
         retention=Duration.days(400),
-        guard=AUDIT_GUARD,
+        custodians=CUSTODIANS,
         replication=replication.target("alb-logs"),
     )
     return template(stack)
@@ -102,7 +102,7 @@ def test_standby_keeps_retained_versioned_kms_replicas_under_the_names_replicate
         stack,
         names=NAMES,
         retention=Duration.days(400),
-        guard=AUDIT_GUARD,
+        custodians=CUSTODIANS,
         lock_mode=mode,
         encryption_key=kms.Key(stack, "DataKey"),
         server_access_logs=s3.Bucket(stack, "AccessLogs"),

@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 
 from components.log_archive import LogArchive
-from tests.support.bare import AUDIT_GUARD, bare_stack, one, properties, resources, template
+from tests.support.bare import CUSTODIANS, bare_stack, one, properties, resources, template
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def document() -> dict[str, Any]:
         "LogArchive",
         key=kms.Key(stack, "DataKey"),
         retention=Duration.days(400),
-        guard=AUDIT_GUARD,
+        custodians=CUSTODIANS,
         server_access_logs=s3.Bucket(stack, "AccessLogs"),
         sources={"App": logs.LogGroup(stack, "AppLogGroup"), "Waf": logs.LogGroup(stack, "WafLogGroup")},
     )

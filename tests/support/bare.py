@@ -7,7 +7,6 @@ from typing import Any
 from aws_cdk import App, Environment, Stack
 from aws_cdk.assertions import Template
 
-from components.audit_bucket import AuditGuard
 from components.break_glass import Custodians
 from tooling.synthesis import cdk_context
 
@@ -37,10 +36,9 @@ def one(document: dict[str, Any], resource_type: str) -> dict[str, Any]:
     return found
 
 
-# The custodians, and who may erase audit records (`AuditGuard`), in construct tests.
+# The custodians (components/break_glass.py), in construct tests.
 CUSTODIANS = Custodians(
     break_glass_role_arn=f"arn:aws:iam::{ACCOUNT}:role/break-glass",
     key_admin_role_arn=f"arn:aws:iam::{ACCOUNT}:role/key-administrator",
     deployer_role_arn=f"arn:aws:iam::{ACCOUNT}:role/deployer",
 )
-AUDIT_GUARD = AuditGuard.of(CUSTODIANS)
