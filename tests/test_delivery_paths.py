@@ -40,8 +40,8 @@ PASSIVE_TYPES = {
     "AWS::Logs::ResourcePolicy", "AWS::SecretsManager::ResourcePolicy", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy",
     "AWS::IAM::Policy",
     "AWS::DynamoDB::Table",
-    # CDK's default-security-group provider: a Lambda run once by CloudFormation at deploy time
-    "AWS::CloudFormation::CustomResource", "Custom::VpcRestrictDefaultSG", "AWS::Lambda::Function",
+    # CDK's default-security-group provider, run once by CloudFormation at deploy time (its function has a row)
+    "AWS::CloudFormation::CustomResource", "Custom::VpcRestrictDefaultSG",
 }  # fmt: skip
 
 

@@ -425,6 +425,47 @@ def log_group_encryption(app: DeployedApp, region: str) -> Iterator[Path]:
         yield Path(source(stack, logical_id), f"CloudWatch Logs -> key of {name}", decisions, problems)
 
 
+# The AWS managed policy CDK's generated function roles hold (AWSLambdaBasicExecutionRole), as AWS publishes it.
+LAMBDA_BASIC_EXECUTION = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def generated_function_logs(app: DeployedApp, region: str) -> Iterator[Path]:
+    """Each Lambda function (CDK's generated providers) writes the log group it is configured with, a declared one
+    of this app, with its role (components/generated_functions.py)."""
+    for stack, logical_id in app.resources("AWS::Lambda::Function", region):
+        props = stack.resolved(logical_id)
+        group = props.get("LoggingConfig", {}).get("LogGroup")
+        if group is None or app.find("AWS::Logs::LogGroup", str(group), region) is None:
+            yield Path(source(stack, logical_id), f"function {logical_id}", problems=(f"logs to {group}",))
+            continue
+        role_arn = str(props["Role"])
+        found = app.find("AWS::IAM::Role", role_arn)
+        assert found is not None, role_arn
+        role_props = found[0].resolved(found[1])
+        basic = [arn for arn in role_props.get("ManagedPolicyArns", []) if "AWSLambdaBasicExecutionRole" in str(arn)]
+        policies = [LAMBDA_BASIC_EXECUTION] * len(basic)
+        policies += [document(policy["PolicyDocument"]) for policy in role_props.get("Policies", [])]
+        trust = document(role_props["AssumeRolePolicyDocument"])
+        stream = (
+            f"arn:aws:logs:{region}:{stack.account}:log-group:{group}:log-stream:2026/11/29/[$LATEST]0123456789abcdef"
+        )
+        decisions = [Decision("lambda.amazonaws.com", "sts:AssumeRole", role_arn, stack.account, resource_policy=trust)]
+        decisions += [
+            Decision(role_arn, action, stream, stack.account, tls({}), tuple(policies))
+            for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+        ]
+        yield Path(source(stack, logical_id), f"function {logical_id} -> {group}", tuple(decisions))
+
+
 def alb_access_logs(app: DeployedApp, region: str) -> Iterator[Path]:
     """Elastic Load Balancing writes access logs under the configured prefix of the log bucket."""
     for stack, logical_id in app.resources("AWS::ElasticLoadBalancingV2::LoadBalancer", region):
@@ -1136,6 +1177,12 @@ ALLOWED_ROWS: tuple[Row, ...] = (
     Row("VPC flow logs write the flow-log bucket", True, flow_logs, ("AWS::EC2::FlowLog",)),
     Row("WAF writes its log group", True, waf_logs, ("AWS::WAFv2::LoggingConfiguration",)),
     Row("CloudWatch Logs encrypts each log group with its key", True, log_group_encryption, ("AWS::Logs::LogGroup",)),
+    Row(
+        "CDK's generated functions write their declared log group",
+        True,
+        generated_function_logs,
+        ("AWS::Lambda::Function",),
+    ),
     Row("the ALB writes its access logs", True, alb_access_logs, ("AWS::ElasticLoadBalancingV2::LoadBalancer",)),
     Row("S3 server access logging writes the access-log bucket", True, server_access_logs),
     Row(
