@@ -35,7 +35,8 @@ INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
     "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
 }
-HTTPS = ec2.Port.tcp(443)
+HTTPS_PORT = 443
+HTTPS = ec2.Port.tcp(HTTPS_PORT)
 
 
 def layer_bucket(region: str) -> str:

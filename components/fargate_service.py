@@ -18,8 +18,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IDependable
 
 from components.container_contract import CONTRACT, PROCESSOR_SECRET_VARIABLE, REFERENCE_HEALTH_CHECK
-from components.endpoints import HTTPS, ServiceEndpoints
-from rules.acknowledge import AWS_SOLUTIONS, acknowledge
+from components.endpoints import HTTPS, HTTPS_PORT, ServiceEndpoints
+from rules.acknowledge import AWS_SOLUTIONS, PCI_DSS_401, acknowledge
 from settings.limits import ECR_IMAGE_PATTERN
 from settings.naming import SERVICE_CONTAINER, PhysicalNames
 from settings.regions import GatewayPrefixLists
@@ -102,11 +102,16 @@ class ServiceLedger:
 @dataclass(frozen=True)
 class TaskEgress:
     """Everywhere a task may connect, all over HTTPS: the interface endpoints, S3 and DynamoDB through their
-    gateway endpoints (the region's prefix lists), and the payment processor's networks. Not the internet."""
+    gateway endpoints (the region's prefix lists), and the payment processor's networks. Not the internet.
+
+    With `processor_hosts_firewalled`, the processor is named by host, not address: HTTPS may leave for any
+    address, and the egress firewall in the route to the NAT gateways passes only TLS to the processor's names
+    (components/egress_firewall.py)."""
 
     endpoints: ServiceEndpoints
     prefix_lists: GatewayPrefixLists
     processor_cidrs: tuple[str, ...] = ()
+    processor_hosts_firewalled: bool = False
 
 
 class PaymentFargateService(Construct):
@@ -244,6 +249,26 @@ class PaymentFargateService(Construct):
         )
         for cidr in egress.processor_cidrs:
             self.security_group.add_egress_rule(ec2.Peer.ipv4(cidr), HTTPS, "HTTPS to the payment processor")
+        if egress.processor_hosts_firewalled:
+            # Its own resource, so that the acknowledgement covers this one rule and nothing added later.
+            acknowledge(
+                ec2.CfnSecurityGroupEgress(
+                    self,
+                    "ProcessorHostsEgress",
+                    group_id=self.security_group.security_group_id,
+                    ip_protocol="tcp",
+                    from_port=HTTPS_PORT,
+                    to_port=HTTPS_PORT,
+                    cidr_ip="0.0.0.0/0",
+                    description="HTTPS to the payment processor by name, through the egress firewall",
+                ),
+                "1.3.2-RestrictedOutbound",
+                packs=(PCI_DSS_401,),
+                reason="The processor is reachable by host name only (network.processor_hosts): its addresses are "
+                "not known to the template; compensating control: the egress firewall (components/egress_firewall.py) "
+                "sits in every private subnet's only route to the internet and drops every flow whose TLS server "
+                "name is not a processor host, and alarms the warning topic when it does",
+            )
         load_balancer_security_group.add_egress_rule(
             self.security_group, ec2.Port.tcp(CONTRACT.port), "HTTPS to the payment tasks"
         )

@@ -19,6 +19,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from components.container_contract import CONTRACT
+from components.vpc import PUBLIC
 from rules.acknowledge import AWS_SOLUTIONS, COMPLIANCE_PACKS, HIPAA_SECURITY, NIST_800_53_R5, acknowledge
 
 # TLS 1.2 and 1.3 only, forward-secret AEAD ciphers, hybrid post-quantum key exchange (2025 policy).
@@ -64,7 +65,8 @@ class HttpsLoadBalancer(Construct):
             "LoadBalancer",
             vpc=vpc,
             internet_facing=True,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            # Its own public subnets: never the NAT gateways' of a firewalled VPC (components/vpc.py).
+            vpc_subnets=ec2.SubnetSelection(subnet_group_name=PUBLIC),
             security_group=self.security_group,
             deletion_protection=deletion_protection,
             drop_invalid_header_fields=True,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from components import source_arns
 
 # The retention values of at least 90 days, the floor that configuration enforces.
 RETENTION: dict[int, logs.RetentionDays] = {
@@ -50,3 +53,37 @@ class EncryptedLogGroup(Construct):
             retention=RETENTION[retention_days],
             removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
+
+
+def log_group_arn(scope: Construct, log_group_name: str) -> str:
+    """The log group's ARN without the trailing ":*" that ILogGroup.log_group_arn carries (what vended-log
+    deliveries and their resource policies name)."""
+    return Stack.of(scope).format_arn(
+        service="logs", resource="log-group", resource_name=log_group_name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+    )
+
+
+def vended_log_delivery(
+    scope: Construct, id_: str, *, policy_name: str, log_group_name: str, sid: str
+) -> logs.ResourcePolicy:
+    """The CloudWatch Logs resource policy that lets AWS's log delivery (`delivery.logs.amazonaws.com`, for WAF and
+    Network Firewall) write into one log group, for this account and region only. The service would otherwise add
+    one of its own to the account, outside the templates; declared here, the path is reviewed with the app."""
+    stack = Stack.of(scope)
+    return logs.ResourcePolicy(
+        scope,
+        id_,
+        resource_policy_name=policy_name,
+        policy_statements=[
+            iam.PolicyStatement(
+                sid=sid,
+                principals=[iam.ServicePrincipal("delivery.logs.amazonaws.com")],
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[f"{log_group_arn(scope, log_group_name)}:log-stream:*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": source_arns.log_delivery(stack)},
+                },
+            )
+        ],
+    )

@@ -17,6 +17,13 @@ ISOLATED_SUBNET_MASK = 24
 # typed options so that CDK writes the bucket policy for the path Hive layout delivers to
 # (PREFIX/AWSLogs/aws-account-id=ACCOUNT/...), not the plain layout's (PREFIX/AWSLogs/ACCOUNT/...).
 FLOW_LOG_FORMAT = ec2.FlowLogFileFormat.PARQUET
+# Subnet groups. With `network.processor_hosts`, two more: the NAT gateways move into their own public subnets
+# (`EGRESS`), apart from the load balancer's, and the egress firewall's endpoints get theirs (`FIREWALL`).
+PUBLIC = "Public"
+EGRESS = "Egress"
+FIREWALL = "Firewall"
+# AWS's smallest subnet; a NAT gateway or a firewall endpoint needs one address of it.
+APPLIANCE_SUBNET_MASK = 28
 
 
 class PaymentVpc(Construct):
@@ -35,6 +42,22 @@ class PaymentVpc(Construct):
         flow_log_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, id_)
+        self.firewalled = bool(network.processor_hosts)
+        appliances = (
+            [
+                ec2.SubnetConfiguration(
+                    name=EGRESS,
+                    subnet_type=ec2.SubnetType.PUBLIC,
+                    cidr_mask=APPLIANCE_SUBNET_MASK,
+                    map_public_ip_on_launch=False,
+                ),
+                ec2.SubnetConfiguration(
+                    name=FIREWALL, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=APPLIANCE_SUBNET_MASK
+                ),
+            ]
+            if self.firewalled
+            else []
+        )
         self.vpc: ec2.Vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -44,10 +67,11 @@ class PaymentVpc(Construct):
             nat_gateway_provider=ec2.NatProvider.gateway(
                 eip_allocation_ids=list(network.nat_eip_allocation_ids) or None
             ),
+            nat_gateway_subnets=ec2.SubnetSelection(subnet_group_name=EGRESS if self.firewalled else PUBLIC),
             restrict_default_security_group=True,
             subnet_configuration=[
                 ec2.SubnetConfiguration(
-                    name="Public",
+                    name=PUBLIC,
                     subnet_type=ec2.SubnetType.PUBLIC,
                     cidr_mask=PUBLIC_SUBNET_MASK,
                     map_public_ip_on_launch=False,
@@ -58,6 +82,8 @@ class PaymentVpc(Construct):
                 ec2.SubnetConfiguration(
                     name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=ISOLATED_SUBNET_MASK
                 ),
+                # Last: the subnets above keep their address ranges whether or not these exist.
+                *appliances,
             ],
         )
         self.flow_log: ec2.FlowLog = self.vpc.add_flow_log(

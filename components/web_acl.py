@@ -7,14 +7,12 @@ this construct writes it, so that the path is declared, reviewed and evaluated w
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Stack
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from components import source_arns
 from components.container_contract import CONTRACT
+from components.log_group import log_group_arn, vended_log_delivery
 from settings.naming import (
     WAF_BODY_SIZE_RULE,
     WAF_MANAGED_RULE_GROUPS,
@@ -103,30 +101,13 @@ class RegionalWebAcl(Construct):
             visibility_config=_visibility(names.web_acl),
             rules=rules,
         )
-        # WAF wants the log group ARN without the trailing ":*" that ILogGroup.log_group_arn carries.
-        log_destination = Stack.of(self).format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=log_group.log_group_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        stack = Stack.of(self)
-        self.log_delivery_policy = logs.ResourcePolicy(
+        log_destination = log_group_arn(self, log_group.log_group_name)
+        self.log_delivery_policy = vended_log_delivery(
             self,
             "LogDeliveryPolicy",
-            resource_policy_name=names.waf_log_delivery_policy,
-            policy_statements=[
-                iam.PolicyStatement(
-                    sid="WafLogDelivery",
-                    principals=[iam.ServicePrincipal("delivery.logs.amazonaws.com")],
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[f"{log_destination}:log-stream:*"],
-                    conditions={
-                        "StringEquals": {"aws:SourceAccount": stack.account},
-                        "ArnLike": {"aws:SourceArn": source_arns.log_delivery(stack)},
-                    },
-                )
-            ],
+            policy_name=names.waf_log_delivery_policy,
+            log_group_name=log_group.log_group_name,
+            sid="WafLogDelivery",
         )
         self.logging: wafv2.CfnLoggingConfiguration = wafv2.CfnLoggingConfiguration(
             self,

@@ -121,6 +121,20 @@ def estimate(
             nat * hours * prices.nat_gateway_hour + traffic.nat_gb_per_month * prices.nat_gateway_gb,
         )
     )
+    firewall_endpoints = sum(
+        len(firewall.get("SubnetMappings", [])) for firewall in _resources(documents, "AWS::NetworkFirewall::Firewall")
+    )
+    if firewall_endpoints:
+        # Everything through NAT crosses a firewall first. AWS waives NAT gateway charges for traffic that a firewall
+        # charged for; not deducted above: the waiver's terms could not be checked here (an upper bound).
+        items.append(
+            LineItem(
+                "Network Firewall (egress allow-list)",
+                f"{firewall_endpoints} endpoints x {hours} h + {traffic.nat_gb_per_month} GB",
+                firewall_endpoints * hours * prices.network_firewall_endpoint_hour
+                + traffic.nat_gb_per_month * prices.network_firewall_gb,
+            )
+        )
     interface = [e for e in _resources(documents, "AWS::EC2::VPCEndpoint") if e.get("VpcEndpointType") == "Interface"]
     enis = sum(len(e.get("SubnetIds", [])) for e in interface)
     items.append(

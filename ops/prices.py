@@ -20,6 +20,9 @@ class PriceTable:
     nat_gateway_gb: float
     interface_endpoint_az_hour: float
     interface_endpoint_gb: float
+    # AWS Network Firewall: per firewall endpoint (one per zone) and per GB it inspects.
+    network_firewall_endpoint_hour: float
+    network_firewall_gb: float
     public_ipv4_hour: float
     alb_hour: float
     alb_lcu_hour: float
@@ -50,6 +53,8 @@ _US_EAST_1 = PriceTable(
     nat_gateway_gb=0.045,
     interface_endpoint_az_hour=0.01,
     interface_endpoint_gb=0.01,
+    network_firewall_endpoint_hour=0.395,
+    network_firewall_gb=0.065,
     public_ipv4_hour=0.005,
     alb_hour=0.0225,
     alb_lcu_hour=0.008,

@@ -60,6 +60,28 @@ class PhysicalNames:
         # CloudWatch Logs resource policies are named per account and region.
         return f"{self.prefix}-waf-log-delivery"
 
+    # The egress firewall's parts (components/egress_firewall.py); Network Firewall requires set names.
+    def egress_firewall(self, number: int) -> str:
+        """The firewall of the `number`th zone (one firewall per zone)."""
+        return f"{self.prefix}-egress-{number}"
+
+    @property
+    def egress_policy(self) -> str:
+        return f"{self.prefix}-egress"
+
+    @property
+    def egress_rule_group(self) -> str:
+        return f"{self.prefix}-processor-hosts"
+
+    @property
+    def egress_log_group(self) -> str:
+        # Under /aws/vendedlogs/, as AWS advises for log groups that vended-log delivery writes to.
+        return f"/aws/vendedlogs/{self.prefix}/egress-firewall"
+
+    @property
+    def egress_log_delivery_policy(self) -> str:
+        return f"{self.prefix}-egress-log-delivery"
+
     @property
     def break_glass_role(self) -> str:
         """The one role the audit buckets let delete records or change their protection (IAM names are global)."""
@@ -113,6 +135,10 @@ class PhysicalNames:
         named["WAF log group name"] = (self.waf_log_group, 512)
         named["CloudWatch Logs resource policy name"] = (self.waf_log_delivery_policy, 255)
         named["paging alarm name"] = (self.page_alarm, 255)
+        named["Network Firewall name"] = (self.egress_firewall(3), 128)
+        named["Network Firewall rule group name"] = (self.egress_rule_group, 128)
+        named["egress firewall log group name"] = (self.egress_log_group, 512)
+        named["egress log delivery policy name"] = (self.egress_log_delivery_policy, 255)
         named["metrics namespace"] = (self.metrics_namespace, 255)
         named["break-glass role name"] = (self.break_glass_role, 64)
         named["key administrator role name"] = (self.key_admin_role, 64)

@@ -174,6 +174,12 @@ def _type_mismatch(value: Any, hint: Any) -> str | None:
 
 # Where relative paths in settings (the client CA bundle) start.
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+# Network Firewall domain-list syntax: a DNS name of two labels or more, or one with a leading dot for the name
+# and all its subdomains. Case does not matter to DNS; the rule group gets lower case.
+PROCESSOR_HOST_PATTERN = re.compile(r"\.?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]", re.I)
+MAX_HOST_LENGTH = 253
+# Each name becomes a stateful rule (TLS SNI); the rule group's fixed capacity holds this many, with room.
+MAX_PROCESSOR_HOSTS = 25
 RFC_1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
@@ -195,6 +201,14 @@ class NetworkSettings(Section):
         help="where tasks may reach the payment processor (HTTPS, through the NAT gateways); nothing else on the "
         "internet is reachable",
         allowed="public IPv4 networks of `/16` or narrower; none (the default) means no internet egress at all",
+    )
+    processor_hosts: tuple[str, ...] = setting(
+        (),
+        help="the payment processor's host names (HTTPS), enforced by an AWS Network Firewall allow-list of TLS "
+        "server names between the private subnets and the NAT gateways; built only when set, and costs money "
+        "(`make cost`)",
+        allowed=f"up to {MAX_PROCESSOR_HOSTS} DNS names such as `api.processor.example`, or `.processor.example` "
+        "for the name and all its subdomains; none (the default) builds no firewall",
     )
 
     def problems(self, region: str, zones: tuple[str, ...]) -> list[str]:
@@ -236,6 +250,20 @@ class NetworkSettings(Section):
 
     def _processor_problems(self) -> list[str]:
         found: list[str] = []
+        if len(self.processor_hosts) > MAX_PROCESSOR_HOSTS:
+            found.append(
+                f"processor_hosts: {len(self.processor_hosts)} names given; at most {MAX_PROCESSOR_HOSTS} fit the "
+                "firewall rule group's capacity"
+            )
+        for host in self.processor_hosts:
+            if not PROCESSOR_HOST_PATTERN.fullmatch(host) or len(host) > MAX_HOST_LENGTH:
+                found.append(
+                    f"processor_hosts: {host!r} is not a DNS name such as 'api.processor.example' (or "
+                    "'.processor.example' for all its subdomains); no wildcards, addresses, ports or schemes"
+                )
+        lowered = [host.lower() for host in self.processor_hosts]
+        if len(set(lowered)) != len(lowered):
+            found.append(f"processor_hosts: {list(self.processor_hosts)} repeats a name")
         for cidr in self.processor_cidrs:
             try:
                 network = ipaddress.IPv4Network(cidr)

@@ -106,6 +106,7 @@ class ComputeStack(Stack):
                 endpoints=endpoints,
                 prefix_lists=gateway_prefix_lists(config.region),
                 processor_cidrs=config.network.processor_cidrs,
+                processor_hosts_firewalled=bool(config.network.processor_hosts),
             ),
             egress_ready=egress_ready,
         )

@@ -10,9 +10,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IDependable
 
+from components.egress_firewall import EgressFirewall
 from components.endpoints import ServiceEndpoints
 from components.generated_functions import harden_generated_functions
-from components.vpc import PaymentVpc
+from components.vpc import EGRESS, FIREWALL, PaymentVpc
 from settings.environment import EnvironmentConfig
 from settings.limits import ECR_IMAGE_PATTERN
 
@@ -55,3 +56,16 @@ class NetworkStack(Stack):
             *endpoints.interface_endpoints.values(),
             *endpoints.gateway_endpoints.values(),
         ]
+        self.egress_firewall: EgressFirewall | None = None
+        if network.firewalled:
+            self.egress_firewall = EgressFirewall(
+                self,
+                "EgressFirewall",
+                vpc=self.vpc,
+                hosts=config.network.processor_hosts,
+                private_subnets=self.vpc.private_subnets,
+                firewall_subnets=self.vpc.select_subnets(subnet_group_name=FIREWALL).subnets,
+                nat_subnets=self.vpc.select_subnets(subnet_group_name=EGRESS).subnets,
+                names=config.names,
+            )
+            self.egress_ready += [*self.egress_firewall.firewalls, *self.egress_firewall.routes]

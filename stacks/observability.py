@@ -13,6 +13,7 @@ from components.alarm_topics import AlarmTopics
 from components.audit_alarms import AuditTrail, AuditTrailAlarms
 from components.cost_budget import MonthlyCostBudget
 from components.dashboard import ServiceDashboard
+from components.egress_firewall import EgressFirewallAlarm
 from components.fargate_service import PaymentFargateService
 from components.load_balancer import HttpsLoadBalancer
 from components.log_insights import LogInsights
@@ -35,6 +36,7 @@ class ObservabilityStack(Stack):
         payments: PaymentFargateService,
         app_log_group: logs.ILogGroup,
         waf_log_group: logs.ILogGroup,
+        egress_log_group: logs.ILogGroup | None,
         topics_key: kms.IKey,
         audit_trail: AuditTrail,
         **kwargs: Any,
@@ -54,6 +56,14 @@ class ObservabilityStack(Stack):
             page_alarm_name=names.page_alarm,
         )
         self.audit_alarms = AuditTrailAlarms(self, "AuditTrail", trail=audit_trail, warning_topic=self.topics.warning)
+        if egress_log_group is not None:
+            EgressFirewallAlarm(
+                self,
+                "EgressFirewall",
+                log_group=egress_log_group,
+                namespace=names.metrics_namespace,
+                warning_topic=self.topics.warning,
+            )
         dashboard = ServiceDashboard(
             self, "Dashboard", metrics=self.metrics, alarms=[self.alarms.composite, *self.alarms.alarms.values()]
         )

@@ -22,7 +22,7 @@ from components.generated_functions import log_retention_days
 from components.keys import DataEncryptionKey, LogEncryptionKey, SecretEncryptionKey, TopicEncryptionKey
 from components.ledger_table import PaymentLedgerTable
 from components.log_archive import LogArchive
-from components.log_group import EncryptedLogGroup
+from components.log_group import EncryptedLogGroup, vended_log_delivery
 from components.processor_secret import ProcessorSecret
 from components.web_acl import RegionalWebAcl
 from settings.environment import EnvironmentConfig
@@ -109,6 +109,25 @@ class SecurityStack(Stack):
         self.waf_log_group: logs.ILogGroup = EncryptedLogGroup(
             self, "WafLogGroup", key=self.logs_key, retention_days=log_days, log_group_name=names.waf_log_group
         ).log_group
+        # The egress firewall's alert log (components/egress_firewall.py), where the firewall is built.
+        self.egress_log_group: logs.ILogGroup | None = None
+        archived: dict[str, logs.ILogGroup] = {"App": self.app_log_group, "Waf": self.waf_log_group}
+        if config.network.processor_hosts:
+            self.egress_log_group = EncryptedLogGroup(
+                self,
+                "EgressLogGroup",
+                key=self.logs_key,
+                retention_days=log_days,
+                log_group_name=names.egress_log_group,
+            ).log_group
+            vended_log_delivery(
+                self,
+                "EgressLogDelivery",
+                policy_name=names.egress_log_delivery_policy,
+                log_group_name=names.egress_log_group,
+                sid="EgressFirewallLogDelivery",
+            ).node.add_dependency(self.egress_log_group)
+            archived["Egress"] = self.egress_log_group
         log_archive = LogArchive(
             self,
             "LogArchive",
@@ -116,7 +135,7 @@ class SecurityStack(Stack):
             retention=archive,
             custodians=custodians,
             server_access_logs=self.server_access_log_bucket,
-            sources={"App": self.app_log_group, "Waf": self.waf_log_group},
+            sources=archived,
             replication=replication.target("log-archive") if replication else None,
             unreplicated_reason=unreplicated,
         )

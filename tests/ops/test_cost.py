@@ -154,3 +154,22 @@ def test_standby_region_is_priced_and_marked(every_profile: dict[str, Synthesize
 def test_readme_cost_table_is_current(app_profiles: dict[str, Synthesized]) -> None:
     table = render_markdown(*estimate_profiles({name: regions(s) for name, s in app_profiles.items()}))
     assert block((ROOT / "README.md").read_text(), "cost") == table, "run `make cost-table` and commit README.md"
+
+
+@pytest.mark.parametrize("zones", [2, 3])
+def test_the_egress_firewall_costs_its_endpoint_hours_and_the_traffic_through_it(dev: Synthesized, zones: int) -> None:
+    firewalls = {
+        f"Firewall{n}": {"Type": "AWS::NetworkFirewall::Firewall", "Properties": {"SubnetMappings": [{"SubnetId": n}]}}
+        for n in range(zones)
+    }
+    plain = estimate(dev.documents, "us-east-1")
+    firewalled = estimate({**dev.documents, "Egress": {"Resources": firewalls}}, "us-east-1")
+    prices, traffic = PRICES["us-east-1"], TrafficAssumptions()
+    expected = zones * HOURS_PER_MONTH * prices.network_firewall_endpoint_hour + (
+        traffic.nat_gb_per_month * prices.network_firewall_gb
+    )
+    assert line(firewalled, "Network Firewall (egress allow-list)") == pytest.approx(expected)
+    assert total(firewalled) - total(plain) == pytest.approx(expected)
+    assert "Network Firewall (egress allow-list)" not in [item.item for item in plain]
+    # The README's figure for profiles that set processor_hosts.
+    assert f"{expected:,.2f}" in " ".join((ROOT / "README.md").read_text().split())

@@ -153,6 +153,29 @@ def test_the_processor_is_named_by_its_own_public_networks(cidrs: tuple[str, ...
     assert expected in problems_of(replace(DEV, network=replace(DEV.network, processor_cidrs=cidrs)))
 
 
+@pytest.mark.parametrize(
+    ("hosts", "expected"),
+    [
+        (("*.processor.example",), "processor_hosts: '*.processor.example' is not a DNS name"),
+        (("https://api.processor.example",), "processor_hosts: 'https://api.processor.example' is not a DNS name"),
+        (("api.processor.example:443",), "processor_hosts: 'api.processor.example:443' is not a DNS name"),
+        (("203.0.113.10",), "processor_hosts: '203.0.113.10' is not a DNS name"),
+        ((".com",), "processor_hosts: '.com' is not a DNS name"),
+        (("localhost",), "processor_hosts: 'localhost' is not a DNS name"),
+        ((f"{'a' * 63}." * 4 + "example",), "is not a DNS name"),
+        (("api.processor.example", "API.processor.example"), "processor_hosts: ['api.processor.example', 'API"),
+        (tuple(f"h{n}.processor.example" for n in range(26)), "processor_hosts: 26 names given; at most 25"),
+    ],
+)
+def test_the_processor_hosts_are_dns_names_the_firewall_can_match(hosts: tuple[str, ...], expected: str) -> None:
+    assert expected in problems_of(replace(DEV, network=replace(DEV.network, processor_hosts=hosts)))
+
+
+def test_processor_hosts_in_any_case_and_with_subdomains_are_accepted() -> None:
+    hosts = ("API.Processor.Example", ".gateway.processor.example", "xn--bcher-kva.example")
+    replace(DEV, network=replace(DEV.network, processor_hosts=hosts)).validated()
+
+
 def test_a_region_without_known_gateway_prefix_lists_is_refused_before_synth() -> None:
     elsewhere = "ap-southeast-7"
     assert (

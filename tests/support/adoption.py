@@ -1,12 +1,12 @@
 """The profile an adopting team adds, built by the suite beside the app's own.
 
-Another region with two zones and its own Elastic IPs, an image of its own with its own health check, a
-sidecar, a bigger task, its own domain, a tighter WAF limit, longer retention, someone paged, and a warm
-standby region. Every value differs from the app's profiles' where it can, so a stack that ignored a setting
-would show. `each_profile` includes it, so every app-level test (cdk-nag, delivery paths, deploy traps,
-retained resources, tags, both regions) runs on it too, whatever the app's own profiles hold: a new profile
-needs no test edit. Its image meets the container contract (`tests/support/container/images/minimal`, the
-health check below).
+Another region with two zones and its own Elastic IPs, an image of its own with its own health check, a sidecar, a
+bigger task, its processor by host name (an egress firewall), its own domain, a tighter WAF limit, longer
+retention, someone paged, and a warm standby region. Every value differs from the app's profiles' where it can, so
+a stack that ignored a setting would show. `each_profile` includes it, so every app-level test (cdk-nag, delivery
+paths, deploy traps, retained resources, tags, both regions) runs on it too, whatever the app's own profiles hold:
+a new profile needs no test edit. Its image meets the container contract (`tests/support/container/images/minimal`,
+the health check below).
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ ADOPTED = EnvironmentConfig(
         az_count=2,
         vpc_cidr="10.40.0.0/16",
         nat_eip_allocation_ids=("eipalloc-0123456789abcdef0", "eipalloc-0123456789abcdef1"),
+        # By name, through the egress firewall (the app's profiles have none: no internet egress).
+        processor_hosts=("api.processor.example", ".Gateway.Processor.Example"),
     ),
     compute=ComputeSettings(
         task_cpu=1024,

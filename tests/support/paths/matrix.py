@@ -386,23 +386,38 @@ def _bucket_key(app: DeployedApp, bucket: str) -> str | None:
     return None
 
 
+def _vended_log_delivery(
+    app: DeployedApp, region: str, stack: DeployedStack, logical_id: str, service: str, group: str, stream: str
+) -> Path:
+    """AWS's log delivery (`delivery.logs`) creates a stream in `group` and writes it, for `service`."""
+    account = stack.account
+    context = {"aws:SourceAccount": account, "aws:SourceArn": log_delivery_source(region, account, service)}
+    policy = logs_resource_policy(app, region)
+    arn = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{stream}"
+    decisions = tuple(
+        Decision("delivery.logs.amazonaws.com", action, arn, account, tls(context), resource_policy=policy)
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+    )
+    problems = () if app.find("AWS::Logs::LogGroup", group, region) else (f"log group {group} does not exist",)
+    return Path(source(stack, logical_id), f"{service} logging -> {group}", decisions, problems)
+
+
 def waf_logs(app: DeployedApp, region: str) -> Iterator[Path]:
     """WAF's log delivery writes every request record into the web ACL's CloudWatch Logs log group."""
     for stack, logical_id in app.resources("AWS::WAFv2::LoggingConfiguration", region):
-        props = stack.resolved(logical_id)
-        for destination in props["LogDestinationConfigs"]:
+        for destination in stack.resolved(logical_id)["LogDestinationConfigs"]:
             group = str(destination).split(":log-group:", 1)[1].removesuffix(":*")
-            account = stack.account
-            stream = f"{region}_{group}_0"
-            context = {"aws:SourceAccount": account, "aws:SourceArn": log_delivery_source(region, account, "waf")}
-            policy = logs_resource_policy(app, region)
-            arn = f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{stream}"
-            decisions = tuple(
-                Decision("delivery.logs.amazonaws.com", action, arn, account, tls(context), resource_policy=policy)
-                for action in ("logs:CreateLogStream", "logs:PutLogEvents")
-            )
-            problems = () if app.find("AWS::Logs::LogGroup", group, region) else (f"log group {group} does not exist",)
-            yield Path(source(stack, logical_id), f"WAF logging -> {group}", decisions, problems)
+            yield _vended_log_delivery(app, region, stack, logical_id, "waf", group, f"{region}_{group}_0")
+
+
+def firewall_logs(app: DeployedApp, region: str) -> Iterator[Path]:
+    """Network Firewall's log delivery writes each firewall's alerts (every dropped flow) into its log group."""
+    for stack, logical_id in app.resources("AWS::NetworkFirewall::LoggingConfiguration", region):
+        configuration = stack.resolved(logical_id)["LoggingConfiguration"]
+        for destination in configuration["LogDestinationConfigs"]:
+            group = str(destination["LogDestination"]["logGroup"])
+            stream = f"/aws/network-firewall/{destination['LogType'].lower()}/{logical_id}_{YEAR}-{MONTH}-{DAY}-{HOUR}"
+            yield _vended_log_delivery(app, region, stack, logical_id, "network firewall", group, stream)
 
 
 def log_group_encryption(app: DeployedApp, region: str) -> Iterator[Path]:
@@ -1176,6 +1191,12 @@ ALLOWED_ROWS: tuple[Row, ...] = (
     Row("AWS Budgets publishes to its topic", True, budget_notifications, ("AWS::Budgets::Budget",)),
     Row("VPC flow logs write the flow-log bucket", True, flow_logs, ("AWS::EC2::FlowLog",)),
     Row("WAF writes its log group", True, waf_logs, ("AWS::WAFv2::LoggingConfiguration",)),
+    Row(
+        "Network Firewall writes its alert log group",
+        True,
+        firewall_logs,
+        ("AWS::NetworkFirewall::LoggingConfiguration",),
+    ),
     Row("CloudWatch Logs encrypts each log group with its key", True, log_group_encryption, ("AWS::Logs::LogGroup",)),
     Row(
         "CDK's generated functions write their declared log group",
