@@ -4,7 +4,9 @@ nobody but a break-glass role.
 Its policy denies deleting an object or a version, and changing the bucket's policy, lifecycle, versioning or
 Object Lock, to every principal but the break-glass role (and, for the configuration, CloudFormation's execution
 role, which deploys it). An overwritten or deleted object stays as a noncurrent version as long as the bucket
-keeps current ones. A replica in the standby region also has S3 Object Lock enabled with a default retention.
+keeps current ones (PCI DSS pack rule 10.3.2-AuditLogsUnerasable). Where the service that writes the bucket can
+deliver into it, S3 Object Lock keeps every object for the whole retention (`lock`; rule 10.3.3-AuditLogsLocked):
+the log archive and the standby's replicas. A bucket without it says why (`unlocked_because`), in the register.
 
 Retained on stack deletion and replacement. By default also deleted when its stack's first create fails:
 nothing is in it yet, and a named replica bucket left behind would make the retry fail with AlreadyExists.
@@ -25,7 +27,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from components.break_glass import Custodians, deny_all_but
-from rules.acknowledge import acknowledge
+from rules.acknowledge import PCI_DSS_401, acknowledge
+from settings.sections import AuditLockMode
 
 INFREQUENT_ACCESS_AFTER = Duration.days(30)
 # S3 Replication Time Control: 99.99 % of objects replicated within 15 minutes, with metrics.
@@ -49,6 +52,27 @@ class Replication:
 
 
 GLACIER_AFTER = Duration.days(90)
+LOCK_MODES = {
+    AuditLockMode.COMPLIANCE: s3.ObjectLockRetention.compliance,
+    AuditLockMode.GOVERNANCE: s3.ObjectLockRetention.governance,
+}
+
+
+def default_retention(mode: AuditLockMode, retention: Duration) -> s3.ObjectLockRetention:
+    """S3 Object Lock's default retention: every new object version kept `retention` in `mode` (`governance`: the
+    break-glass role may bypass it; `compliance`: nobody may, the account root included)."""
+    return LOCK_MODES[mode](retention)
+
+
+# Why a bucket cannot carry a default retention, by the service that writes it.
+SERVER_ACCESS_LOGS_UNLOCKABLE = (
+    "S3 server access logging does not deliver into a bucket with S3 Object Lock enabled (S3 user guide)"
+)
+DELIVERY_UNVERIFIED = (
+    "AWS does not document that {writer} can write into a bucket with an Object Lock default retention (whose "
+    "writes need a checksum header), and a refused delivery loses the log, so the lock is left to a sandbox test "
+    "(docs/RUNBOOK.md, Object Lock on the delivery buckets)"
+)
 # What erases records, and what would let them be erased: only the break-glass role may.
 ERASING_ACTIONS = (
     "s3:DeleteObject",
@@ -102,10 +126,13 @@ class AuditBucket(Construct):
         replication: Replication | None = None,
         bucket_name: str | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-        object_lock: s3.ObjectLockRetention | None = None,
+        lock: s3.ObjectLockRetention | None = None,
+        unlocked_because: str | None = None,
         unreplicated_reason: str | None = None,
     ) -> None:
         super().__init__(scope, id_)
+        if (lock is None) == (unlocked_because is None):
+            raise ValueError(f"{id_}: give an Object Lock default retention or the reason the bucket has none")
         rules = None
         if replication is not None:
             destination = s3.Bucket.from_bucket_attributes(
@@ -140,8 +167,8 @@ class AuditBucket(Construct):
             server_access_logs_bucket=server_access_logs,
             server_access_logs_prefix=server_access_logs_prefix,
             removal_policy=removal_policy,
-            object_lock_enabled=object_lock is not None or None,
-            object_lock_default_retention=object_lock,
+            object_lock_enabled=lock is not None or None,
+            object_lock_default_retention=lock,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="TierThenExpire",
@@ -180,6 +207,16 @@ class AuditBucket(Construct):
                 or "This profile has no standby region to replicate to; compensating controls: versioning, RETAIN "
                 "on stack deletion, noncurrent versions kept as long as current ones, and a bucket policy that lets "
                 "only the break-glass role delete",
+            )
+        if unlocked_because is not None:
+            replica = ", and its replica in the standby region under Object Lock" if replication else ""
+            acknowledge(
+                self.bucket,
+                "10.3.3-AuditLogsLocked",
+                packs=(PCI_DSS_401,),
+                reason=f"{unlocked_because}; compensating controls: a bucket policy that lets only the break-glass "
+                "role erase or unprotect (rule 10.3.2-AuditLogsUnerasable), versioning with noncurrent versions kept "
+                f"as long as current ones, RETAIN on stack deletion{replica}",
             )
         if encryption_key is None:
             acknowledge(

@@ -17,17 +17,12 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from components.audit_alarms import ReplicatedBucket
-from components.audit_bucket import AuditBucket, Replication
+from components.audit_bucket import AuditBucket, Replication, default_retention
 from components.break_glass import Custodians
 from components.managed_role import account_service
 from rules.acknowledge import acknowledge_wildcards
 from settings.naming import REPLICATED_BUCKETS, PhysicalNames
 from settings.sections import AuditLockMode
-
-LOCKS = {
-    AuditLockMode.COMPLIANCE: s3.ObjectLockRetention.compliance,
-    AuditLockMode.GOVERNANCE: s3.ObjectLockRetention.governance,
-}
 
 WILDCARD_REASON = (
     "Replication reads and writes every object version of these buckets and the standby key is known by alias "
@@ -150,8 +145,9 @@ def add_replica_buckets(
 ) -> dict[str, s3.IBucket]:
     """The standby region's replicas of the primary's audit buckets, retained, under the names replicated to, with
     S3 Object Lock enabled and a default retention of the whole retention (`lock_mode`). S3's guide says a
-    replicated object takes the lock settings of its source object, and the sources have none: whether replicas
-    carry the default retention is confirmed on the first replica (docs/RUNBOOK.md), not here.
+    replicated object takes the lock settings of its source object: the log archive's carry its own retention;
+    whether replicas of the unlocked sources (flow, ALB and server access logs) take the replica bucket's default
+    is confirmed on the first replica (docs/RUNBOOK.md, `make verify`), not here.
 
     Built directly in `scope` (the standby Security stack), where their logical ids are pinned.
     """
@@ -163,7 +159,7 @@ def add_replica_buckets(
             f"{kind.title().replace('-', '')}Replica",
             retention=retention,
             custodians=custodians,
-            object_lock=LOCKS[lock_mode](retention),
+            lock=default_retention(lock_mode, retention),
             encryption_key=encryption_key,
             server_access_logs=server_access_logs,
             server_access_logs_prefix=f"{kind}-replica/",

@@ -1,7 +1,8 @@
 """One-year audit log archive: CloudWatch Logs subscription filters stream into Firehose, Firehose into S3.
 
 CloudWatch keeps the last 90 days hot and queryable; the archive bucket keeps everything at least
-`retention` (PCI DSS 10.5.1: twelve months). Both ends are encrypted with the data key.
+`retention` (PCI DSS 10.5.1: twelve months), under S3 Object Lock for that long (PCI DSS 10.3.2, 10.3.3; mode
+`lock_mode`). Both ends are encrypted with the data key.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from components.audit_bucket import AuditBucket, Replication
+from components.audit_bucket import AuditBucket, Replication, default_retention
 from components.break_glass import Custodians
 from components.managed_role import account_service, role_with_policy
 from rules.acknowledge import acknowledge_wildcards
+from settings.sections import AuditLockMode
 
 BUFFER_SECONDS = 300
 BUFFER_MIB = 5
@@ -35,6 +37,7 @@ class LogArchive(Construct):
         retention: Duration,
         custodians: Custodians,
         server_access_logs: s3.IBucket,
+        lock_mode: AuditLockMode,
         sources: dict[str, logs.ILogGroup],
         replication: Replication | None = None,
         unreplicated_reason: str | None = None,
@@ -51,6 +54,10 @@ class LogArchive(Construct):
             server_access_logs_prefix="log-archive-bucket/",
             replication=replication,
             unreplicated_reason=unreplicated_reason,
+            # Every record kept the whole retention. A write into a bucket with a default retention must carry a
+            # checksum; that Firehose's do is not documented: a refused delivery raises the archive delivery alarm
+            # (components/audit_alarms.py), and `make verify` reads the archive.
+            lock=default_retention(lock_mode, retention),
             # Firehose writes CloudWatch Logs' test message for a new subscription during this stack's create,
             # and nobody but break glass may empty it: a rollback could not delete it. Unnamed, so it blocks no retry.
             removal_policy=RemovalPolicy.RETAIN,

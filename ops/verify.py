@@ -86,6 +86,7 @@ class Clients(ClientSet):
     ec2: Any
     logs: Any
     cloudwatch: Any
+    s3: Any
 
 
 def outputs(clients: Clients, stack_name: str) -> dict[str, str]:
@@ -127,25 +128,49 @@ def verify(
     checks += run("log groups", lambda: _log_groups(clients, config, found))
     checks += run("alarms", lambda: _alarms(clients, found["observability"]["AlarmNames"].split(",")))
     checks += run("dashboard", lambda: _dashboard(clients, found))
+    checks += run("archive locked", lambda: archive_locked(clients, config))
     if config.standby_region and standby_s3 is not None:
         checks += run("replicas locked", lambda: replicas_locked(standby_s3, config))
     return checks
 
 
+def first_record_lock(s3: Any, bucket: str, prefix: str = "") -> str | None:
+    """The Object Lock retention of the first object version listed under `prefix` ("" when it has none), or None
+    when there is no object yet."""
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=prefix, MaxKeys=1).get("Versions", [])
+    if not versions:
+        return None
+    head = s3.head_object(Bucket=bucket, Key=versions[0]["Key"], VersionId=versions[0]["VersionId"])
+    if not head.get("ObjectLockMode"):
+        return ""
+    return f"{head['ObjectLockMode']} until {head['ObjectLockRetainUntilDate']:%Y-%m-%d}"
+
+
+def archive_locked(clients: Clients, config: EnvironmentConfig) -> Check:
+    """An archived record carries the log archive's Object Lock retention: Firehose's writes reach a bucket that has
+    a default retention, and S3 applies it (docs/RUNBOOK.md, the archive under Object Lock)."""
+    bucket = outputs(clients, config.names.stack("Security"))["LogArchiveBucketName"]
+    lock = first_record_lock(clients.s3, bucket, "logs/")
+    if lock is None:
+        return warned("archive locked", f"nothing archived yet in {bucket}; Firehose delivers every 5 minutes")
+    if not lock:
+        return failed("archive locked", f"no Object Lock retention on the records in {bucket}")
+    return passed("archive locked", f"{bucket} {lock}")
+
+
 def replicas_locked(s3: Any, config: EnvironmentConfig) -> Check:
     """The first object listed in each of the standby's replica buckets carries an Object Lock retention. S3's guide
-    says a replica takes its source object's lock settings, and the sources have none; this settles it per account."""
+    says a replica takes its source object's lock settings, and only the archive's sources have one; this settles
+    it per account."""
     locked, unlocked, empty = [], [], []
     standby = str(config.standby_region)
     for kind in REPLICATED_BUCKETS:
         bucket = config.names.replica_bucket(kind, str(config.account), standby)
-        versions = s3.list_object_versions(Bucket=bucket, MaxKeys=1).get("Versions", [])
-        if not versions:
+        lock = first_record_lock(s3, bucket)
+        if lock is None:
             empty.append(bucket)
-            continue
-        head = s3.head_object(Bucket=bucket, Key=versions[0]["Key"], VersionId=versions[0]["VersionId"])
-        if head.get("ObjectLockMode"):
-            locked.append(f"{bucket} {head['ObjectLockMode']} until {head['ObjectLockRetainUntilDate']:%Y-%m-%d}")
+        elif lock:
+            locked.append(f"{bucket} {lock}")
         else:
             unlocked.append(bucket)
     if unlocked:

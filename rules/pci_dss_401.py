@@ -24,6 +24,12 @@ PUBLIC_LISTENER_PORTS = frozenset({80, 443})
 HOT_RETENTION_DAYS = 90
 ARCHIVE_RETENTION_DAYS = 365
 OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
+# PCI DSS 10.3.2: what erases an audit record, and what would let it be erased; a bucket policy must deny these to
+# every principal but named custodians.
+ERASING_ACTIONS = frozenset({"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"})
+UNPROTECTING_ACTIONS = frozenset(
+    {"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration", "s3:PutBucketVersioning"}
+)
 
 
 def properties(node: CfnResource) -> dict[str, Any]:
@@ -129,6 +135,56 @@ def audit_log_retention(node: CfnResource, index: StackIndex) -> NagRuleComplian
         short = any(days < ARCHIVE_RETENTION_DAYS for days in expirations)
         return NagRuleCompliance.NON_COMPLIANT if short else NagRuleCompliance.COMPLIANT
     return NagRuleCompliance.NOT_APPLICABLE
+
+
+def _bucket_expiration_days(props: dict[str, Any]) -> int | None:
+    """The longest expiration of current objects in the bucket's lifecycle, None if they never expire."""
+    rules = props.get("lifecycleConfiguration", {}).get("rules", [])
+    days = [rule["expirationInDays"] for rule in rules if isinstance(rule.get("expirationInDays"), int)]
+    return max(days) if days else None
+
+
+def _guarded_actions(node: CfnResource, index: StackIndex) -> set[str]:
+    """What the bucket's policy denies to every principal but named ones (`aws:PrincipalArn`)."""
+    denied: set[str] = set()
+    for policy in index.siblings(node, "AWS::S3::BucketPolicy"):
+        props = properties(policy)
+        if not refers_to(props.get("bucket"), node):
+            continue
+        for statement in props.get("policyDocument", {}).get("Statement", []):
+            everyone = statement.get("Principal") in ("*", {"AWS": "*"})
+            named = "aws:PrincipalArn" in statement.get("Condition", {}).get("ArnNotEquals", {})
+            if statement.get("Effect") == "Deny" and everyone and named:
+                actions = statement.get("Action", [])
+                denied |= {actions} if isinstance(actions, str) else set(actions)
+    return denied
+
+
+def audit_logs_unerasable(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    if node.cfn_resource_type != "AWS::S3::Bucket":
+        return NagRuleCompliance.NOT_APPLICABLE
+    props = properties(node)
+    versioned = props.get("versioningConfiguration", {}).get("status") == "Enabled"
+    expiration = _bucket_expiration_days(props)
+    noncurrent = [
+        rule.get("noncurrentVersionExpiration", {}).get("noncurrentDays")
+        for rule in props.get("lifecycleConfiguration", {}).get("rules", [])
+    ]
+    # A deleted or overwritten record is a noncurrent version: it must not expire before a current one would.
+    kept = all(days is None or expiration is None or days >= expiration for days in noncurrent)
+    guarded = (ERASING_ACTIONS | UNPROTECTING_ACTIONS).issubset(_guarded_actions(node, index))
+    return NagRuleCompliance.COMPLIANT if versioned and kept and guarded else NagRuleCompliance.NON_COMPLIANT
+
+
+def audit_logs_locked(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    if node.cfn_resource_type != "AWS::S3::Bucket":
+        return NagRuleCompliance.NOT_APPLICABLE
+    props = properties(node)
+    retention = props.get("objectLockConfiguration", {}).get("rule", {}).get("defaultRetention", {})
+    locked_days = retention.get("days") or 365 * retention.get("years", 0)
+    needed = _bucket_expiration_days(props) or ARCHIVE_RETENTION_DAYS
+    locked = props.get("objectLockEnabled") is True and locked_days >= needed
+    return NagRuleCompliance.COMPLIANT if locked else NagRuleCompliance.NON_COMPLIANT
 
 
 def key_rotation(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
@@ -265,6 +321,26 @@ RULES: tuple[RuleDefinition, ...] = (
         "filter); S3 lifecycle rules must not expire objects before 365 days.",
         audit_log_retention,
         frozenset({"AWS::Logs::LogGroup", "AWS::S3::Bucket"}),
+    ),
+    RuleDefinition(
+        "10.3.2-AuditLogsUnerasable",
+        "The audit bucket lets records be erased: it is not versioned, its noncurrent versions expire before current "
+        "ones, or its policy does not deny deleting records and changing its protection to all but named "
+        "custodians - (Requirements 10.3.2, 10.5.1).",
+        "Audit logs are protected from modification: versioning keeps every overwritten or deleted record as long "
+        "as current ones, and the bucket policy denies s3:DeleteObject(Version), s3:BypassGovernanceRetention and "
+        "changes of policy, lifecycle and versioning to every principal whose aws:PrincipalArn is not named.",
+        audit_logs_unerasable,
+        frozenset({"AWS::S3::Bucket"}),
+    ),
+    RuleDefinition(
+        "10.3.3-AuditLogsLocked",
+        "The audit bucket has no S3 Object Lock default retention as long as it keeps records - (Requirements "
+        "10.3.2, 10.3.3).",
+        "Audit logs are kept in a form that cannot be altered: S3 Object Lock with a default retention at least as "
+        "long as the lifecycle keeps objects (365 days when it does not expire them).",
+        audit_logs_locked,
+        frozenset({"AWS::S3::Bucket"}),
     ),
     RuleDefinition(
         "3.7-KeyRotation",

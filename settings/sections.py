@@ -441,9 +441,9 @@ class RetentionSettings(Section):
     )
     audit_lock_mode: AuditLockMode = setting(
         AuditLockMode.GOVERNANCE,
-        help="S3 Object Lock mode of the default retention (`audit_archive_days`) of the standby region's audit "
-        "replicas: `compliance` (nobody, the account root included, can delete or shorten) or `governance` (the "
-        "break-glass role can, with `s3:BypassGovernanceRetention`)",
+        help="S3 Object Lock mode of the default retention (`audit_archive_days`) of the log archive and the standby "
+        "region's audit replicas: `compliance` (nobody, the account root included, can delete or shorten) or "
+        "`governance` (the break-glass role can, with `s3:BypassGovernanceRetention`)",
         allowed="`governance` or `compliance`",
     )
 

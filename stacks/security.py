@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
@@ -14,7 +14,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from components.audit_alarms import ReplicatedBucket
-from components.audit_bucket import AuditBucket
+from components.audit_bucket import DELIVERY_UNVERIFIED, SERVER_ACCESS_LOGS_UNLOCKABLE, AuditBucket
 from components.audit_replication import AuditReplication, add_replica_buckets
 from components.break_glass import Custodians, create_custodian_roles
 from components.certificate import ServiceCertificate
@@ -75,6 +75,7 @@ class SecurityStack(Stack):
             retention=archive,
             custodians=custodians,
             removal_policy=RemovalPolicy.RETAIN,
+            unlocked_because=SERVER_ACCESS_LOGS_UNLOCKABLE,
             replication=replication.target("access-logs") if replication else None,
             unreplicated_reason=unreplicated,
         ).bucket
@@ -86,6 +87,7 @@ class SecurityStack(Stack):
             encryption_key=self.data_key,
             server_access_logs=self.server_access_log_bucket,
             server_access_logs_prefix="flow-log-bucket/",
+            unlocked_because=DELIVERY_UNVERIFIED.format(writer="VPC flow log delivery"),
             replication=replication.target("flow-logs") if replication else None,
             unreplicated_reason=unreplicated,
         ).bucket
@@ -96,6 +98,7 @@ class SecurityStack(Stack):
             custodians=custodians,
             server_access_logs=self.server_access_log_bucket,
             server_access_logs_prefix="alb-access-log-bucket/",
+            unlocked_because=DELIVERY_UNVERIFIED.format(writer="ALB access log delivery"),
             replication=replication.target("alb-logs") if replication else None,
             unreplicated_reason=unreplicated,
         ).bucket
@@ -135,11 +138,14 @@ class SecurityStack(Stack):
             retention=archive,
             custodians=custodians,
             server_access_logs=self.server_access_log_bucket,
+            lock_mode=config.retention.audit_lock_mode,
             sources=archived,
             replication=replication.target("log-archive") if replication else None,
             unreplicated_reason=unreplicated,
         )
         self.log_archive_bucket: s3.IBucket = log_archive.bucket
+        # `make verify` reads an archived record's Object Lock retention (ops/verify.py, `archive locked`).
+        CfnOutput(self, "LogArchiveBucketName", value=self.log_archive_bucket.bucket_name)
         # The name, not the construct: the Observability stack imports it.
         self.log_archive_stream_name: str = log_archive.stream.ref
         self.replicated_buckets: list[ReplicatedBucket] = replication.replicated if replication else []

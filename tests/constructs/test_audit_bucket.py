@@ -8,7 +8,14 @@ import pytest
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 
-from components.audit_bucket import ERASING_ACTIONS, UNPROTECTING_ACTIONS, AuditBucket
+from components.audit_bucket import (
+    ERASING_ACTIONS,
+    SERVER_ACCESS_LOGS_UNLOCKABLE,
+    UNPROTECTING_ACTIONS,
+    AuditBucket,
+    default_retention,
+)
+from settings.sections import AuditLockMode
 from tests.support.bare import CUSTODIANS, bare_stack, resources, template
 
 RETENTION_DAYS = 400
@@ -25,6 +32,7 @@ def buckets() -> dict[str, dict[str, Any]]:
         retention=Duration.days(RETENTION_DAYS),
         custodians=CUSTODIANS,
         removal_policy=RemovalPolicy.RETAIN,
+        unlocked_because=SERVER_ACCESS_LOGS_UNLOCKABLE,
     ).bucket
     AuditBucket(
         stack,
@@ -34,9 +42,15 @@ def buckets() -> dict[str, dict[str, Any]]:
         encryption_key=key,
         server_access_logs=logs,
         server_access_logs_prefix="kms/",
+        lock=default_retention(AuditLockMode.COMPLIANCE, Duration.days(RETENTION_DAYS)),
     )
     AuditBucket(
-        stack, "S3Managed", retention=Duration.days(RETENTION_DAYS), custodians=CUSTODIANS, server_access_logs=logs
+        stack,
+        "S3Managed",
+        retention=Duration.days(RETENTION_DAYS),
+        custodians=CUSTODIANS,
+        server_access_logs=logs,
+        unlocked_because="its writer is not known to deliver into a locked bucket",
     )
     document = template(stack)
     found = resources(document, "AWS::S3::Bucket")
@@ -130,3 +144,19 @@ def test_retained_on_delete_and_replacement_and_after_a_failed_create_only_when_
         "Retain",
     )
     assert buckets["AccessLogs"]["DeletionPolicy"] == "Retain"
+
+
+def test_a_bucket_given_a_lock_keeps_every_record_the_whole_retention(buckets: dict[str, dict[str, Any]]) -> None:
+    properties = buckets["Kms"]["Properties"]
+    assert properties["ObjectLockEnabled"] is True
+    assert properties["ObjectLockConfiguration"]["Rule"] == {
+        "DefaultRetention": {"Mode": "COMPLIANCE", "Days": RETENTION_DAYS}
+    }
+    for name in ("AccessLogs", "S3Managed"):
+        assert "ObjectLockEnabled" not in buckets[name]["Properties"]
+
+
+def test_a_bucket_without_a_lock_must_say_why() -> None:
+    stack = bare_stack()
+    with pytest.raises(ValueError, match="give an Object Lock default retention or the reason the bucket has none"):
+        AuditBucket(stack, "Unexplained", retention=Duration.days(RETENTION_DAYS), custodians=CUSTODIANS)

@@ -31,6 +31,7 @@ def primary() -> dict[str, Any]:
         retention=Duration.days(400),
         custodians=CUSTODIANS,
         encryption_key=key,
+        unlocked_because="flow logs",
         replication=replication.target("flow-logs"),
     )
     AuditBucket(
@@ -38,6 +39,7 @@ def primary() -> dict[str, Any]:
         "AlbAccessLogBucket",
         retention=Duration.days(400),
         custodians=CUSTODIANS,
+        unlocked_because="ALB logs",
         replication=replication.target("alb-logs"),
     )
     return template(stack)

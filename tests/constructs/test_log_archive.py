@@ -11,11 +11,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 
 from components.log_archive import LogArchive
+from settings.sections import AuditLockMode
 from tests.support.bare import CUSTODIANS, bare_stack, one, properties, resources, template
 
 
-@pytest.fixture(scope="module")
-def document() -> dict[str, Any]:
+def build(lock_mode: AuditLockMode = AuditLockMode.GOVERNANCE) -> dict[str, Any]:
     stack = bare_stack()
     LogArchive(
         stack,
@@ -24,9 +24,31 @@ def document() -> dict[str, Any]:
         retention=Duration.days(400),
         custodians=CUSTODIANS,
         server_access_logs=s3.Bucket(stack, "AccessLogs"),
+        lock_mode=lock_mode,
         sources={"App": logs.LogGroup(stack, "AppLogGroup"), "Waf": logs.LogGroup(stack, "WafLogGroup")},
     )
     return template(stack)
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return build()
+
+
+@pytest.mark.parametrize("mode", list(AuditLockMode))
+def test_every_archived_record_is_locked_for_the_whole_retention(mode: AuditLockMode) -> None:
+    """PCI DSS 10.3.2: nobody (in `compliance` mode, not even the account root) deletes or overwrites an archived
+    record before the retention ends; the lifecycle expires nothing earlier than the lock lets it."""
+    document = build(mode)
+    (bucket,) = [b for b in properties(document, "AWS::S3::Bucket") if "ObjectLockEnabled" in b]
+    assert bucket["ObjectLockEnabled"] is True
+    assert bucket["ObjectLockConfiguration"] == {
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": mode.value.upper(), "Days": 400}},
+    }
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] >= 400
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] >= 400
 
 
 def test_every_event_of_each_source_streams_into_the_archive(document: dict[str, Any]) -> None:

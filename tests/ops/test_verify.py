@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,7 @@ def test_verify_passes_on_a_healthy_deploy(session: boto3.Session, alarms: Deplo
     deployed(session, config, alarms)
     checks = run_verify(session, config, alarms)
     assert all(check.status == PASS for check in checks), table(checks)
-    assert len(checks) == 10
+    assert len(checks) == 11
 
 
 def test_verify_fails_when_an_alarm_is_in_alarm(session: boto3.Session, alarms: DeployedAlarms) -> None:
@@ -305,3 +306,26 @@ def test_verify_waits_for_the_first_replica(session: boto3.Session) -> None:
         )
     check = verify_module.replicas_locked(s3, config)
     assert (check.status, check.reason.startswith("nothing replicated yet")) == (WARN, True)
+
+
+def test_verify_fails_when_archived_records_carry_no_lock(session: boto3.Session, alarms: DeployedAlarms) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket="unlocked-archive")
+    s3.put_bucket_versioning(Bucket="unlocked-archive", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="unlocked-archive", Key="logs/2026/11/29/record", Body=b"record")
+    cloudformation = session.client("cloudformation")
+    cloudformation.delete_stack(StackName=config.names.stack("Security"))
+    cloudformation.create_stack(StackName=config.names.stack("Security"), TemplateBody=json.dumps({
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"LogArchiveBucketName": {"Value": "unlocked-archive"}}}))  # fmt: skip
+    (check,) = [c for c in run_verify(session, config, alarms) if c.name == "archive locked"]
+    assert (check.status, check.reason) == (FAIL, "no Object Lock retention on the records in unlocked-archive")
+
+
+def test_verify_reads_the_archives_lock_from_its_first_record(session: boto3.Session, alarms: DeployedAlarms) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    (check,) = [c for c in run_verify(session, config, alarms) if c.name == "archive locked"]
+    assert (check.status, check.reason.split(" until ")[0]) == (PASS, "payments-dev-log-archive GOVERNANCE")

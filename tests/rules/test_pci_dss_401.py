@@ -15,11 +15,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_wafv2 as wafv2
 
+from components.break_glass import deny_all_but
 from rules.acknowledge import acknowledge_wildcards
 from rules.findings import unacknowledged_findings
-from rules.pci_dss_401 import PACK_NAME, RULES, PCIDSS401Checks
+from rules.pci_dss_401 import ERASING_ACTIONS, PACK_NAME, RULES, UNPROTECTING_ACTIONS, PCIDSS401Checks
+from tests.support.bare import CUSTODIANS
 
 Builder = Callable[[Stack], object]
+RETENTION, UNERASABLE, LOCKED = "10.5.1-AuditLogRetention", "10.3.2-AuditLogsUnerasable", "10.3.3-AuditLogsLocked"
 
 
 def findings_of(build: Builder) -> set[str]:
@@ -67,6 +70,38 @@ def log_group(stack: Stack, days: int, *, subscribed: bool = False) -> None:
 
 def bucket_expiring_after(stack: Stack, days: int) -> None:
     s3.Bucket(stack, "Bucket", lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(days))])
+
+
+def audit_bucket(
+    *,
+    versioned: bool = True,
+    noncurrent_days: int = 400,
+    guarded: tuple[str, ...] = (*ERASING_ACTIONS, *UNPROTECTING_ACTIONS),
+    locked_days: int | None = None,
+) -> Builder:
+    """A bucket keeping records 400 days; `guarded`: what its policy denies to all but the break-glass role."""
+
+    def build(stack: Stack) -> None:
+        bucket = s3.Bucket(
+            stack,
+            "Bucket",
+            versioned=versioned,
+            object_lock_enabled=locked_days is not None or None,
+            object_lock_default_retention=s3.ObjectLockRetention.compliance(Duration.days(locked_days))
+            if locked_days
+            else None,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(400), noncurrent_version_expiration=Duration.days(noncurrent_days)
+                )
+            ],
+        )
+        if guarded:
+            bucket.add_to_resource_policy(
+                deny_all_but("Guard", guarded, bucket.arn_for_objects("*"), CUSTODIANS.break_glass_role_arn)
+            )
+
+    return build
 
 
 def vpc_with_flow_log(stack: Stack, traffic: str | None) -> None:
@@ -173,6 +208,8 @@ CASES: dict[str, tuple[Builder, Builder]] = {
     "1.3.2-RestrictedOutbound": (egress("0.0.0.0/0"), egress("198.51.100.0/24")),
     "7.2-JustifiedWildcards": (wildcard_policy(justified=False), wildcard_policy(justified=True)),
     "2.2-HardenedContainers": (task_definition(capabilities=["NET_RAW"]), task_definition(capabilities=["ALL"])),
+    "10.3.2-AuditLogsUnerasable": (audit_bucket(guarded=()), audit_bucket()),
+    "10.3.3-AuditLogsLocked": (audit_bucket(), audit_bucket(locked_days=400)),
 }
 
 
@@ -191,30 +228,36 @@ def test_rule_passes_on_a_good_construct(suffix: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "build", "compliant"),
+    ("name", "suffix", "build", "compliant"),
     [
-        ("internal ALB needs no WAF", lambda s: alb(s, scheme="internal"), True),
+        ("internal ALB needs no WAF", "6.4.2-WafOnPublicAlb", lambda s: alb(s, scheme="internal"), True),
         (
             "HTTP listener that forwards",
+            "4.2.1-StrongTlsListener",
             lambda s: listener(s, port=80, protocol="HTTP", default_actions=FORWARD),
             False,
         ),
         (
             "HTTP listener that redirects",
+            "4.2.1-StrongTlsListener",
             lambda s: listener(s, port=80, protocol="HTTP", default_actions=REDIRECT),
             True,
         ),
-        ("log group kept 30 days even if archived", lambda s: log_group(s, 30, subscribed=True), False),
-        ("log group kept 400 days", lambda s: log_group(s, 400), True),
-        ("bucket expiring after 30 days", lambda s: bucket_expiring_after(s, 30), False),
-        ("bucket expiring after 400 days", lambda s: bucket_expiring_after(s, 400), True),
-        ("SSH open to IPv6 internet", ingress(22, "::/0"), False),
-        ("SSH from a private range", ingress(22, "10.0.0.0/8"), True),
-        ("HTTP open to the internet", ingress(80), True),
+        ("log group kept 30 days even if archived", RETENTION, lambda s: log_group(s, 30, subscribed=True), False),
+        ("log group kept 400 days", RETENTION, lambda s: log_group(s, 400), True),
+        ("bucket expiring after 30 days", RETENTION, lambda s: bucket_expiring_after(s, 30), False),
+        ("bucket expiring after 400 days", RETENTION, lambda s: bucket_expiring_after(s, 400), True),
+        ("SSH open to IPv6 internet", "1.3-RestrictedInbound", ingress(22, "::/0"), False),
+        ("SSH from a private range", "1.3-RestrictedInbound", ingress(22, "10.0.0.0/8"), True),
+        ("HTTP open to the internet", "1.3-RestrictedInbound", ingress(80), True),
+        ("unversioned audit bucket", UNERASABLE, audit_bucket(versioned=False), False),
+        ("deleted records expire after 90 days", UNERASABLE, audit_bucket(noncurrent_days=90), False),
+        ("lifecycle changes not guarded", UNERASABLE, audit_bucket(guarded=tuple(ERASING_ACTIONS)), False),
+        ("locked shorter than kept", LOCKED, audit_bucket(locked_days=365), False),
     ],
 )
-def test_rule_edges(name: str, build: Builder, compliant: bool) -> None:
-    assert (findings_of(build) == set()) == compliant, name
+def test_rule_edges(name: str, suffix: str, build: Builder, compliant: bool) -> None:
+    assert (rule_id(suffix) not in findings_of(build)) == compliant, name
 
 
 def test_pack_fails_cdk_synth_when_registered() -> None:

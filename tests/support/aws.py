@@ -140,8 +140,15 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
             Period=60, EvaluationPeriods=3, Threshold=85, ComparisonOperator="GreaterThanThreshold",
         )  # fmt: skip
     cloudwatch.put_dashboard(DashboardName="payments-dev-dashboard", DashboardBody='{"widgets": []}')
+    archive = "payments-dev-log-archive"
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket=archive, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(Bucket=archive, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 400}}})  # fmt: skip
+    s3.put_object(Bucket=archive, Key="logs/2026/11/29/record", Body=b"record", ChecksumAlgorithm="CRC32")
     cloudformation = session.client("cloudformation")
     for stack, outputs in (
+        ("Security", {"LogArchiveBucketName": archive}),
         (
             "Compute",
             {"ServiceUrl": "https://payments.dev.example.com", "ClusterName": "payments", "ServiceName": "payments"},
