@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_wafv2 as wafv2
+from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
 from components.container_contract import CONTRACT
@@ -25,6 +27,37 @@ from rules.acknowledge import AWS_SOLUTIONS, COMPLIANCE_PACKS, HIPAA_SECURITY, N
 # TLS 1.2 and 1.3 only, forward-secret AEAD ciphers, hybrid post-quantum key exchange (2025 policy).
 SSL_POLICY = elbv2.SslPolicy.TLS13_12_RES_PQ
 HEALTH_CHECK_PATH = CONTRACT.health_path
+
+
+ACCESS_LOG_PREFIX = "alb"
+# Who writes an ALB's access logs in a region that has no Elastic Load Balancing account (opened after August 2022).
+ELB_LOG_DELIVERY = "logdelivery.elasticloadbalancing.amazonaws.com"
+
+
+def log_access(load_balancer: elbv2.ApplicationLoadBalancer, bucket: s3.IBucket, prefix: str) -> None:
+    """Access logs into `bucket` under `prefix`, writable by Elastic Load Balancing for this account only.
+
+    Instead of CDK's `log_access_logs`, which also lets `delivery.logs.amazonaws.com` write for any account (a grant
+    only Network Load Balancers use) and so leaves a service statement with no source condition on an audit bucket.
+    """
+    stack = Stack.of(load_balancer)
+    objects = bucket.arn_for_objects(f"{prefix}/AWSLogs/{stack.account}/*")
+    account = RegionInfo.get(stack.region).elbv2_account
+    if account:  # regions from before August 2022 deliver as Elastic Load Balancing's regional account
+        principal: iam.IPrincipal = iam.ArnPrincipal(f"arn:aws:iam::{account}:root")
+        conditions = None
+    else:
+        principal = iam.ServicePrincipal(ELB_LOG_DELIVERY)
+        conditions = {"StringEquals": {"aws:SourceAccount": stack.account}}
+    bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            actions=["s3:PutObject"], principals=[principal], resources=[objects], conditions=conditions
+        )
+    )
+    for key, value in (("enabled", "true"), ("bucket", bucket.bucket_name), ("prefix", prefix)):
+        load_balancer.set_attribute(f"access_logs.s3.{key}", value)
+    # ELB checks that it may write when the attribute is set: the bucket policy must exist first.
+    load_balancer.node.add_dependency(bucket)
 
 
 class HttpsLoadBalancer(Construct):
@@ -75,7 +108,7 @@ class HttpsLoadBalancer(Construct):
             # Shorter than the tasks' keep-alive: the load balancer, not a task, closes an idle connection.
             idle_timeout=Duration.seconds(CONTRACT.load_balancer_idle_seconds),
         )
-        self.load_balancer.log_access_logs(access_log_bucket, "alb")
+        log_access(self.load_balancer, access_log_bucket, ACCESS_LOG_PREFIX)
         if not deletion_protection:
             acknowledge(
                 self.load_balancer,

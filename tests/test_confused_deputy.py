@@ -24,9 +24,6 @@ EQUIVALENT_KEYS = {
 EXCEPTIONS = {
     ("AWS::IAM::Role", "lambda.amazonaws.com"): "CDK's generated default-security-group provider role; it may only "
     "change this VPC's default security group (tests/constructs/test_generated_functions.py)",
-    ("AWS::S3::BucketPolicy", "delivery.logs.amazonaws.com"): "statements CDK adds to the ALB access-log bucket for "
-    "every load balancer type; an ALB delivers as Elastic Load Balancing's own principal (the delivery-path "
-    "matrix), and these writes are limited to this account's prefix",
 }
 POLICY_KEYS = ("AssumeRolePolicyDocument", "KeyPolicy", "PolicyDocument", "ResourcePolicy")
 

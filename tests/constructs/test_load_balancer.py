@@ -18,9 +18,9 @@ CERTIFICATE = "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000
 WEB_ACL = "arn:aws:wafv2:us-east-1:111111111111:regional/webacl/test/abc"
 
 
-def build(*, deletion_protection: bool) -> dict[str, Any]:
-    stack = bare_stack()
-    vpc = ec2.Vpc(stack, "Vpc", availability_zones=["us-east-1a", "us-east-1b"])
+def build(*, deletion_protection: bool, region: str = "us-east-1") -> dict[str, Any]:
+    stack = bare_stack(region=region)
+    vpc = ec2.Vpc(stack, "Vpc", availability_zones=[f"{region}a", f"{region}b"])
     HttpsLoadBalancer(
         stack,
         "Ingress",
@@ -73,6 +73,33 @@ def test_alb_is_internet_facing_drops_invalid_headers_with_strictest_desync_and_
     assert attrs["routing.http.desync_mitigation_mode"] == "strictest"
     assert attrs["access_logs.s3.enabled"] == "true"
     assert attrs["access_logs.s3.prefix"] == "alb"
+    (bucket_id,) = resources(document, "AWS::S3::Bucket")
+    assert attrs["access_logs.s3.bucket"] == {"Ref": bucket_id}
+    (policy_id,) = resources(document, "AWS::S3::BucketPolicy")
+    assert bucket_id in resources(document, "AWS::ElasticLoadBalancingV2::LoadBalancer").popitem()[1]["DependsOn"]
+    assert policy_id in resources(document, "AWS::ElasticLoadBalancingV2::LoadBalancer").popitem()[1]["DependsOn"]
+
+
+@pytest.mark.parametrize(
+    ("region", "principal", "conditions"),
+    [
+        ("us-east-1", {"AWS": "arn:aws:iam::127311923021:root"}, None),
+        (
+            "ap-southeast-7",
+            {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+            {"StringEquals": {"aws:SourceAccount": "111111111111"}},
+        ),
+    ],
+)
+def test_only_elastic_load_balancing_writes_the_access_logs_for_this_account(
+    region: str, principal: dict[str, str], conditions: dict[str, Any] | None
+) -> None:
+    """Not `delivery.logs.amazonaws.com`, which CDK's `log_access_logs` would also allow, for any account."""
+    (policy,) = properties(build(deletion_protection=False, region=region), "AWS::S3::BucketPolicy")
+    allows = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    (write,) = allows
+    assert (write["Principal"], write["Action"], write.get("Condition")) == (principal, "s3:PutObject", conditions)
+    assert write["Resource"]["Fn::Join"][1][1] == "/alb/AWSLogs/111111111111/*"
 
 
 @pytest.mark.parametrize("protected", [True, False])
