@@ -22,8 +22,10 @@ EQUIVALENT_KEYS = {
 }
 # (resource type, service) -> why it has no source condition.
 EXCEPTIONS = {
-    ("AWS::IAM::Role", "lambda.amazonaws.com"): "CDK's generated default-security-group provider role; it may only "
-    "change this VPC's default security group (tests/constructs/test_generated_functions.py)",
+    ("AWS::IAM::Role", "lambda.amazonaws.com"): "CDK's generated default-security-group provider role. Lambda assumes "
+    "an execution role only for a function it was given to, which takes iam:PassRole in this account (no other account "
+    "can name it), and AWS does not document that Lambda sends source keys when it does; the role may only change "
+    "this VPC's default security group (tests/constructs/test_generated_functions.py)",
 }
 POLICY_KEYS = ("AssumeRolePolicyDocument", "KeyPolicy", "PolicyDocument", "ResourcePolicy")
 
