@@ -209,7 +209,7 @@ class AuditBucket(Construct):
                 "only the break-glass role delete",
             )
         if unlocked_because is not None:
-            replica = ", and its replica in the standby region under Object Lock" if replication else ""
+            replica = ", and its replica in the standby region" if replication else ""
             acknowledge(
                 self.bucket,
                 "10.3.3-AuditLogsLocked",

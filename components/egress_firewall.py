@@ -10,7 +10,9 @@ The NAT gateways sit in their own subnets (`Egress`), apart from the load balanc
 the tasks never crosses the firewall; the firewall endpoints sit in theirs (`Firewall`). Each zone has its own
 firewall with one endpoint, so that its endpoint id is known to the template (a firewall with several zones lists
 its endpoints in no set order). All of them share one policy: strict rule order, a pass for TLS whose server name
-(SNI) is a processor host, and drop (and alert) every other established flow. The task security group still
+(SNI) is a processor host, and drop (and alert) every other established flow once its first application-layer
+message is read. It checks names, not addresses: a TCP handshake passes, and so does TLS to any address that names
+a processor host. The task security group still
 admits HTTPS only; what the firewall drops is logged to the Security stack's egress log group (ALERT) and warns
 (`EgressFirewallAlarm`).
 
@@ -87,9 +89,12 @@ class EgressFirewall(Construct):
                 stateless_default_actions=["aws:forward_to_sfe"],
                 stateless_fragment_default_actions=["aws:forward_to_sfe"],
                 stateful_engine_options=networkfirewall.CfnFirewallPolicy.StatefulEngineOptionsProperty(
-                    rule_order="STRICT_ORDER"
+                    rule_order="STRICT_ORDER", stream_exception_policy="DROP"
                 ),
-                stateful_default_actions=["aws:drop_established", "aws:alert_established"],
+                # The application-layer variants wait for the whole TLS ClientHello: one with a post-quantum key
+                # share (about 1.5 KB) spans two packets, and plain `drop_established` would drop the flow at the
+                # first, before the server name is read.
+                stateful_default_actions=["aws:drop_established_app_layer", "aws:alert_established_app_layer"],
                 stateful_rule_group_references=[
                     networkfirewall.CfnFirewallPolicy.StatefulRuleGroupReferenceProperty(
                         resource_arn=rule_group.attr_rule_group_arn, priority=1
@@ -113,7 +118,8 @@ class EgressFirewall(Construct):
                 subnet_mappings=[
                     networkfirewall.CfnFirewall.SubnetMappingProperty(subnet_id=firewall_by_zone[zone].subnet_id)
                 ],
-                # Changes come through this template only: nobody re-points it at another policy or subnet.
+                # Nobody re-points it at another policy or subnet, CloudFormation included: changing either takes
+                # turning these off first (docs/RUNBOOK.md, the egress firewall).
                 firewall_policy_change_protection=True,
                 subnet_change_protection=True,
             )

@@ -266,8 +266,8 @@ class PaymentFargateService(Construct):
                 packs=(PCI_DSS_401,),
                 reason="The processor is reachable by host name only (network.processor_hosts): its addresses are "
                 "not known to the template; compensating control: the egress firewall (components/egress_firewall.py) "
-                "sits in every private subnet's only route to the internet and drops every flow whose TLS server "
-                "name is not a processor host, and alarms the warning topic when it does",
+                "sits in every private subnet's only route to the internet and drops every established flow whose TLS "
+                "server name is not a processor host (it checks names, not addresses), logs each drop and warns",
             )
         load_balancer_security_group.add_egress_rule(
             self.security_group, ec2.Port.tcp(CONTRACT.port), "HTTPS to the payment tasks"

@@ -8,9 +8,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from botocore.exceptions import ClientError
 
 from ops.checks import Check, failed, passed, run, warned
 from ops.clients import ClientSet
@@ -134,28 +137,49 @@ def verify(
     return checks
 
 
-def first_record_lock(s3: Any, bucket: str, prefix: str = "") -> str | None:
-    """The Object Lock retention of the first object version listed under `prefix` ("" when it has none), or None
-    when there is no object yet."""
-    versions = s3.list_object_versions(Bucket=bucket, Prefix=prefix, MaxKeys=1).get("Versions", [])
-    if not versions:
-        return None
-    head = s3.head_object(Bucket=bucket, Key=versions[0]["Key"], VersionId=versions[0]["VersionId"])
-    if not head.get("ObjectLockMode"):
-        return ""
-    return f"{head['ObjectLockMode']} until {head['ObjectLockRetainUntilDate']:%Y-%m-%d}"
+# What S3 answers GetObjectRetention for an object that has no retention.
+NO_RETENTION = {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"}
 
 
-def archive_locked(clients: Clients, config: EnvironmentConfig) -> Check:
-    """An archived record carries the log archive's Object Lock retention: Firehose's writes reach a bucket that has
-    a default retention, and S3 applies it (docs/RUNBOOK.md, the archive under Object Lock)."""
+def retention_of(s3: Any, bucket: str, key: str, version: str | None = None) -> str:
+    """The object's Object Lock retention ("MODE until DATE"), "" when it has none. Any other refusal (AccessDenied:
+    the caller may not read retentions) is raised, so that it is reported as itself, not as an unlocked object."""
+    extra = {"VersionId": version} if version else {}
+    try:
+        retention = s3.get_object_retention(Bucket=bucket, Key=key, **extra)["Retention"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in NO_RETENTION:
+            return ""
+        raise
+    return f"{retention['Mode']} until {retention['RetainUntilDate']:%Y-%m-%d}"
+
+
+def newest_record(s3: Any, bucket: str, prefix: str) -> str | None:
+    """The key of the most recently written object under `prefix`, None when there is none."""
+    newest: dict[str, Any] | None = None
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            if newest is None or item["LastModified"] > newest["LastModified"]:
+                newest = item
+    return None if newest is None else str(newest["Key"])
+
+
+def archive_locked(clients: Clients, config: EnvironmentConfig, today: date | None = None) -> Check:
+    """Today's (or yesterday's) newest archived record carries the log archive's Object Lock retention: Firehose's
+    writes reach a bucket with a default retention, and S3 applies it (docs/RUNBOOK.md, the archive under Object
+    Lock). The newest: records archived before the lock was enabled keep none."""
     bucket = outputs(clients, config.names.stack("Security"))["LogArchiveBucketName"]
-    lock = first_record_lock(clients.s3, bucket, "logs/")
-    if lock is None:
-        return warned("archive locked", f"nothing archived yet in {bucket}; Firehose delivers every 5 minutes")
-    if not lock:
-        return failed("archive locked", f"no Object Lock retention on the records in {bucket}")
-    return passed("archive locked", f"{bucket} {lock}")
+    today = today or datetime.now(UTC).date()
+    for day in (today, today - timedelta(days=1)):
+        key = newest_record(clients.s3, bucket, f"logs/{day:%Y/%m/%d}/")
+        if key is not None:
+            lock = retention_of(clients.s3, bucket, key)
+            if not lock:
+                return failed("archive locked", f"no Object Lock retention on {key} in {bucket}")
+            return passed("archive locked", f"{bucket}/{key} {lock}")
+    return warned(
+        "archive locked", f"nothing archived in {bucket} today or yesterday; Firehose delivers every 5 minutes"
+    )
 
 
 def replicas_locked(s3: Any, config: EnvironmentConfig) -> Check:
@@ -166,10 +190,10 @@ def replicas_locked(s3: Any, config: EnvironmentConfig) -> Check:
     standby = str(config.standby_region)
     for kind in REPLICATED_BUCKETS:
         bucket = config.names.replica_bucket(kind, str(config.account), standby)
-        lock = first_record_lock(s3, bucket)
-        if lock is None:
+        versions = s3.list_object_versions(Bucket=bucket, MaxKeys=1).get("Versions", [])
+        if not versions:
             empty.append(bucket)
-        elif lock:
+        elif lock := retention_of(s3, bucket, versions[0]["Key"], versions[0]["VersionId"]):
             locked.append(f"{bucket} {lock}")
         else:
             unlocked.append(bucket)

@@ -208,7 +208,7 @@ class NetworkSettings(Section):
         "server names between the private subnets and the NAT gateways; built only when set, and costs money "
         "(`make cost`)",
         allowed=f"up to {MAX_PROCESSOR_HOSTS} DNS names such as `api.processor.example`, or `.processor.example` "
-        "for the name and all its subdomains; none (the default) builds no firewall",
+        "for the name and all its subdomains, not with `processor_cidrs`; none (the default) builds no firewall",
     )
 
     def problems(self, region: str, zones: tuple[str, ...]) -> list[str]:
@@ -261,6 +261,12 @@ class NetworkSettings(Section):
                     f"processor_hosts: {host!r} is not a DNS name such as 'api.processor.example' (or "
                     "'.processor.example' for all its subdomains); no wildcards, addresses, ports or schemes"
                 )
+        if self.processor_hosts and self.processor_cidrs:
+            found.append(
+                "processor_cidrs and processor_hosts: both set; give the processor's networks or its host names, not "
+                "both (with host names every HTTPS destination crosses the egress firewall, which passes only those "
+                "names)"
+            )
         lowered = [host.lower() for host in self.processor_hosts]
         if len(set(lowered)) != len(lowered):
             found.append(f"processor_hosts: {list(self.processor_hosts)} repeats a name")

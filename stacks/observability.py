@@ -36,7 +36,6 @@ class ObservabilityStack(Stack):
         payments: PaymentFargateService,
         app_log_group: logs.ILogGroup,
         waf_log_group: logs.ILogGroup,
-        egress_log_group: logs.ILogGroup | None,
         topics_key: kms.IKey,
         audit_trail: AuditTrail,
         **kwargs: Any,
@@ -56,11 +55,12 @@ class ObservabilityStack(Stack):
             page_alarm_name=names.page_alarm,
         )
         self.audit_alarms = AuditTrailAlarms(self, "AuditTrail", trail=audit_trail, warning_topic=self.topics.warning)
-        if egress_log_group is not None:
+        if config.network.processor_hosts:
             EgressFirewallAlarm(
                 self,
                 "EgressFirewall",
-                log_group=egress_log_group,
+                # By name, not an export: removing processor_hosts must not leave Security's export in use.
+                log_group=logs.LogGroup.from_log_group_name(self, "EgressLogGroup", names.egress_log_group),
                 namespace=names.metrics_namespace,
                 warning_topic=self.topics.warning,
             )

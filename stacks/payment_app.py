@@ -113,7 +113,6 @@ def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentS
         payments=compute.payments,
         app_log_group=security.app_log_group,
         waf_log_group=security.waf_log_group,
-        egress_log_group=security.egress_log_group,
         topics_key=security.topics_key,
         audit_trail=AuditTrail(
             archive_stream=security.log_archive_stream_name,

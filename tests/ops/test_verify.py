@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from ops import verify as verify_module
 from ops.checks import FAIL, PASS, WARN, Check, table
@@ -15,6 +17,7 @@ from ops.verify import ClientCertificate, HttpResult
 from settings import EnvironmentConfig
 from settings.naming import REPLICATED_BUCKETS
 from tests.support.aws import (
+    ARCHIVE,
     DeployedAlarms,
     configured,
     deployed,
@@ -65,6 +68,24 @@ class WithComposites:
         return getattr(self.client, name)
 
 
+class WithRetention:
+    """moto's S3 client, whose GetObjectRetention fails (500) on an object locked by its bucket's default retention:
+    answered here from HeadObject's lock headers, as S3 answers it (NoSuchObjectLockConfiguration when none)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def get_object_retention(self, **kwargs: Any) -> dict[str, Any]:
+        head = self.client.head_object(**kwargs)
+        if not head.get("ObjectLockMode"):
+            error = {"Error": {"Code": "NoSuchObjectLockConfiguration", "Message": "no retention"}}
+            raise ClientError(error, "GetObjectRetention")
+        return {"Retention": {"Mode": head["ObjectLockMode"], "RetainUntilDate": head["ObjectLockRetainUntilDate"]}}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
 def run_verify(
     session: boto3.Session,
     config: EnvironmentConfig,
@@ -78,6 +99,7 @@ def run_verify(
     if composites is None:
         composites = alarms.composite if alarms else ()
     clients = verify_module.Clients.from_session(session)
+    clients.s3 = WithRetention(clients.s3)
     clients.cloudwatch = WithComposites(clients.cloudwatch, composites, firing)
     return verify_module.verify(clients, config, get, certificate)
 
@@ -291,7 +313,7 @@ def test_verify_asks_whether_the_standbys_replicas_carry_a_retention(
 ) -> None:
     config = configured(dev_config(), standby_region="us-west-2")
     s3 = replica_buckets(session, config, locked=locked)
-    check = verify_module.replicas_locked(s3, config)
+    check = verify_module.replicas_locked(WithRetention(s3), config)
     assert check.status == expected
     assert ("COMPLIANCE until" in check.reason) if locked else check.reason.startswith("no Object Lock retention")
 
@@ -304,28 +326,68 @@ def test_verify_waits_for_the_first_replica(session: boto3.Session) -> None:
             Bucket=config.names.replica_bucket(kind, str(config.account), "us-west-2"),
             CreateBucketConfiguration={"LocationConstraint": "us-west-2"},
         )
-    check = verify_module.replicas_locked(s3, config)
+    check = verify_module.replicas_locked(WithRetention(s3), config)
     assert (check.status, check.reason.startswith("nothing replicated yet")) == (WARN, True)
 
 
-def test_verify_fails_when_archived_records_carry_no_lock(session: boto3.Session, alarms: DeployedAlarms) -> None:
+def archive_check(session: boto3.Session, config: EnvironmentConfig, alarms: DeployedAlarms) -> Check:
+    (check,) = [c for c in run_verify(session, config, alarms) if c.name == "archive locked"]
+    return check
+
+
+def test_verify_reads_the_lock_of_todays_newest_archived_record(session: boto3.Session, alarms: DeployedAlarms) -> None:
     config = dev_config()
     deployed(session, config, alarms)
+    check = archive_check(session, config, alarms)
+    assert check.status == PASS
+    assert check.reason.startswith(f"{ARCHIVE}/logs/{datetime.now(UTC):%Y/%m/%d}/record GOVERNANCE until ")
+
+
+def other_archive(session: boto3.Session, config: EnvironmentConfig, records: dict[str, bool]) -> None:
+    """Point the Security stack's output at an Object Lock bucket without a default retention, holding `records`
+    (key -> whether written with a retention), written in order."""
     s3 = session.client("s3")
-    s3.create_bucket(Bucket="unlocked-archive")
-    s3.put_bucket_versioning(Bucket="unlocked-archive", VersioningConfiguration={"Status": "Enabled"})
-    s3.put_object(Bucket="unlocked-archive", Key="logs/2026/11/29/record", Body=b"record")
+    s3.create_bucket(Bucket="other-archive", ObjectLockEnabledForBucket=True)
+    until = datetime.now(UTC) + timedelta(days=400)
+    for key, locked in records.items():
+        lock = {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": until} if locked else {}
+        s3.put_object(Bucket="other-archive", Key=key, Body=b"record", ChecksumAlgorithm="CRC32", **lock)
     cloudformation = session.client("cloudformation")
     cloudformation.delete_stack(StackName=config.names.stack("Security"))
     cloudformation.create_stack(StackName=config.names.stack("Security"), TemplateBody=json.dumps({
         "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {"LogArchiveBucketName": {"Value": "unlocked-archive"}}}))  # fmt: skip
-    (check,) = [c for c in run_verify(session, config, alarms) if c.name == "archive locked"]
-    assert (check.status, check.reason) == (FAIL, "no Object Lock retention on the records in unlocked-archive")
+        "Outputs": {"LogArchiveBucketName": {"Value": "other-archive"}}}))  # fmt: skip
 
 
-def test_verify_reads_the_archives_lock_from_its_first_record(session: boto3.Session, alarms: DeployedAlarms) -> None:
+def test_verify_judges_the_archive_by_its_newest_record_not_its_oldest(
+    session: boto3.Session, alarms: DeployedAlarms
+) -> None:
+    """Records archived before the lock was enabled keep none; what the lock does now is today's newest."""
     config = dev_config()
     deployed(session, config, alarms)
-    (check,) = [c for c in run_verify(session, config, alarms) if c.name == "archive locked"]
-    assert (check.status, check.reason.split(" until ")[0]) == (PASS, "payments-dev-log-archive GOVERNANCE")
+    old = f"logs/{datetime.now(UTC) - timedelta(days=30):%Y/%m/%d}/before-the-lock"
+    other_archive(session, config, {old: False, f"logs/{datetime.now(UTC):%Y/%m/%d}/now": True})
+    assert archive_check(session, config, alarms).status == PASS
+
+
+def test_verify_fails_when_the_newest_archived_record_carries_no_lock(
+    session: boto3.Session, alarms: DeployedAlarms
+) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    key = f"logs/{datetime.now(UTC):%Y/%m/%d}/unlocked"
+    other_archive(session, config, {key: False})
+    check = archive_check(session, config, alarms)
+    assert (check.status, check.reason) == (FAIL, f"no Object Lock retention on {key} in other-archive")
+
+
+def test_verify_waits_for_the_first_archived_record(session: boto3.Session, alarms: DeployedAlarms) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    s3 = session.client("s3")
+    for version in s3.list_object_versions(Bucket=ARCHIVE)["Versions"]:
+        s3.delete_object(
+            Bucket=ARCHIVE, Key=version["Key"], VersionId=version["VersionId"], BypassGovernanceRetention=True
+        )
+    check = archive_check(session, config, alarms)
+    assert (check.status, check.reason.startswith("nothing archived")) == (WARN, True)

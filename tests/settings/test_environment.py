@@ -165,10 +165,13 @@ def test_the_processor_is_named_by_its_own_public_networks(cidrs: tuple[str, ...
         ((f"{'a' * 63}." * 4 + "example",), "is not a DNS name"),
         (("api.processor.example", "API.processor.example"), "processor_hosts: ['api.processor.example', 'API"),
         (tuple(f"h{n}.processor.example" for n in range(26)), "processor_hosts: 26 names given; at most 25"),
+        (("api.processor.example",), "processor_cidrs and processor_hosts: both set"),
     ],
 )
 def test_the_processor_hosts_are_dns_names_the_firewall_can_match(hosts: tuple[str, ...], expected: str) -> None:
-    assert expected in problems_of(replace(DEV, network=replace(DEV.network, processor_hosts=hosts)))
+    cidrs = ("198.51.100.0/24",) if "both set" in expected else ()
+    network = replace(DEV.network, processor_hosts=hosts, processor_cidrs=cidrs)
+    assert expected in problems_of(replace(DEV, network=network))
 
 
 def test_processor_hosts_in_any_case_and_with_subdomains_are_accepted() -> None:

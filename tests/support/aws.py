@@ -140,12 +140,17 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
             Period=60, EvaluationPeriods=3, Threshold=85, ComparisonOperator="GreaterThanThreshold",
         )  # fmt: skip
     cloudwatch.put_dashboard(DashboardName="payments-dev-dashboard", DashboardBody='{"widgets": []}')
-    archive = "payments-dev-log-archive"
+    archive = ARCHIVE
     s3 = session.client("s3")
     s3.create_bucket(Bucket=archive, ObjectLockEnabledForBucket=True)
     s3.put_object_lock_configuration(Bucket=archive, ObjectLockConfiguration={
         "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 400}}})  # fmt: skip
-    s3.put_object(Bucket=archive, Key="logs/2026/11/29/record", Body=b"record", ChecksumAlgorithm="CRC32")
+    s3.put_object(
+        Bucket=archive,
+        Key=f"logs/{datetime.datetime.now(datetime.UTC):%Y/%m/%d}/record",
+        Body=b"record",
+        ChecksumAlgorithm="CRC32",
+    )
     cloudformation = session.client("cloudformation")
     for stack, outputs in (
         ("Security", {"LogArchiveBucketName": archive}),
@@ -164,6 +169,10 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
         }
         cloudformation.create_stack(StackName=config.names.stack(stack), TemplateBody=json.dumps(template))
     return {"target_group": group_arn}
+
+
+# The log archive bucket `deployed` creates, under Object Lock with a record of today.
+ARCHIVE = "payments-dev-log-archive"
 
 
 @dataclasses.dataclass(frozen=True)
