@@ -136,8 +136,11 @@ class PaymentFargateService(Construct):
         load_balancer_security_group: ec2.ISecurityGroup,
         egress: TaskEgress,
         egress_ready: Sequence[IDependable],
+        on_demand_base: int | None = None,
     ) -> None:
+        """`on_demand_base`: tasks on Fargate on-demand before any on Spot; `compute.min_tasks` unless given."""
         super().__init__(scope, id_)
+        on_demand_base = compute.min_tasks if on_demand_base is None else on_demand_base
         self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENHANCED)
         # Made here rather than by `enable_fargate_capacity_providers`, whose association appears only at synth,
         # too late for the service to depend on it. Same construct path, so the same logical id.
@@ -290,9 +293,10 @@ class PaymentFargateService(Construct):
             enable_execute_command=False,
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
             capacity_provider_strategies=[
-                # The on-demand base keeps min_tasks running when Spot has no capacity (failures 1.4, 5.4).
+                # The on-demand base keeps min_tasks running when Spot has no capacity (failures 1.4, 5.4); in a
+                # standby, the primary's min_tasks once it serves.
                 ecs.CapacityProviderStrategy(
-                    capacity_provider="FARGATE", base=compute.min_tasks, weight=compute.on_demand_weight
+                    capacity_provider="FARGATE", base=on_demand_base, weight=compute.on_demand_weight
                 ),
                 ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=compute.spot_weight),
             ],

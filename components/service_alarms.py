@@ -54,9 +54,27 @@ class AlarmSpec:
     pages: bool
 
 
-def alarm_table(*, min_tasks: int, max_tasks: int) -> tuple[AlarmSpec, ...]:
-    """Every alarm of the service, paging signals first."""
+def alarm_table(*, min_tasks: int, max_tasks: int, idle: bool = False) -> tuple[AlarmSpec, ...]:
+    """Every alarm of the service, paging signals first.
+
+    `idle`: a pilot-light standby, which runs no task until failover. Its alarms must stay quiet then and page once
+    it serves: no fixed minimum of running tasks (it has none), but tasks asked for and not running; no target
+    is no signal (it has none) until then.
+    """
     hour = PINNED_AT_MAX_HOURS * 12
+    minimum = (
+        ()
+        if min_tasks == 0
+        else (
+            AlarmSpec(
+                name="RunningTasksBelowMinimum",
+                metric=ServiceMetrics.running_tasks,
+                # Container Insights reports every minute while the service exists; silence means no tasks.
+                description=f"Fewer than {min_tasks} running tasks for 3 of 3 minutes",
+                threshold=min_tasks, comparison=BELOW, datapoints=3, periods=3, missing=BREACHING, pages=True,
+            ),
+        )
+    )  # fmt: skip
     return (
         AlarmSpec(
             name="AlbErrorRate",
@@ -75,7 +93,8 @@ def alarm_table(*, min_tasks: int, max_tasks: int) -> tuple[AlarmSpec, ...]:
             metric=ServiceMetrics.unhealthy_targets,
             # The ALB reports host counts every minute; a gap means the target group is gone.
             description="At least one unhealthy target for 3 of 3 minutes",
-            threshold=1, comparison=AT_LEAST, datapoints=3, periods=3, missing=BREACHING, pages=True,
+            threshold=1, comparison=AT_LEAST, datapoints=3, periods=3, missing=QUIET if idle else BREACHING,
+            pages=True,
         ),
         AlarmSpec(
             name="LatencyP99",
@@ -83,12 +102,13 @@ def alarm_table(*, min_tasks: int, max_tasks: int) -> tuple[AlarmSpec, ...]:
             description=f"Target response time p99 above {LATENCY_OBJECTIVE_SECONDS * 1000:.0f} ms in 3 of 5 minutes",
             threshold=LATENCY_OBJECTIVE_SECONDS, comparison=ABOVE, datapoints=3, periods=5, missing=QUIET, pages=True,
         ),
+        *minimum,
         AlarmSpec(
-            name="RunningTasksBelowMinimum",
-            metric=ServiceMetrics.running_tasks,
-            # Container Insights reports every minute while the service exists; silence means no tasks.
-            description=f"Fewer than {min_tasks} running tasks for 3 of 3 minutes",
-            threshold=min_tasks, comparison=BELOW, datapoints=3, periods=3, missing=BREACHING, pages=True,
+            name="TasksNotStarting",
+            metric=ServiceMetrics.task_shortfall,
+            # Longer than a task takes to start and pass its health check (about 2 minutes on Fargate).
+            description="Fewer tasks running than desired for 5 of 5 minutes: tasks cannot start",
+            threshold=1, comparison=AT_LEAST, datapoints=5, periods=5, missing=QUIET, pages=True,
         ),
         AlarmSpec(
             name="NoPayments",
@@ -100,7 +120,7 @@ def alarm_table(*, min_tasks: int, max_tasks: int) -> tuple[AlarmSpec, ...]:
         AlarmSpec(
             name="CpuHigh",
             metric=ServiceMetrics.cpu,
-            # No datapoints while no task runs; RunningTasksBelowMinimum covers that.
+            # No datapoints while no task runs; TasksNotStarting (and RunningTasksBelowMinimum) cover that.
             description=f"Service CPU above {CPU_PERCENT}% in 4 of 5 minutes",
             threshold=CPU_PERCENT, comparison=ABOVE, datapoints=4, periods=5, missing=QUIET, pages=False,
         ),
@@ -147,10 +167,11 @@ class ServiceAlarms(Construct):
         min_tasks: int,
         max_tasks: int,
         page_alarm_name: str,
+        idle: bool = False,
     ) -> None:
         super().__init__(scope, id_)
         warning = actions.SnsAction(warning_topic)
-        self.specs = {spec.name: spec for spec in alarm_table(min_tasks=min_tasks, max_tasks=max_tasks)}
+        self.specs = {spec.name: spec for spec in alarm_table(min_tasks=min_tasks, max_tasks=max_tasks, idle=idle)}
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         for spec in self.specs.values():
             alarm = cloudwatch.Alarm(

@@ -95,7 +95,8 @@ class ServiceDnsRecord(Construct):
             "CloudWatchAlarmAction",
             packs=(NIST_800_53_R5, HIPAA_SECURITY),
             reason="Read by the Route 53 failover health check, not a notification; compensating control: the "
-            "Observability stack's RunningTasksBelowMinimum and UnhealthyTargets alarms page on the same condition",
+            "Observability stack's paging alarms on tasks that do not start and targets that fail (TasksNotStarting, "
+            "UnhealthyTargets)",
         )
         self.health_check = route53.CfnHealthCheck(
             self,

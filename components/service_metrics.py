@@ -103,6 +103,16 @@ class ServiceMetrics(Construct):
     def desired_tasks(self) -> cloudwatch.Metric:
         return self._container_insights("DesiredTaskCount", ONE_MINUTE, "Maximum")
 
+    def task_shortfall(self) -> cloudwatch.MathExpression:
+        """Tasks asked for but not running: 0 in an idle standby (none asked for), and whenever the service has
+        what it asked for; positive while tasks cannot start. No datapoint while the service reports nothing."""
+        return cloudwatch.MathExpression(
+            expression="desired - FILL(running, 0)",
+            using_metrics={"desired": self.desired_tasks(), "running": self.running_tasks()},
+            label="Desired tasks not running",
+            period=ONE_MINUTE,
+        )
+
     def waf(self, metric_name: str, rule: str = "ALL") -> cloudwatch.Metric:
         return cloudwatch.Metric(
             namespace="AWS/WAFV2",

@@ -73,6 +73,8 @@ class EnvironmentConfig:
     standby_availability_zones: tuple[str, ...] = ()
     # PRIMARY, or STANDBY for the configuration derived for the standby region (see `standby`).
     role: Role = Role.PRIMARY
+    # A standby's: the primary's `min_tasks`, which it runs on demand once it serves (see `on_demand_base`).
+    failover_min_tasks: int = 0
 
     @property
     def names(self) -> PhysicalNames:
@@ -106,6 +108,12 @@ class EnvironmentConfig:
         return self.is_standby and self.disaster_recovery.standby_mode is StandbyMode.PILOT_LIGHT
 
     @property
+    def on_demand_base(self) -> int:
+        """Tasks that run on Fargate on-demand before any goes to Spot: `min_tasks`, and in a standby the primary's
+        minimum, so that after failover its first tasks never wait for Spot capacity."""
+        return max(self.compute.min_tasks, self.failover_min_tasks)
+
+    @property
     def standby_image(self) -> str | None:
         """The image the standby region runs: set, or the primary's replicated into the standby's registry."""
         recovery, image = self.disaster_recovery, self.compute.container_image
@@ -116,13 +124,20 @@ class EnvironmentConfig:
     def standby(self) -> EnvironmentConfig:
         """The configuration of the standby region: same service, its own zones, keys, WAF, certificate and image.
 
-        Pilot-light runs no task until failover (operators scale it up); warm keeps the primary's minimum.
+        Pilot light runs no task until failover (`python -m ops failover` scales it up); warm runs one task per zone;
+        hot runs the primary's minimum and desired count. Autoscaling keeps the primary's maximum.
         """
         standby_region = self.standby_region
         if standby_region is None:
             raise ValueError(f"environment {self.name!r} has no standby region")
         compute = self.compute
-        tasks = 0 if self.disaster_recovery.standby_mode is StandbyMode.PILOT_LIGHT else compute.min_tasks
+        mode = self.disaster_recovery.standby_mode
+        zones = len(self.standby_availability_zones) or self.network.az_count
+        minimum, desired = {
+            StandbyMode.PILOT_LIGHT: (0, 0),
+            StandbyMode.WARM: (zones, zones),
+            StandbyMode.HOT: (compute.min_tasks, compute.desired_tasks),
+        }[mode]
         sidecars = tuple(
             dataclasses.replace(sidecar, image=image_in_region(sidecar.image, standby_region) or sidecar.image)
             for sidecar in compute.sidecars
@@ -138,9 +153,10 @@ class EnvironmentConfig:
                 compute,
                 container_image=self.standby_image,
                 sidecars=sidecars,
-                min_tasks=tasks,
-                desired_tasks=tasks,
+                min_tasks=minimum,
+                desired_tasks=desired,
             ),
+            failover_min_tasks=compute.min_tasks,
             disaster_recovery=dataclasses.replace(
                 self.disaster_recovery, standby_region=None, standby_container_image=None
             ),

@@ -48,10 +48,15 @@ class CpuArchitecture(StrEnum):
 
 
 class StandbyMode(StrEnum):
-    """Warm keeps `min_tasks` running in the standby region; pilot-light runs none until failover."""
+    """What the standby region runs until failover (RTO, RPO and cost of each: README, disaster recovery).
 
-    WARM = "warm"
+    Pilot light: no task; failover is a command (`python -m ops failover`). Warm: one on-demand task per zone,
+    so Route 53 fails over by itself. Hot (active-passive): the primary's capacity, ready for its traffic.
+    """
+
     PILOT_LIGHT = "pilot-light"
+    WARM = "warm"
+    HOT = "hot"
 
 
 class Role(StrEnum):
@@ -572,7 +577,8 @@ class DisasterRecoverySettings(Section):
     standby_mode: StandbyMode = setting(
         StandbyMode.WARM,
         help="what the standby runs until failover",
-        allowed="`warm` (standby keeps `min_tasks`), `pilot-light` (no task until failover)",
+        allowed="`pilot-light` (no task until `ops failover`), `warm` (one on-demand task per zone; Route 53 fails "
+        "over by itself), `hot` (the primary's `min_tasks` and `desired_tasks`)",
     )
     standby_container_image: str | None = setting(
         None,

@@ -109,6 +109,7 @@ class ComputeStack(Stack):
                 processor_hosts_firewalled=bool(config.network.processor_hosts),
             ),
             egress_ready=egress_ready,
+            on_demand_base=config.on_demand_base,
         )
 
         alb = self.load_balancer.load_balancer

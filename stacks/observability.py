@@ -53,6 +53,7 @@ class ObservabilityStack(Stack):
             min_tasks=config.compute.min_tasks,
             max_tasks=config.compute.max_tasks,
             page_alarm_name=names.page_alarm,
+            idle=config.runs_idle,
         )
         self.audit_alarms = AuditTrailAlarms(self, "AuditTrail", trail=audit_trail, warning_topic=self.topics.warning)
         if config.network.processor_hosts:

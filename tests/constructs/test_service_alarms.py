@@ -20,7 +20,7 @@ from components.service_alarms import (
     alarm_table,
 )
 from components.service_metrics import ServiceMetrics
-from tests.support.alarms import metric_stats
+from tests.support.alarms import Scenario, expression_value, idle, in_alarm, metric_stats, not_starting, serving
 from tests.support.bare import REGION, bare_stack, one, resources, template
 from tests.support.builders import NAMES, load_balanced_service
 
@@ -28,11 +28,13 @@ MIN_TASKS, MAX_TASKS = 3, 9
 # How CloudFormation spells the table's operators and missing-data treatments.
 COMPARISONS = {ABOVE: "GreaterThanThreshold", AT_LEAST: "GreaterThanOrEqualToThreshold", BELOW: "LessThanThreshold"}
 MISSING = {QUIET: "notBreaching", BREACHING: "breaching"}
-PAGING = {"AlbErrorRate", "TargetErrorRate", "UnhealthyTargets", "LatencyP99", "RunningTasksBelowMinimum", "NoPayments"}
+PAGING = {
+    "AlbErrorRate", "TargetErrorRate", "UnhealthyTargets", "LatencyP99", "RunningTasksBelowMinimum", "TasksNotStarting",
+    "NoPayments",
+}  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def document() -> dict[str, Any]:
+def build(*, min_tasks: int = MIN_TASKS, idle: bool = False) -> dict[str, Any]:
     stack = bare_stack()
     service = load_balanced_service(stack)
     metrics = ServiceMetrics(
@@ -44,11 +46,17 @@ def document() -> dict[str, Any]:
         metrics=metrics,
         paging_topic=sns.Topic(stack, "PagingTopic"),
         warning_topic=sns.Topic(stack, "WarningTopic"),
-        min_tasks=MIN_TASKS,
+        min_tasks=min_tasks,
         max_tasks=MAX_TASKS,
         page_alarm_name=NAMES.page_alarm,
+        idle=idle,
     )
     return template(stack)
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return build()
 
 
 def alarms(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -119,6 +127,8 @@ EXPECTED = {
     "LatencyP99": ("TargetResponseTime", 0.2, 5, 3, "GreaterThanThreshold", "notBreaching"),
     # Container Insights reports every minute while the service exists: silence means no tasks.
     "RunningTasksBelowMinimum": ("RunningTaskCount", MIN_TASKS, 3, 3, "LessThanThreshold", "breaching"),
+    # Asked for and not running for longer than a start takes; no datapoint while the service reports nothing.
+    "TasksNotStarting": ("DesiredTaskCount", 1, 5, 5, "GreaterThanOrEqualToThreshold", "notBreaching"),
     "NoPayments": ("PaymentsAccepted", 1, 3, 3, "GreaterThanOrEqualToThreshold", "notBreaching"),
     "CpuHigh": ("CPUUtilization", 85, 5, 4, "GreaterThanThreshold", "notBreaching"),
     "MemoryHigh": ("MemoryUtilization", 85, 5, 4, "GreaterThanThreshold", "notBreaching"),
@@ -186,3 +196,44 @@ def test_only_the_named_composite_pages_and_every_alarm_warns(document: dict[str
 def only_topic(document: dict[str, Any], prefix: str) -> str:
     (logical_id,) = [lid for lid in resources(document, "AWS::SNS::Topic") if lid.startswith(prefix)]
     return logical_id
+
+
+# -- both states of a standby: quiet while idle by design, paging once it serves and fails --------------------
+
+IDLE, SERVING, FAILED_OVER_NOT_STARTING = idle(), serving(MIN_TASKS), not_starting(MIN_TASKS)
+
+
+def paging_state(document: dict[str, Any], scenario: Scenario) -> set[str]:
+    """The paging signals in ALARM: the composite pages when any is."""
+    return {name for name, alarm in alarms(document).items() if name in PAGING and in_alarm(alarm, scenario)}
+
+
+def test_an_idle_standby_pages_nobody_and_pages_once_it_serves_and_its_tasks_do_not_start() -> None:
+    idle_standby = build(min_tasks=0, idle=True)
+    assert "RunningTasksBelowMinimum" not in alarms(idle_standby)  # a minimum of 0 could never be missed
+    assert paging_state(idle_standby, IDLE) == set()
+    assert paging_state(idle_standby, SERVING) == set()
+    assert paging_state(idle_standby, FAILED_OVER_NOT_STARTING) == {"TasksNotStarting"}
+
+
+def test_a_serving_region_pages_on_lost_tasks_and_silence_and_is_quiet_when_healthy(document: dict[str, Any]) -> None:
+    assert paging_state(document, SERVING) == set()
+    assert paging_state(document, FAILED_OVER_NOT_STARTING) == {
+        "RunningTasksBelowMinimum", "TasksNotStarting", "UnhealthyTargets"
+    }  # fmt: skip
+    # A target group that reports nothing (gone) pages in a region that should serve.
+    assert "UnhealthyTargets" in paging_state(document, SERVING | {"UnHealthyHostCount": None})
+
+
+def test_the_evaluator_reads_metric_math_as_cloudwatch_does() -> None:
+    assert expression_value("100 * FILL(errors, 0) / requests", {"errors": None, "requests": 200}) == 0
+    assert expression_value("100 * FILL(errors, 0) / requests", {"errors": 5, "requests": None}) is None
+    assert (
+        expression_value("IF(requests > 100 AND FILL(accepted, 0) == 0, 1, 0)", {"requests": 500, "accepted": None})
+        == 1
+    )
+    assert (
+        expression_value("IF(requests > 100 AND FILL(accepted, 0) == 0, 1, 0)", {"requests": None, "accepted": 3})
+        is None
+    )
+    assert expression_value("desired - FILL(running, 0)", {"desired": 3, "running": None}) == 3

@@ -76,19 +76,25 @@ def with_standby(mode: StandbyMode) -> EnvironmentConfig:
     )
 
 
-@pytest.mark.parametrize(("mode", "idle"), [(StandbyMode.PILOT_LIGHT, True), (StandbyMode.WARM, False)])
-def test_standby_runs_warm_with_the_primarys_minimum_or_pilot_light_with_none(mode: StandbyMode, idle: bool) -> None:
+@pytest.mark.parametrize(
+    ("mode", "idle"), [(StandbyMode.PILOT_LIGHT, True), (StandbyMode.WARM, False), (StandbyMode.HOT, False)]
+)
+def test_the_standby_runs_none_one_per_zone_or_the_primarys_capacity_by_mode(mode: StandbyMode, idle: bool) -> None:
     primary = with_standby(mode)
+    primary = replace(primary, compute=replace(primary.compute, min_tasks=3, desired_tasks=4, max_tasks=8))
     standby = primary.standby()
-    tasks = 0 if idle else primary.compute.min_tasks
+    zones = len(primary.standby_availability_zones)
+    expected = {StandbyMode.PILOT_LIGHT: (0, 0), StandbyMode.WARM: (zones, zones), StandbyMode.HOT: (3, 4)}[mode]
     assert (standby.region, standby.role, standby.is_standby, standby.runs_idle) == (
         STANDBY,
         Role.STANDBY,
         True,
         idle,
     )
-    assert (standby.compute.min_tasks, standby.compute.desired_tasks) == (tasks, tasks)
+    assert (standby.compute.min_tasks, standby.compute.desired_tasks) == expected
     assert standby.compute.max_tasks == primary.compute.max_tasks
+    # Once it serves, its first tasks are the primary's minimum, on demand (never waiting for Spot capacity).
+    assert standby.on_demand_base == primary.on_demand_base == 3
     assert standby.availability_zones == primary.standby_availability_zones
     assert standby.standby_region is None
     assert standby.has_failover

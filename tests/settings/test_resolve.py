@@ -118,7 +118,7 @@ def test_zones_of_every_region_come_from_committed_context_not_lookups(name: str
             "waf_payment_rate_limit: 501 is outside 10..500 (waf_rate_limit) payments per 5 minutes",
         ),
         ({"config.cpu_architecture": "MIPS"}, "config.cpu_architecture: 'MIPS' is not one of ['X86_64', 'ARM64']"),
-        ({"config.standby_mode": "hot"}, "config.standby_mode: 'hot' is not one of ['warm', 'pilot-light']"),
+        ({"config.standby_mode": "cold"}, "config.standby_mode: 'cold' is not one of ['pilot-light', 'warm', 'hot']"),
         ({"config.data_classification": "secret"}, "data_classification: 'secret' is not one of"),
         ({"config.cost_center": ""}, "cost_center: '' must be 1-256 characters"),
         ({"config.service_name": "Payments"}, "service_name: 'Payments' must use only lower-case"),

@@ -60,7 +60,7 @@ def test_compute_settings(each_profile: Synthesized) -> None:
         strategy = {s["CapacityProvider"]: s for s in service["CapacityProviderStrategy"]}
         assert strategy["FARGATE"] == {
             "CapacityProvider": "FARGATE",
-            "Base": compute.min_tasks,
+            "Base": config.on_demand_base,
             "Weight": compute.on_demand_weight,
         }
         assert strategy["FARGATE_SPOT"] == {"CapacityProvider": "FARGATE_SPOT", "Weight": compute.spot_weight}

@@ -4,11 +4,14 @@ the standby's buckets, and an image each region can pull. Profiles without a sta
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
 from settings.naming import REPLICATED_BUCKETS, SERVICE_CONTAINER
+from tests.support import alarms as alarm_scenarios
+from tests.support.alarms import in_alarm
 from tests.support.synthesized import Synthesized
 
 
@@ -100,3 +103,28 @@ def test_pinned_images_run_in_each_region_from_that_regions_registry(each_profil
             assert built.startswith(f"arn:aws:ecr:{region}:{config.account}:repository/cdk-")
             pulled.remove(built)
         assert pulled == repositories
+
+
+def paging_signals(documents: dict[str, dict[str, Any]], stack: str, page: str) -> dict[str, dict[str, Any]]:
+    """The alarms the stack's paging composite (named `page`) is made of, by logical id."""
+    (composite,) = [
+        c
+        for c in resources(documents, stack, "AWS::CloudWatch::CompositeAlarm")
+        if c["Properties"]["AlarmName"] == page
+    ]
+    named = set(re.findall(r'"Fn::GetAtt": \["([^"]+)", "Arn"\]', json.dumps(composite["Properties"]["AlarmRule"])))
+    alarms = documents[stack]["Resources"]
+    return {lid: alarms[lid]["Properties"] for lid in named}
+
+
+def test_the_standbys_page_is_quiet_while_it_idles_and_real_once_it_serves(each_profile: Synthesized) -> None:
+    """Its FIS stop condition and on-call rely on it: a page that is always on is no page."""
+    synthesized = with_standby(each_profile)
+    standby = synthesized.config.standby()
+    signals = paging_signals(synthesized.every_document, "StandbyObservability", standby.names.page_alarm)
+    tasks = standby.failover_min_tasks
+    before = alarm_scenarios.idle() if standby.runs_idle else alarm_scenarios.serving(standby.compute.min_tasks)
+    assert [lid for lid, alarm in signals.items() if in_alarm(alarm, before)] == []
+    assert [lid for lid, alarm in signals.items() if in_alarm(alarm, alarm_scenarios.serving(tasks))] == []
+    failing = [lid for lid, alarm in signals.items() if in_alarm(alarm, alarm_scenarios.not_starting(tasks))]
+    assert any(lid.startswith("AlarmsTasksNotStarting") for lid in failing), failing
