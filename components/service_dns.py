@@ -23,6 +23,11 @@ from settings.sections import TlsSettings
 # minutes plus the record's TTL. No datapoint (no target at all, as in a pilot-light standby) is unhealthy.
 PERIOD = Duration.minutes(1)
 UNHEALTHY_PERIODS = 2
+# The PRIMARY record follows a CALCULATED check over the region's health: healthy while at least SERVES of its one
+# child is. `python -m ops failover` sets STEPS_ASIDE (more than it has children: always unhealthy, so Route 53
+# answers with the standby while that is healthy); `failback` sets SERVES again.
+SERVES = 1
+STEPS_ASIDE = 2
 
 
 def hosted_zone(scope: Construct, tls: TlsSettings) -> route53.IHostedZone:
@@ -64,6 +69,8 @@ class ServiceDnsRecord(Construct):
         zone = hosted_zone(self, tls)
         self.health_check: route53.CfnHealthCheck | None = None
         self.healthy_targets_alarm: cloudwatch.Alarm | None = None
+        # The primary's record follows its preference: the region's health, unless an operator failed over.
+        self.preference: route53.CfnHealthCheck | None = None
         if not failover:
             self.record = route53.CfnRecordSet(
                 self,
@@ -112,6 +119,23 @@ class ServiceDnsRecord(Construct):
                 route53.CfnHealthCheck.HealthCheckTagProperty(key="Name", value=f"{tls.domain_name} in {region}")
             ],
         )
+        record_check = self.health_check
+        if primary:
+            self.preference = route53.CfnHealthCheck(
+                self,
+                "Preference",
+                health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
+                    type="CALCULATED",
+                    child_health_checks=[self.health_check.attr_health_check_id],
+                    health_threshold=SERVES,
+                ),
+                health_check_tags=[
+                    route53.CfnHealthCheck.HealthCheckTagProperty(
+                        key="Name", value=f"{tls.domain_name} served from {region} (ops failover steps it aside)"
+                    )
+                ],
+            )
+            record_check = self.preference
         self.record = route53.CfnRecordSet(
             self,
             "Record",
@@ -120,7 +144,7 @@ class ServiceDnsRecord(Construct):
             type="A",
             set_identifier=region,
             failover="PRIMARY" if primary else "SECONDARY",
-            health_check_id=self.health_check.attr_health_check_id,
+            health_check_id=record_check.attr_health_check_id,
             alias_target=route53.CfnRecordSet.AliasTargetProperty(
                 dns_name=load_balancer.load_balancer_dns_name,
                 hosted_zone_id=load_balancer.load_balancer_canonical_hosted_zone_id,

@@ -1,4 +1,4 @@
-"""`python -m ops COMMAND --env NAME`: preflight, verify, drill, cost.
+"""`python -m ops COMMAND --env NAME`: preflight, verify, drill, failover, failback, cost.
 
 The only place the ops tooling reads the process environment. Exit code 0 when every check passes,
 1 when one fails, 2 for a usage or configuration mistake.
@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, NoCredentialsError
 
 from ops.cost import CostError
 from ops.drill import DEFAULT_TIMEOUT_SECONDS
+from ops.failover import DEFAULT_TIMEOUT_SECONDS as FAILOVER_TIMEOUT_SECONDS
 from ops.verify import ClientCertificate
 from settings import PROFILES, ConfigError
 
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
         ("preflight", "check the account before a deploy: credentials, bootstrap, quotas, permissions, certificate"),
         ("verify", "check a deployed profile: health, redirect, targets, tasks, WAF, flow logs, logs, alarms"),
         ("drill", "stop one task and time its healthy replacement"),
+        ("failover", "serve from the standby region: scale it up, wait until healthy, make Route 53 prefer it"),
+        ("failback", "serve from the primary region again, and return the standby to its standby mode"),
         ("cost", "monthly cost estimate from the synthesized templates, all profiles side by side"),
     ):
         sub = commands.add_parser(command, help=summary)
@@ -42,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument(
                 "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for the replacement"
             )
+        if command in ("failover", "failback"):
+            sub.add_argument(
+                "--timeout", type=float, default=FAILOVER_TIMEOUT_SECONDS, help="seconds to wait at each step"
+            )
     arguments = parser.parse_args(argv)
 
     from ops import commands as run
@@ -55,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command == "drill":
             return run.drill_command(
                 arguments.env, os.environ, allow_prod=arguments.allow_prod, timeout=arguments.timeout
+            )
+        if arguments.command in ("failover", "failback"):
+            return run.failover_command(
+                arguments.env, os.environ, back=arguments.command == "failback", timeout=arguments.timeout
             )
         return run.cost_command(arguments.env, os.environ)
     except ConfigError as error:

@@ -10,11 +10,20 @@ import boto3
 from aws_cdk.assertions import Template
 
 from ops import drill as drill_module
+from ops import failover as failover_module
 from ops import preflight as preflight_module
 from ops import verify as verify_module
 from ops.checks import Check, failed, table
-from ops.cost import TrafficAssumptions, estimate_profiles, estimate_regions, render_comparison, render_profile
-from settings import ConfigError, EnvironmentConfig, resolve_config
+from ops.cost import (
+    LineItem,
+    TrafficAssumptions,
+    estimate_profiles,
+    estimate_regions,
+    render_comparison,
+    render_modes,
+    render_profile,
+)
+from settings import ConfigError, EnvironmentConfig, StandbyMode, resolve_config
 from tooling.synthesis import build_profile, cdk_context, profile_names
 
 
@@ -71,15 +80,49 @@ def drill_command(name: str, environ: Mapping[str, str], *, allow_prod: bool, ti
     return report(f"Drill: {config.name}", checks)
 
 
-def synthesized_regions(name: str) -> list[tuple[str, dict[str, dict[str, Any]]]]:
+def failover_command(name: str, environ: Mapping[str, str], *, back: bool, timeout: float) -> int:
+    """`failover` (to the standby region) or, with `back`, `failback`."""
+    config = profile(name, environ)
+    if config.standby_region is None:
+        print(f"error: {config.name} has no standby region (disaster_recovery.standby_region)", file=sys.stderr)
+        return 2
+    regions = []
+    for region in (config.region, config.standby_region):
+        clients = failover_module.RegionClients.from_session(boto3.Session(region_name=region))
+        regions.append(failover_module.Deployed.read(clients, region, config.names))
+    primary, standby = regions
+    # Route 53 is global; it publishes its health-check metrics in us-east-1.
+    health = failover_module.HealthChecks(
+        route53=boto3.Session().client("route53", region_name="us-east-1"),
+        cloudwatch=boto3.Session().client("cloudwatch", region_name="us-east-1"),
+    )
+    target = config.region if back else config.standby_region
+    print(f"{'failback' if back else 'failover'} of {config.name} to {target}, waiting up to {timeout:.0f} s per step",
+          file=sys.stderr)  # fmt: skip
+    run = failover_module.failback if back else failover_module.failover
+    checks = run(config, primary, standby, health, timeout=timeout)
+    return report(f"{'Failback' if back else 'Failover'}: {config.name}", checks)
+
+
+def synthesized_regions(
+    name: str, overrides: dict[str, Any] | None = None
+) -> list[tuple[str, dict[str, dict[str, Any]]]]:
     """(region, templates) of the profile's primary region and, if it has one, its standby region."""
-    config, _, stacks = build_profile(name)
+    config, _, stacks = build_profile(name, overrides)
     regions = [(config.region, stacks)] + ([(config.standby_region, stacks.standby)] if stacks.standby else [])
     return [
         (str(region), {stack.node.id: dict(Template.from_stack(stack).to_json()) for stack in region_stacks.all()})
         for region, region_stacks in regions
         if region_stacks is not None
     ]
+
+
+def mode_estimates(name: str, traffic: TrafficAssumptions) -> dict[str, list[LineItem]]:
+    """The profile's line items under each disaster-recovery mode, each synthesized as that mode."""
+    return {
+        mode.value: estimate_regions(synthesized_regions(name, {"config.standby_mode": mode.value}), traffic)
+        for mode in StandbyMode
+    }
 
 
 def cost_command(name: str, environ: Mapping[str, str]) -> int:
@@ -92,4 +135,8 @@ def cost_command(name: str, environ: Mapping[str, str]) -> int:
     print(render_comparison(estimates))
     for each, reason in unpriced.items():
         print(f"  {each}: not estimated: {reason}")
+    if config.standby_region is not None:
+        print(f"\n{name} by disaster-recovery mode (now `{config.disaster_recovery.standby_mode.value}`):")
+        where = {"primary": config.region, "standby": config.standby_region}
+        print(render_modes(name, where, mode_estimates(name, traffic)))
     return 0

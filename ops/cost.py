@@ -284,3 +284,21 @@ def render_markdown(estimates: Mapping[str, list[LineItem]], unpriced: Mapping[s
     lines.append("| **Total** | " + " | ".join(f"**{total(estimates[name]):.2f}**" for name in names) + " |")
     lines += ["", *(f"- `{name}` is not estimated: {reason}" for name, reason in unpriced.items())]
     return "\n".join(lines).rstrip()
+
+
+def render_modes(name: str, regions: Mapping[str, str], estimates: Mapping[str, list[LineItem]]) -> str:
+    """One profile's monthly cost under each disaster-recovery mode (the README's generated DR cost block):
+    the primary region, the standby region (its lines are marked `Standby`), and both."""
+    modes = list(estimates)
+    primary = {
+        mode: total([i for i in items if not i.item.startswith("Standby ")]) for mode, items in estimates.items()
+    }
+    standby = {mode: total([i for i in items if i.item.startswith("Standby ")]) for mode, items in estimates.items()}
+    lines = [
+        f"| {name}, USD per month | " + " | ".join(f"`{mode}`" for mode in modes) + " |",
+        "|---|" + "---:|" * len(modes),
+    ]
+    lines.append(f"| primary region ({regions['primary']}) | " + " | ".join(f"{primary[m]:.2f}" for m in modes) + " |")
+    lines.append(f"| standby region ({regions['standby']}) | " + " | ".join(f"{standby[m]:.2f}" for m in modes) + " |")
+    lines.append("| **Total** | " + " | ".join(f"**{primary[m] + standby[m]:.2f}**" for m in modes) + " |")
+    return "\n".join(lines)

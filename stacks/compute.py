@@ -129,7 +129,13 @@ class ComputeStack(Stack):
             if not config.runs_idle:
                 self.region_health_alarm = record.healthy_targets_alarm
             host = config.tls.domain_name
+            # What `python -m ops failover` and `failback` read and set (ops/failover.py).
+            if record.health_check is not None:
+                CfnOutput(self, "RegionHealthCheckId", value=record.health_check.attr_health_check_id)
+            if record.preference is not None:
+                CfnOutput(self, "PreferenceHealthCheckId", value=record.preference.attr_health_check_id)
         CfnOutput(self, "ServiceUrl", value=f"https://{host}", description="HTTPS endpoint of the payment API")
         CfnOutput(self, "LoadBalancerDnsName", value=alb.load_balancer_dns_name)
         CfnOutput(self, "ClusterName", value=self.payments.cluster.cluster_name)
         CfnOutput(self, "ServiceName", value=self.payments.service.service_name)
+        CfnOutput(self, "TargetGroupArn", value=self.load_balancer.target_group.target_group_arn)

@@ -10,7 +10,7 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 
-from components.service_dns import UNHEALTHY_PERIODS, ServiceDnsRecord
+from components.service_dns import SERVES, STEPS_ASIDE, UNHEALTHY_PERIODS, ServiceDnsRecord
 from settings.sections import TlsSettings
 from tests.support.bare import bare_stack, one, resources, template
 
@@ -55,9 +55,22 @@ def test_with_a_standby_the_record_fails_over_when_the_region_has_no_healthy_tar
     assert (record["Name"], record["Type"], record["Failover"]) == (TLS.domain_name, "A", role)
     assert record["SetIdentifier"] == "us-east-1"
     assert record["AliasTarget"]["EvaluateTargetHealth"] is True
-    (check_id,) = resources(document, "AWS::Route53::HealthCheck")
-    assert record["HealthCheckId"] == {"Fn::GetAtt": [check_id, "HealthCheckId"]}
-    config = one(document, "AWS::Route53::HealthCheck")["HealthCheckConfig"]
+    checks = {
+        lid: r["Properties"]["HealthCheckConfig"] for lid, r in resources(document, "AWS::Route53::HealthCheck").items()
+    }
+    (check_id,) = [lid for lid, c in checks.items() if c["Type"] == "CLOUDWATCH_METRIC"]
+    followed = record["HealthCheckId"]["Fn::GetAtt"][0]
+    if primary:
+        # A CALCULATED check over the region's: `ops failover` raises its threshold to step the primary aside.
+        assert checks[followed] == {
+            "Type": "CALCULATED",
+            "ChildHealthChecks": [{"Fn::GetAtt": [check_id, "HealthCheckId"]}],
+            "HealthThreshold": SERVES,
+        }
+        assert len(checks[followed]["ChildHealthChecks"]) < STEPS_ASIDE  # always unhealthy, as Route 53 documents
+    else:
+        assert followed == check_id
+    config = checks[check_id]
     (alarm_id,) = resources(document, "AWS::CloudWatch::Alarm")
     assert config == {
         "Type": "CLOUDWATCH_METRIC",
@@ -87,7 +100,7 @@ def test_with_a_standby_the_record_fails_over_when_the_region_has_no_healthy_tar
 
 @pytest.mark.parametrize(
     ("failover", "paths"),
-    [(False, {"ServiceAlias/Resource"}), (True, {"Failover/HealthCheck", "Failover/Record"})],
+    [(False, {"ServiceAlias/Resource"}), (True, {"Failover/HealthCheck", "Failover/Preference", "Failover/Record"})],
 )
 def test_records_keep_the_construct_paths_they_were_deployed_with(failover: bool, paths: set[str]) -> None:
     """A replaced record of the same name cannot be created beside the old one: the logical ids must not move."""

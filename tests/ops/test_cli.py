@@ -47,3 +47,12 @@ def test_verify_refuses_an_incomplete_or_missing_client_certificate_in_one_line(
 ) -> None:
     assert main(["verify", "--env", DEFAULT_PROFILE, *arguments]) == 2
     assert capsys.readouterr().err.splitlines() == [error]
+
+
+@pytest.mark.parametrize("command", ["failover", "failback"])
+@pytest.mark.parametrize("name", [name for name, config in PROFILES.items() if config.standby_region is None])
+def test_failover_refuses_a_profile_without_a_standby_in_one_line(
+    command: str, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--env", name]) == 2
+    assert capsys.readouterr().err == f"error: {name} has no standby region (disaster_recovery.standby_region)\n"

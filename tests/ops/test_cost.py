@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from components.endpoints import INTERFACE_ENDPOINTS
+from ops.commands import mode_estimates
 from ops.cost import (
     CostError,
     LineItem,
@@ -16,9 +17,11 @@ from ops.cost import (
     estimate_regions,
     render_comparison,
     render_markdown,
+    render_modes,
     render_profile,
     total,
 )
+from ops.cost_table import DR_NAME, DR_PROFILE
 from ops.prices import HOURS_PER_MONTH, PRICES
 from settings.sections import CpuArchitecture
 from tests.support.synthesized import ROOT, Synthesized, synthesize
@@ -173,3 +176,29 @@ def test_the_egress_firewall_costs_its_endpoint_hours_and_the_traffic_through_it
     assert "Network Firewall (egress allow-list)" not in [item.item for item in plain]
     # The README's figure for profiles that set processor_hosts.
     assert f"{expected:,.2f}" in " ".join((ROOT / "README.md").read_text().split())
+
+
+@pytest.fixture(scope="module")
+def modes() -> dict[str, list[LineItem]]:
+    """prod's line items with each disaster-recovery mode, each synthesized as that mode (about 1 s each)."""
+    return mode_estimates(DR_PROFILE, TrafficAssumptions())
+
+
+def test_readme_dr_cost_table_is_current(
+    app_profiles: dict[str, Synthesized], modes: dict[str, list[LineItem]]
+) -> None:
+    config = app_profiles[DR_PROFILE].config
+    where = {"primary": config.region, "standby": str(config.standby_region)}
+    table = render_modes(DR_PROFILE, where, modes)
+    assert block((ROOT / "README.md").read_text(), DR_NAME) == table, "run `make cost-table` and commit README.md"
+
+
+def test_the_standby_costs_more_as_it_runs_more(modes: dict[str, list[LineItem]]) -> None:
+    estimates = modes
+    standby = {mode: total([i for i in items if i.item.startswith("Standby ")]) for mode, items in estimates.items()}
+    fargate = {
+        mode: sum(i.monthly_usd for i in items if i.item.startswith("Standby ") and "Fargate" in i.item)
+        for mode, items in estimates.items()
+    }
+    assert fargate["pilot-light"] == 0 < fargate["warm"] <= fargate["hot"]
+    assert standby["pilot-light"] < standby["warm"] <= standby["hot"]

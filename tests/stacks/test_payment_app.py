@@ -132,7 +132,11 @@ def test_outputs_give_the_service_url_and_what_operations_tooling_reads(each_pro
         if not documents:
             continue
         compute = {n: o for n, o in documents[f"{prefix}Compute"]["Outputs"].items() if "Export" not in o}
-        assert set(compute) == {"ServiceUrl", "LoadBalancerDnsName", "ClusterName", "ServiceName"}
+        # ops/failover.py reads the target group and, with a standby, the health checks it waits on and sets.
+        failover = {"RegionHealthCheckId"} | ({"PreferenceHealthCheckId"} if not prefix else set())
+        assert set(compute) == {"ServiceUrl", "LoadBalancerDnsName", "ClusterName", "ServiceName", "TargetGroupArn"} | (
+            failover if each_profile.config.has_failover else set()
+        )
         domain = each_profile.config.tls.domain_name
         url = compute["ServiceUrl"]["Value"]
         if domain:

@@ -31,15 +31,27 @@ def test_the_service_name_fails_over_from_the_primarys_alb_to_the_standbys(each_
     records = {}
     for stack, region in (("Compute", config.region), ("StandbyCompute", config.standby_region)):
         (record,) = resources(synthesized.every_document, stack, "AWS::Route53::RecordSet")
-        (check,) = resources(synthesized.every_document, stack, "AWS::Route53::HealthCheck")
+        checks = {
+            lid: r["Properties"]["HealthCheckConfig"]
+            for lid, r in synthesized.every_document[stack]["Resources"].items()
+            if r["Type"] == "AWS::Route53::HealthCheck"
+        }
         properties = record["Properties"]
         records[properties["Failover"]] = properties
         assert properties["SetIdentifier"] == region
-        (check_id,) = [lid for lid, r in synthesized.every_document[stack]["Resources"].items() if r is check]
-        assert properties["HealthCheckId"] == {"Fn::GetAtt": [check_id, "HealthCheckId"]}
         assert properties["AliasTarget"]["EvaluateTargetHealth"] is True
-        health = check["Properties"]["HealthCheckConfig"]
-        assert (health["Type"], health["AlarmIdentifier"]["Region"]) == ("CLOUDWATCH_METRIC", region)
+        (region_check,) = [lid for lid, c in checks.items() if c["Type"] == "CLOUDWATCH_METRIC"]
+        assert checks[region_check]["AlarmIdentifier"]["Region"] == region
+        # The primary's record follows its preference (ops failover steps it aside), the standby's its health.
+        followed = properties["HealthCheckId"]["Fn::GetAtt"][0]
+        if properties["Failover"] == "PRIMARY":
+            assert checks[followed] == {
+                "Type": "CALCULATED",
+                "ChildHealthChecks": [{"Fn::GetAtt": [region_check, "HealthCheckId"]}],
+                "HealthThreshold": 1,
+            }
+        else:
+            assert (followed, set(checks)) == (region_check, {region_check})
     assert set(records) == {"PRIMARY", "SECONDARY"}
     names = {(r["Name"], r["Type"], r["HostedZoneId"]) for r in records.values()}
     assert names == {(config.tls.domain_name, "A", config.tls.hosted_zone_id)}

@@ -925,6 +925,23 @@ def failover_health(app: DeployedApp, region: str) -> Iterator[Path]:
     for stack, logical_id in app.resources("AWS::Route53::HealthCheck", region):
         config = stack.resolved(logical_id)["HealthCheckConfig"]
         description = f"Route 53 health check {logical_id} -> alarm"
+        if config.get("Type") == "CALCULATED":
+            # The primary's preference (ops/failover.py): healthy exactly while its one child, this region's
+            # alarm check, is.
+            checks = {str(stack.attribute(c, "HealthCheckId")) for c in stack.of_type("AWS::Route53::HealthCheck")}
+            children = [str(child) for child in config.get("ChildHealthChecks", [])]
+            found = tuple(
+                problem
+                for problem, bad in (
+                    (f"follows {children}, not one health check of its own region", len(children) != 1
+                     or not set(children) <= checks),
+                    (f"threshold {config.get('HealthThreshold')}: it must serve while its child is healthy",
+                     config.get("HealthThreshold") != 1),
+                )
+                if bad
+            )  # fmt: skip
+            yield Path(source(stack, logical_id), f"Route 53 preference {logical_id} -> region check", problems=found)
+            continue
         if config.get("Type") != "CLOUDWATCH_METRIC":
             yield Path(source(stack, logical_id), description, problems=(f"checks {config.get('Type')}, not an alarm",))
             continue

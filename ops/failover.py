@@ -1,0 +1,255 @@
+"""Fail the service over to the standby region, and back.
+
+`failover`: refuse unless the standby is deployed and its service exists; scale it to the primary's minimum
+(on demand: its capacity-provider base is that minimum); wait for as many healthy targets and for the standby's
+Route 53 health check to pass; then step the primary aside (its PRIMARY record's CALCULATED check gets a
+threshold above its one child, so Route 53 answers with the standby). `failback`: refuse unless the primary
+serves again; let the primary take the name back; wait until Route 53 sees it healthy; return the standby to
+what its mode runs. Every step prints its elapsed time; each is safe to repeat, so a partial run is finished by
+running the command again. The measured RTO is the time until Route 53 answers with the target region, plus the
+alias record's TTL (60 s) for clients that cached the old answer.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, TextIO
+
+from components.service_dns import SERVES, STEPS_ASIDE
+from ops.checks import Check, failed, passed
+from ops.clients import ClientSet
+from settings import EnvironmentConfig
+from settings.naming import PhysicalNames
+
+DEFAULT_TIMEOUT_SECONDS = 900
+POLL_SECONDS = 15
+# The alias record of a load balancer answers with the load balancer's own TTL.
+ALIAS_TTL_SECONDS = 60
+
+
+@dataclass
+class RegionClients(ClientSet):
+    """The clients failover reads and changes one region with."""
+
+    SERVICES: ClassVar[dict[str, str]] = {"autoscaling": "application-autoscaling"}
+
+    cloudformation: Any
+    ecs: Any
+    elbv2: Any
+    autoscaling: Any
+
+
+@dataclass
+class Timer:
+    """Elapsed time of a run, and how it waits; tests pass a clock and a sleep that do not wait."""
+
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    progress: TextIO = field(default_factory=lambda: sys.stderr)
+    started: float = 0.0
+
+    def start(self) -> None:
+        self.started = self.clock()
+
+    @property
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+    def step(self, check: Check) -> Check:
+        print(f"  [{self.elapsed:6.0f} s] {check.name}: {check.status} {check.reason}", file=self.progress, flush=True)
+        return check
+
+    def wait(self, until: Callable[[], str | None], timeout: float, poll: float = POLL_SECONDS) -> str | None:
+        """Poll `until` (None when done, else what is still missing) for at most `timeout` seconds."""
+        deadline = self.clock() + timeout
+        missing = until()
+        while missing is not None and self.clock() < deadline:
+            self.sleep(poll)
+            missing = until()
+        return missing
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """One region's service as its Compute stack's outputs name it."""
+
+    clients: RegionClients
+    region: str
+    outputs: dict[str, str]
+
+    @classmethod
+    def read(cls, clients: RegionClients, region: str, names: PhysicalNames) -> Deployed:
+        (stack,) = clients.cloudformation.describe_stacks(StackName=names.stack("Compute"))["Stacks"]
+        outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+        return cls(clients, region, outputs)
+
+    def service(self) -> dict[str, Any] | None:
+        services = self.clients.ecs.describe_services(
+            cluster=self.outputs["ClusterName"], services=[self.outputs["ServiceName"]]
+        )["services"]
+        active = [s for s in services if s.get("status") == "ACTIVE"]
+        return active[0] if active else None
+
+    def healthy_targets(self) -> int:
+        described = self.clients.elbv2.describe_target_health(TargetGroupArn=self.outputs["TargetGroupArn"])
+        return sum(d["TargetHealth"]["State"] == "healthy" for d in described["TargetHealthDescriptions"])
+
+    def scale(self, *, desired: int, minimum: int, maximum: int) -> None:
+        """The service's desired count and its autoscaling range (the range first: autoscaling would undo a
+        desired count outside it)."""
+        cluster, name = self.outputs["ClusterName"], self.outputs["ServiceName"]
+        self.clients.autoscaling.register_scalable_target(
+            ServiceNamespace="ecs",
+            ResourceId=f"service/{cluster}/{name}",
+            ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=minimum,
+            MaxCapacity=maximum,
+        )
+        self.clients.ecs.update_service(cluster=cluster, service=name, desiredCount=desired)
+
+
+@dataclass(frozen=True)
+class HealthChecks:
+    """Route 53 health checks as failover reads and sets them. Status comes from the `HealthCheckStatus` metric
+    Route 53 publishes to CloudWatch in us-east-1 for every kind of check, calculated ones included (1 healthy,
+    0 unhealthy); GetHealthCheckStatus does not answer for calculated checks and is meant for diagnosis only."""
+
+    route53: Any
+    # A CloudWatch client in us-east-1, where Route 53 publishes its metrics.
+    cloudwatch: Any
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def healthy(self, health_check_id: str) -> bool:
+        end = self.now()
+        datapoints = self.cloudwatch.get_metric_statistics(
+            Namespace="AWS/Route53",
+            MetricName="HealthCheckStatus",
+            Dimensions=[{"Name": "HealthCheckId", "Value": health_check_id}],
+            # Through the current minute: its datapoints, once published, are the newest verdict.
+            StartTime=end - timedelta(minutes=3),
+            EndTime=end + timedelta(minutes=1),
+            Period=60,
+            Statistics=["Minimum"],
+        )["Datapoints"]
+        latest = max(datapoints, key=lambda d: d["Timestamp"], default=None)
+        return latest is not None and latest["Minimum"] >= 1
+
+    def set_threshold(self, health_check_id: str, threshold: int) -> None:
+        self.route53.update_health_check(HealthCheckId=health_check_id, HealthThreshold=threshold)
+
+
+def _missing_outputs(deployed: Deployed, keys: tuple[str, ...]) -> list[str]:
+    return [key for key in keys if key not in deployed.outputs]
+
+
+SERVICE_OUTPUTS = ("ClusterName", "ServiceName", "TargetGroupArn", "RegionHealthCheckId")
+
+
+def failover(
+    config: EnvironmentConfig,
+    primary: Deployed,
+    standby: Deployed,
+    health: HealthChecks,
+    *,
+    timer: Timer | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> list[Check]:
+    """Move the service name to the standby region; stop at the first step that cannot complete."""
+    timer = timer or Timer()
+    timer.start()
+    compute = config.compute
+    missing = _missing_outputs(standby, SERVICE_OUTPUTS) + _missing_outputs(primary, ("PreferenceHealthCheckId",))
+    if missing:
+        return [timer.step(failed("standby ready", f"stack outputs missing: {missing}; deploy both regions first"))]
+    service = standby.service()
+    if service is None:
+        return [timer.step(failed("standby ready", f"no active service {standby.outputs['ServiceName']}"))]
+    checks = [timer.step(passed("standby ready", f"{standby.outputs['ServiceName']} in {standby.region}"))]
+    desired = max(service["desiredCount"], compute.min_tasks)
+    standby.scale(desired=desired, minimum=compute.min_tasks, maximum=compute.max_tasks)
+    checks.append(
+        timer.step(
+            passed("scale the standby", f"desired {desired}, autoscaling {compute.min_tasks} to {compute.max_tasks}")
+        )
+    )
+
+    def targets() -> str | None:
+        healthy = standby.healthy_targets()
+        return None if healthy >= compute.min_tasks else f"{healthy} of {compute.min_tasks} healthy"
+
+    still = timer.wait(targets, timeout)
+    if still is not None:
+        checks.append(timer.step(failed("standby targets healthy", f"{still} after {timer.elapsed:.0f} s")))
+        return checks
+    checks.append(timer.step(passed("standby targets healthy", f"{compute.min_tasks} healthy")))
+    region_check = standby.outputs["RegionHealthCheckId"]
+    still = timer.wait(lambda: None if health.healthy(region_check) else "unhealthy", timeout)
+    if still is not None:
+        checks.append(timer.step(failed("standby health check", f"{region_check} still {still}")))
+        return checks
+    checks.append(timer.step(passed("standby health check", f"{region_check} healthy")))
+    preference = primary.outputs["PreferenceHealthCheckId"]
+    health.set_threshold(preference, STEPS_ASIDE)
+    checks.append(
+        timer.step(passed("Route 53 prefers the standby", f"{preference} (primary) stepped aside: threshold 2"))
+    )
+    checks.append(
+        timer.step(
+            passed(
+                "RTO",
+                f"{timer.elapsed:.0f} s until Route 53 answers with {standby.region}, plus up to "
+                f"{ALIAS_TTL_SECONDS} s of cached answers; do not deploy the primary's Compute stack until failback "
+                "(it would set the threshold back)",
+            )
+        )
+    )
+    return checks
+
+
+def failback(
+    config: EnvironmentConfig,
+    primary: Deployed,
+    standby: Deployed,
+    health: HealthChecks,
+    *,
+    timer: Timer | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> list[Check]:
+    """Give the service name back to the primary region and return the standby to its mode's capacity."""
+    timer = timer or Timer()
+    timer.start()
+    compute = config.compute
+    missing = _missing_outputs(primary, (*SERVICE_OUTPUTS, "PreferenceHealthCheckId"))
+    missing += _missing_outputs(standby, SERVICE_OUTPUTS)
+    if missing:
+        return [timer.step(failed("primary ready", f"stack outputs missing: {missing}"))]
+    healthy = primary.healthy_targets()
+    region_check = primary.outputs["RegionHealthCheckId"]
+    if healthy < compute.min_tasks or not health.healthy(region_check):
+        reason = (
+            f"{healthy} of {compute.min_tasks} targets healthy, health check {region_check} "
+            f"{'healthy' if health.healthy(region_check) else 'unhealthy'}; restore the primary "
+            "and run `make verify` first"
+        )
+        return [timer.step(failed("primary ready", reason))]
+    checks = [timer.step(passed("primary ready", f"{healthy} targets healthy in {primary.region}"))]
+    preference = primary.outputs["PreferenceHealthCheckId"]
+    health.set_threshold(preference, SERVES)
+    checks.append(timer.step(passed("Route 53 prefers the primary", f"{preference} serves: threshold 1")))
+    still = timer.wait(lambda: None if health.healthy(preference) else "unhealthy", timeout)
+    if still is not None:
+        checks.append(timer.step(failed("primary serves", f"{preference} still {still}")))
+        return checks
+    checks.append(timer.step(passed("primary serves", f"{preference} healthy: Route 53 answers with the primary")))
+    idle = config.standby()
+    standby.scale(desired=idle.compute.desired_tasks, minimum=idle.compute.min_tasks, maximum=idle.compute.max_tasks)
+    mode = config.disaster_recovery.standby_mode.value
+    checks.append(timer.step(passed(f"standby back to {mode}", f"desired {idle.compute.desired_tasks}")))
+    checks.append(
+        timer.step(passed("RTO", f"{timer.elapsed:.0f} s, plus up to {ALIAS_TTL_SECONDS} s of cached answers"))
+    )
+    return checks
