@@ -15,6 +15,9 @@ OUT := cdk.out
 STACKS ?= --all
 # For make verify against a mutual-TLS listener: VERIFY_ARGS='--client-cert client.pem --client-key client.key'
 VERIFY_ARGS ?=
+# Extra arguments of make preflight and make drill, e.g. PREFLIGHT_ARGS=--region standby, DRILL_ARGS="--failover --allow-prod"
+PREFLIGHT_ARGS ?=
+DRILL_ARGS ?=
 # Extra CDK CLI arguments, e.g. CDK_ARGS='-c config.task_cpu=1024 -c config.task_memory_mib=2048'
 CDK_ARGS ?=
 # The CDK CLI tells the app a region of its own (CDK_DEFAULT_REGION, from your AWS configuration, else
@@ -103,12 +106,12 @@ bench-service: $(VENV)/.installed $(BENCH_VENV)/.installed ## Load-test the refe
 	$(BENCH_VENV)/bin/python service/benchmarks/bench_service.py --service-python $(VENV)/bin/python
 
 preflight: deps ## Check the account before deploying ENV: credentials, bootstrap, quotas, permissions, certificate
-	CDK_VALIDATION=false python -m ops preflight --env $(ENV)
+	CDK_VALIDATION=false python -m ops preflight --env $(ENV) $(PREFLIGHT_ARGS)
 
 verify: deps ## Check deployed ENV: HTTPS health, redirect, targets, tasks, WAF, flow logs, log groups, alarms
 	CDK_VALIDATION=false python -m ops verify --env $(ENV) $(VERIFY_ARGS)
 
-drill: deps ## Stop one task of ENV and time its healthy replacement (protected profiles need DRILL_ARGS=--allow-prod)
+drill: deps ## Stop one task of ENV and time its replacement (DRILL_ARGS: --allow-prod for prod, --failover for the DR drill)
 	CDK_VALIDATION=false python -m ops drill --env $(ENV) $(DRILL_ARGS)
 
 cost: deps ## Monthly cost estimate of ENV from the synthesized templates, all profiles side by side

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, NoCredentialsError
 from ops.cost import CostError
 from ops.drill import DEFAULT_TIMEOUT_SECONDS
 from ops.failover import DEFAULT_TIMEOUT_SECONDS as FAILOVER_TIMEOUT_SECONDS
+from ops.preflight import BOTH, PRIMARY, STANDBY
 from ops.verify import ClientCertificate
 from settings import PROFILES, ConfigError
 
@@ -33,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     ):
         sub = commands.add_parser(command, help=summary)
         sub.add_argument("--env", required=True, help=f"profile name ({', '.join(PROFILES)})")
+        if command in ("preflight", "verify", "drill"):
+            sub.add_argument(
+                "--region",
+                choices=(PRIMARY, STANDBY, BOTH),
+                help="which of the profile's regions (default: both where it has a standby, else primary)",
+            )
         if command == "verify":
             sub.add_argument("--client-cert", type=Path, help="PEM client certificate, for a mutual-TLS listener")
             sub.add_argument("--client-key", type=Path, help="its PEM private key")
@@ -45,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument(
                 "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for the replacement"
             )
+            sub.add_argument(
+                "--failover",
+                action="store_true",
+                help="the DR drill instead: failover and failback end to end, reporting both RTOs and the audit "
+                "trail's replication lag (RPO); --timeout is then per step",
+            )
         if command in ("failover", "failback"):
             sub.add_argument(
                 "--timeout", type=float, default=FAILOVER_TIMEOUT_SECONDS, help="seconds to wait at each step"
@@ -55,13 +68,18 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if arguments.command == "preflight":
-            return run.preflight_command(arguments.env, os.environ)
+            return run.preflight_command(arguments.env, os.environ, arguments.region)
         if arguments.command == "verify":
             certificate = client_certificate(arguments.client_cert, arguments.client_key)
-            return run.verify_command(arguments.env, os.environ, certificate)
+            return run.verify_command(arguments.env, os.environ, certificate, arguments.region)
         if arguments.command == "drill":
             return run.drill_command(
-                arguments.env, os.environ, allow_prod=arguments.allow_prod, timeout=arguments.timeout
+                arguments.env,
+                os.environ,
+                allow_prod=arguments.allow_prod,
+                timeout=arguments.timeout,
+                region=arguments.region,
+                failover=arguments.failover,
             )
         if arguments.command in ("failover", "failback"):
             return run.failover_command(

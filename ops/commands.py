@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -13,7 +14,7 @@ from ops import drill as drill_module
 from ops import failover as failover_module
 from ops import preflight as preflight_module
 from ops import verify as verify_module
-from ops.checks import Check, failed, table
+from ops.checks import Check, failed, table, warned
 from ops.cost import (
     LineItem,
     TrafficAssumptions,
@@ -37,71 +38,137 @@ def report(title: str, checks: list[Check]) -> int:
     return 1 if any(check.failed for check in checks) else 0
 
 
-def preflight_command(name: str, environ: Mapping[str, str]) -> int:
+def preflight_command(name: str, environ: Mapping[str, str], region: str | None = None) -> int:
     try:
         config = profile(name, environ)
     except ConfigError as error:
         return report(f"Preflight: {name}", [failed("configuration", problem) for problem in error.problems])
-    print(f"preflight of {config.name} ({config.account}, {config.region})", file=sys.stderr)
+    regions = preflight_module.regions_to_check(config, region)
+    print(f"preflight of {config.name} ({config.account}, {config.region}; {' and '.join(regions)})", file=sys.stderr)
     session = boto3.Session(region_name=config.region)
     clients = preflight_module.Clients.from_session(session)
     checks = preflight_module.preflight(
-        clients, config, lambda service, region: session.client(service, region_name=region)
+        clients, config, lambda service, where: session.client(service, region_name=where), regions=regions
     )
     return report(f"Preflight: {config.name}", checks)
 
 
+def in_regions(config: EnvironmentConfig, region: str | None) -> list[tuple[EnvironmentConfig, str]]:
+    """The configuration of each region `--region` names, with the suffix its check names get."""
+    chosen = preflight_module.regions_to_check(config, region)
+    found = [(config, "")] if preflight_module.PRIMARY in chosen else []
+    if preflight_module.STANDBY in chosen:
+        standby = config.standby()
+        found.append((standby, f" in {standby.region}"))
+    return found
+
+
+def suffixed(checks: list[Check], suffix: str) -> list[Check]:
+    return [dataclasses.replace(check, name=f"{check.name}{suffix}") for check in checks]
+
+
 def verify_command(
-    name: str, environ: Mapping[str, str], certificate: verify_module.ClientCertificate | None = None
+    name: str,
+    environ: Mapping[str, str],
+    certificate: verify_module.ClientCertificate | None = None,
+    region: str | None = None,
 ) -> int:
     config = profile(name, environ)
-    print(f"verifying {config.name} ({config.account}, {config.region})", file=sys.stderr)
-    clients = verify_module.Clients.from_session(boto3.Session(region_name=config.region))
-    standby_s3 = boto3.Session(region_name=config.standby_region).client("s3") if config.standby_region else None
-    checks = verify_module.verify(clients, config, certificate=certificate, standby_s3=standby_s3)
+    checks: list[Check] = []
+    for region_config, suffix in in_regions(config, region):
+        print(f"verifying {config.name} ({config.account}, {region_config.region})", file=sys.stderr)
+        clients = verify_module.Clients.from_session(boto3.Session(region_name=region_config.region))
+        standby_s3 = boto3.Session(region_name=config.standby_region).client("s3") if config.standby_region else None
+        found = verify_module.verify(
+            clients, region_config, certificate=certificate, standby_s3=None if suffix else standby_s3
+        )
+        checks += suffixed(found, suffix)
     return report(f"Verify: {config.name}", checks)
 
 
-def drill_command(name: str, environ: Mapping[str, str], *, allow_prod: bool, timeout: float) -> int:
+def drill_command(
+    name: str,
+    environ: Mapping[str, str],
+    *,
+    allow_prod: bool,
+    timeout: float,
+    region: str | None = None,
+    failover: bool = False,
+) -> int:
     config = profile(name, environ)
     if config.termination_protection and not allow_prod:
+        what = "moves its service name to the standby region and back" if failover else "stops one of its tasks"
         print(
-            f"error: {config.name} is protected (termination_protection) and the drill stops one of its tasks; "
+            f"error: {config.name} is protected (termination_protection) and the drill {what}; "
             "run it with --allow-prod to mean it",
             file=sys.stderr,
         )
         return 2
-    session = boto3.Session(region_name=config.region)
-    outputs = verify_module.outputs(verify_module.Clients.from_session(session), config.names.stack("Compute"))
-    print(f"drill on {outputs['ServiceName']}: stopping one task, waiting up to {timeout:.0f} s", file=sys.stderr)
-    checks = drill_module.drill(
-        session.client("ecs"), session.client("elbv2"), outputs["ClusterName"], outputs["ServiceName"], timeout=timeout
-    )
+    if failover:
+        return failover_drill_command(config, timeout=timeout)
+    checks: list[Check] = []
+    for region_config, suffix in in_regions(config, region):
+        if region_config.runs_idle:
+            checks.append(warned(f"stop one task{suffix}", "no task runs here: pilot light, idle by design"))
+            continue
+        session = boto3.Session(region_name=region_config.region)
+        outputs = verify_module.outputs(verify_module.Clients.from_session(session), config.names.stack("Compute"))
+        print(f"drill on {outputs['ServiceName']} in {region_config.region}: stopping one task, waiting up to "
+              f"{timeout:.0f} s", file=sys.stderr)  # fmt: skip
+        found = drill_module.drill(
+            session.client("ecs"), session.client("elbv2"), outputs["ClusterName"], outputs["ServiceName"],
+            timeout=timeout,
+        )  # fmt: skip
+        checks += suffixed(found, suffix)
     return report(f"Drill: {config.name}", checks)
+
+
+def _both_regions(config: EnvironmentConfig) -> tuple[failover_module.Deployed, failover_module.Deployed]:
+    regions = []
+    for region in (config.region, str(config.standby_region)):
+        clients = failover_module.RegionClients.from_session(boto3.Session(region_name=region))
+        regions.append(failover_module.Deployed.read(clients, region, config.names))
+    return regions[0], regions[1]
+
+
+def _route53_health() -> failover_module.HealthChecks:
+    # Route 53 is global; it publishes its health-check metrics in us-east-1.
+    return failover_module.HealthChecks(
+        route53=boto3.Session().client("route53", region_name="us-east-1"),
+        cloudwatch=boto3.Session().client("cloudwatch", region_name="us-east-1"),
+    )
+
+
+def _without_standby(config: EnvironmentConfig) -> bool:
+    if config.standby_region is None:
+        print(f"error: {config.name} has no standby region (disaster_recovery.standby_region)", file=sys.stderr)
+        return True
+    return False
 
 
 def failover_command(name: str, environ: Mapping[str, str], *, back: bool, timeout: float) -> int:
     """`failover` (to the standby region) or, with `back`, `failback`."""
     config = profile(name, environ)
-    if config.standby_region is None:
-        print(f"error: {config.name} has no standby region (disaster_recovery.standby_region)", file=sys.stderr)
+    if _without_standby(config):
         return 2
-    regions = []
-    for region in (config.region, config.standby_region):
-        clients = failover_module.RegionClients.from_session(boto3.Session(region_name=region))
-        regions.append(failover_module.Deployed.read(clients, region, config.names))
-    primary, standby = regions
-    # Route 53 is global; it publishes its health-check metrics in us-east-1.
-    health = failover_module.HealthChecks(
-        route53=boto3.Session().client("route53", region_name="us-east-1"),
-        cloudwatch=boto3.Session().client("cloudwatch", region_name="us-east-1"),
-    )
+    primary, standby = _both_regions(config)
     target = config.region if back else config.standby_region
     print(f"{'failback' if back else 'failover'} of {config.name} to {target}, waiting up to {timeout:.0f} s per step",
           file=sys.stderr)  # fmt: skip
     run = failover_module.failback if back else failover_module.failover
-    checks = run(config, primary, standby, health, timeout=timeout)
+    checks = run(config, primary, standby, _route53_health(), timeout=timeout)
     return report(f"{'Failback' if back else 'Failover'}: {config.name}", checks)
+
+
+def failover_drill_command(config: EnvironmentConfig, *, timeout: float) -> int:
+    """`drill --failover`: failover, the audit trail's replication lag, failback; both RTOs and the RPO."""
+    if _without_standby(config):
+        return 2
+    primary, standby = _both_regions(config)
+    print(f"DR drill of {config.name}: failover to {config.standby_region} and back", file=sys.stderr)
+    cloudwatch = boto3.Session(region_name=config.region).client("cloudwatch")
+    checks = failover_module.drill_failover(config, primary, standby, _route53_health(), cloudwatch, timeout=timeout)
+    return report(f"DR drill: {config.name}", checks)
 
 
 def synthesized_regions(

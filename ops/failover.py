@@ -12,6 +12,7 @@ alias record's TTL (60 s) for clients that cached the old answer.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -19,13 +20,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TextIO
 
+from components.audit_bucket import REPLICATION_RULE_ID
 from components.service_dns import SERVES, STEPS_ASIDE
-from ops.checks import Check, failed, passed
+from ops.checks import Check, failed, passed, warned
 from ops.clients import ClientSet
 from settings import EnvironmentConfig
-from settings.naming import PhysicalNames
+from settings.naming import REPLICATED_BUCKETS, PhysicalNames
 
 DEFAULT_TIMEOUT_SECONDS = 900
+# S3 Replication Time Control's objective (components/audit_bucket.py): 99.99 % of objects within 15 minutes.
+REPLICATION_TIME_SECONDS = 15 * 60
 POLL_SECONDS = 15
 # The alias record of a load balancer answers with the load balancer's own TTL.
 ALIAS_TTL_SECONDS = 60
@@ -253,3 +257,57 @@ def failback(
         timer.step(passed("RTO", f"{timer.elapsed:.0f} s, plus up to {ALIAS_TTL_SECONDS} s of cached answers"))
     )
     return checks
+
+
+def replication_lag(cloudwatch: Any, config: EnvironmentConfig, now: datetime | None = None) -> Check:
+    """The RPO of the audit trail as S3 measured it: the longest `ReplicationLatency` of the last hour of each
+    replication rule into the standby's replicas (S3 Replication Time Control metrics, in the primary region)."""
+    now = now or datetime.now(UTC)
+    account, standby = str(config.account), str(config.standby_region)
+    replicas = {config.names.replica_bucket(kind, account, standby) for kind in REPLICATED_BUCKETS}
+    listed = cloudwatch.list_metrics(
+        Namespace="AWS/S3",
+        MetricName="ReplicationLatency",
+        Dimensions=[{"Name": "RuleId", "Value": REPLICATION_RULE_ID}],
+    )["Metrics"]
+    latest: dict[str, float] = {}
+    for metric in listed:
+        dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+        if dimensions.get("DestinationBucket") not in replicas:
+            continue
+        datapoints = cloudwatch.get_metric_statistics(
+            Namespace="AWS/S3", MetricName="ReplicationLatency", Dimensions=metric["Dimensions"],
+            StartTime=now - timedelta(hours=1), EndTime=now, Period=300, Statistics=["Maximum"],
+        )["Datapoints"]  # fmt: skip
+        if datapoints:
+            latest[dimensions["DestinationBucket"]] = max(d["Maximum"] for d in datapoints)
+    if not latest:
+        return warned("replication lag", "S3 reported no replication latency in the last hour: nothing replicated")
+    worst = max(latest, key=lambda bucket: latest[bucket])
+    reason = f"at most {latest[worst]:.0f} s in the last hour ({worst}); {len(latest)} of {len(replicas)} replicas"
+    if latest[worst] > REPLICATION_TIME_SECONDS:
+        return failed("replication lag", f"{reason}: beyond the {REPLICATION_TIME_SECONDS} s of S3 RTC")
+    return passed("replication lag", reason)
+
+
+def drill_failover(
+    config: EnvironmentConfig,
+    primary: Deployed,
+    standby: Deployed,
+    health: HealthChecks,
+    cloudwatch: Any,
+    *,
+    timer: Timer | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+) -> list[Check]:
+    """Fail over, measure the audit trail's replication lag, fail back: the DR drill, with both RTOs and the RPO."""
+    over = _prefixed(failover(config, primary, standby, health, timer=timer, timeout=timeout), "failover")
+    if any(check.failed for check in over):
+        return over
+    lag = replication_lag(cloudwatch, config)
+    back = _prefixed(failback(config, primary, standby, health, timer=timer, timeout=timeout), "failback")
+    return [*over, lag, *back]
+
+
+def _prefixed(checks: list[Check], prefix: str) -> list[Check]:
+    return [dataclasses.replace(check, name=f"{prefix}: {check.name}") for check in checks]

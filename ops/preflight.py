@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import shutil
@@ -14,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from ops.checks import Check, failed, passed, run, warned
 from ops.clients import ClientSet
-from settings import ClientAuthentication, EnvironmentConfig
+from settings import ClientAuthentication, ConfigError, EnvironmentConfig
 from settings.limits import ECR_IMAGE_PATTERN
 from settings.regions import gateway_prefix_lists
 from settings.sections import VERSIONED_RULE_GROUPS
@@ -55,8 +56,6 @@ class Clients(ClientSet):
 
 # A client of a service in a region (service, region): the standby region is checked with its own clients.
 Regional = Callable[[str, str], Any]
-# A check made in each region: (a client of that region by service name, the region, the check's name) -> Check.
-RegionalProbe = Callable[[Callable[[str], Any], str, str], Check]
 
 
 def _quota(clients: Clients, code: tuple[str, str]) -> float | None:
@@ -307,47 +306,75 @@ def paging_subscribers(config: EnvironmentConfig, cloudformation: Any, sns: Any,
     return passed(check, f"{topic} pages {', '.join(confirmed)}")
 
 
-def preflight(
-    clients: Clients,
-    config: EnvironmentConfig,
-    client_in: Regional,
-    which: Callable[[str], str | None] = shutil.which,
-) -> list[Check]:
-    checks = [
-        passed("configuration", f"profile {config.name!r} valid, region {config.region} agrees with the environment")
-    ]
-    checks += run("credentials", lambda: credentials(clients, config))
-    if checks[-1].failed:
-        return checks  # every other check would read the wrong account
-    standby = config.standby_region
+PRIMARY, STANDBY, BOTH = "primary", "standby", "both"
 
-    def in_each_region(name: str, probe: RegionalProbe) -> list[Check]:
-        """`probe` in the profile's region and, with a standby, again in the standby region under its own name."""
-        found = run(name, lambda: probe(lambda service: getattr(clients, service), config.region, name))
-        if standby:
-            check = f"{name} in {standby}"
-            found += run(check, lambda: probe(lambda service: client_in(service, standby), standby, check))
-        return found
 
-    checks += in_each_region("CDK bootstrap", lambda client, region, check: bootstrap(client("ssm"), check, region))
+def regions_to_check(config: EnvironmentConfig, region: str | None) -> tuple[str, ...]:
+    """Which of the profile's regions (`primary`, `standby`) a command checks: `region`, by default both where
+    the profile has a standby. ConfigError for a standby the profile does not have."""
+    if region is None:
+        region = BOTH if config.standby_region else PRIMARY
+    if region not in (PRIMARY, STANDBY, BOTH):
+        raise ConfigError([f"--region: {region!r} is not one of {[PRIMARY, STANDBY, BOTH]}"])
+    if region != PRIMARY and config.standby_region is None:
+        raise ConfigError([f"--region: {region!r}, but {config.name} has no standby region"])
+    return (PRIMARY, STANDBY) if region == BOTH else (region,)
+
+
+def _in_region(checks: list[Check], suffix: str) -> list[Check]:
+    return [dataclasses.replace(check, name=f"{check.name}{suffix}") for check in checks]
+
+
+def _region_clients(client_in: Regional, region: str) -> Clients:
+    """The preflight clients of another region (IAM and STS answer the same everywhere)."""
+    services = {field.name: Clients.SERVICES.get(field.name, field.name) for field in dataclasses.fields(Clients)}
+    return Clients(**{name: client_in(service, region) for name, service in services.items()})
+
+
+def region_checks(clients: Clients, config: EnvironmentConfig) -> list[Check]:
+    """What one region needs: bootstrap, quotas, the deploy roles, the certificate or zone, the prefix lists, the
+    pinned WAF versions and someone paged. `config` is the region's (the standby's own, from `config.standby()`)."""
+    region = config.region
+    checks = run("CDK bootstrap", lambda: bootstrap(clients.ssm, "CDK bootstrap", region))
     checks += run("Elastic IPs", lambda: elastic_ips(clients, config))
     checks += run("VPC quota", lambda: vpcs(clients))
     checks += run("NAT gateway quota", lambda: nat_gateways(clients, config))
     checks += run("Fargate vCPU quota", lambda: fargate_vcpus(clients, config))
     checks += run("deploy permissions", lambda: deploy_permissions(clients, config))
     checks += run("certificate", lambda: certificate(clients, config))
-    checks += in_each_region(
-        "gateway prefix lists", lambda client, region, check: prefix_lists(client("ec2"), region, check)
+    checks += run("gateway prefix lists", lambda: prefix_lists(clients.ec2, region, "gateway prefix lists"))
+    checks += run("WAF rule versions", lambda: rule_versions(config, clients.wafv2, "WAF rule versions"))
+    # Each region has its own paging topic: after a failover, the standby's alarms page there.
+    checks += run(
+        "paging subscribers",
+        lambda: paging_subscribers(config, clients.cloudformation, clients.sns, "paging subscribers"),
     )
-    checks += in_each_region(
-        "WAF rule versions", lambda client, region, check: rule_versions(config, client("wafv2"), check)
-    )
+    return checks
+
+
+def preflight(
+    clients: Clients,
+    config: EnvironmentConfig,
+    client_in: Regional,
+    which: Callable[[str], str | None] = shutil.which,
+    regions: tuple[str, ...] = (PRIMARY, STANDBY),
+) -> list[Check]:
+    """Every check in the profile's primary region and, where it has one and `regions` names it, in the standby
+    region under names ending `in <region>`; then what the profile needs wherever it runs."""
+    checks = [
+        passed("configuration", f"profile {config.name!r} valid, region {config.region} agrees with the environment")
+    ]
+    checks += run("credentials", lambda: credentials(clients, config))
+    if checks[-1].failed:
+        return checks  # every other check would read the wrong account
+    if PRIMARY in regions:
+        checks += region_checks(clients, config)
+    if STANDBY in regions and config.standby_region:
+        standby = config.standby()
+        checks += _in_region(
+            region_checks(_region_clients(client_in, standby.region), standby), f" in {standby.region}"
+        )
     checks += run("client certificates", lambda: client_certificates(config))
     checks += run("container build tool", lambda: container_builder(config, which))
     checks += run("container images", lambda: container_images(config, client_in))
-    # The standby region has its own paging topic: after a failover, its alarms page there.
-    checks += in_each_region(
-        "paging subscribers",
-        lambda client, region, check: paging_subscribers(config, client("cloudformation"), client("sns"), check),
-    )
     return checks

@@ -104,14 +104,20 @@ def verify(
     certificate: ClientCertificate | None = None,
     standby_s3: Any = None,
 ) -> list[Check]:
-    """`certificate`: a client certificate, for a profile whose listener requires one (mutual TLS);
-    `standby_s3`: an S3 client of the standby region, for a profile that has one."""
+    """`clients` and `config` of one region (a standby's: `config.standby()`). `certificate`: a client certificate,
+    for a profile whose listener requires one (mutual TLS); `standby_s3`: an S3 client of the standby region, for a
+    profile that has one."""
     found: dict[str, Any] = {}
     checks = run("stack outputs", lambda: _outputs(clients, config, found))
     if checks[-1].failed:
         return checks
     url = found["compute"]["ServiceUrl"]
-    if config.tls.client_authentication is ClientAuthentication.MUTUAL_TLS:
+    if config.is_standby:
+        # The service name answers from whichever region Route 53 prefers, and the certificate names only it.
+        reason = ("not fetched: the service name answers from the region Route 53 prefers; 'targets healthy' checks "
+                  "this region's tasks")  # fmt: skip
+        checks.append(warned("HTTPS /health", reason))
+    elif config.tls.client_authentication is ClientAuthentication.MUTUAL_TLS:
         checks += run("HTTPS refuses clients without a certificate", lambda: _refuses_anonymous(get, url))
         if certificate is None:
             reason = ("not fetched: the listener requires a client certificate; give one with --client-cert and "
@@ -121,7 +127,8 @@ def verify(
             checks += run("HTTPS /health", lambda: _health(get, url, certificate))
     else:
         checks += run("HTTPS /health", lambda: _health(get, url, None))
-    checks += run("HTTP redirects to HTTPS", lambda: _redirect(get, url))
+    if not config.is_standby:
+        checks += run("HTTP redirects to HTTPS", lambda: _redirect(get, url))
     checks += run("tasks running", lambda: _service(clients, found))
     if checks[-1].failed and "service" not in found:
         return checks
@@ -132,6 +139,8 @@ def verify(
     checks += run("alarms", lambda: _alarms(clients, found["observability"]["AlarmNames"].split(",")))
     checks += run("dashboard", lambda: _dashboard(clients, found))
     checks += run("archive locked", lambda: archive_locked(clients, config))
+    if config.standby_region:
+        checks += run("archive replicated", lambda: archive_replicated(clients, config))
     if config.standby_region and standby_s3 is not None:
         checks += run("replicas locked", lambda: replicas_locked(standby_s3, config))
     return checks
@@ -180,6 +189,23 @@ def archive_locked(clients: Clients, config: EnvironmentConfig, today: date | No
     return warned(
         "archive locked", f"nothing archived in {bucket} today or yesterday; Firehose delivers every 5 minutes"
     )
+
+
+def archive_replicated(clients: Clients, config: EnvironmentConfig, today: date | None = None) -> Check:
+    """S3 replicated today's (or yesterday's) newest archived record to the standby region: its replication status,
+    as S3 reports it on the source object (COMPLETED; PENDING while under way; FAILED)."""
+    bucket = outputs(clients, config.names.stack("Security"))["LogArchiveBucketName"]
+    today = today or datetime.now(UTC).date()
+    for day in (today, today - timedelta(days=1)):
+        key = newest_record(clients.s3, bucket, f"logs/{day:%Y/%m/%d}/")
+        if key is not None:
+            status = clients.s3.head_object(Bucket=bucket, Key=key).get("ReplicationStatus", "none")
+            if status == "COMPLETED":
+                return passed("archive replicated", f"{key} COMPLETED to {config.standby_region}")
+            if status == "PENDING":
+                return warned("archive replicated", f"{key} PENDING; S3 replicates within 15 minutes, run again")
+            return failed("archive replicated", f"{key} replication status {status}")
+    return warned("archive replicated", f"nothing archived in {bucket} today or yesterday")
 
 
 def replicas_locked(s3: Any, config: EnvironmentConfig) -> Check:

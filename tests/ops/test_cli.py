@@ -56,3 +56,13 @@ def test_failover_refuses_a_profile_without_a_standby_in_one_line(
 ) -> None:
     assert main([command, "--env", name]) == 2
     assert capsys.readouterr().err == f"error: {name} has no standby region (disaster_recovery.standby_region)\n"
+
+
+@pytest.mark.parametrize("command", ["preflight", "verify", "drill"])
+def test_the_standby_region_of_a_profile_without_one_is_refused_in_one_line(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([command, "--env", DEFAULT_PROFILE, "--region", "standby"]) == 2
+    assert capsys.readouterr().err.endswith(
+        f"error: --region: 'standby', but {DEFAULT_PROFILE} has no standby region\n"
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,8 +14,8 @@ import boto3
 import pytest
 
 from components.service_dns import SERVES, STEPS_ASIDE
-from ops.checks import FAIL, PASS, Check
-from ops.failover import Deployed, HealthChecks, RegionClients, Timer, failback, failover
+from ops.checks import FAIL, PASS, WARN, Check
+from ops.failover import Deployed, HealthChecks, RegionClients, Timer, drill_failover, failback, failover
 from settings import DisasterRecoverySettings, EnvironmentConfig, StandbyMode
 from tests.support.aws import dev_config
 
@@ -85,8 +85,16 @@ def deploy_region(
                 "Outputs": {key: {"Value": value} for key, value in outputs.items()}}  # fmt: skip
     cloudformation = session.client("cloudformation", region_name=name)
     cloudformation.create_stack(StackName=env.names.stack("Compute"), TemplateBody=json.dumps(template))
-    clients = RegionClients.from_session(boto3.Session(region_name=name))
-    return Region(name, Deployed.read(clients, name, env.names), group_arn, outputs["RegionHealthCheckId"])
+    return Region(
+        name, Deployed.read(in_region(session, name), name, env.names), group_arn, outputs["RegionHealthCheckId"]
+    )
+
+
+def in_region(session: boto3.Session, name: str) -> RegionClients:
+    """Clients of region `name` from the test's session, whose botocore session caches the service models (a
+    session of its own would load them again)."""
+    services = {f.name: RegionClients.SERVICES.get(f.name, f.name) for f in fields(RegionClients)}
+    return RegionClients(**{field: session.client(service, region_name=name) for field, service in services.items()})
 
 
 def health_check(session: boto3.Session, region: str) -> str:
@@ -253,8 +261,7 @@ def test_a_partial_failover_is_finished_by_running_it_again(
 def test_failover_refuses_a_standby_that_is_not_deployed(session: boto3.Session) -> None:
     env = config()
     primary = deploy_region(session, PRIMARY, env, desired=1, preference="pref")
-    standby = Region(STANDBY, Deployed(RegionClients.from_session(boto3.Session(region_name=STANDBY)), STANDBY, {}),
-                     "", "")  # fmt: skip
+    standby = Region(STANDBY, Deployed(in_region(session, STANDBY), STANDBY, {}), "", "")
     checks = Run(session).failover((env, primary, standby, "pref"))
     assert names(checks) == [("standby ready", FAIL)]
     assert "stack outputs missing" in checks[0].reason
@@ -284,3 +291,50 @@ def test_failback_returns_the_standby_to_what_its_mode_runs(
     checks = Run(session).failback((env, primary, standby, preference))
     assert all(check.status == PASS for check in checks), names(checks)
     assert scaling(session, standby) == (idle or (env.compute.desired_tasks, env.compute.min_tasks))
+
+
+def replication_latency(session: boto3.Session, env: EnvironmentConfig, seconds: float | None) -> None:
+    """What S3 Replication Time Control publishes in the primary region for the archive's rule (none: nothing)."""
+    if seconds is None:
+        return
+    replica = env.names.replica_bucket("log-archive", str(env.account), STANDBY)
+    session.client("cloudwatch", region_name=PRIMARY).put_metric_data(Namespace="AWS/S3", MetricData=[{
+        "MetricName": "ReplicationLatency", "Value": seconds, "Timestamp": datetime.now(UTC) - timedelta(minutes=10),
+        "Dimensions": [{"Name": "SourceBucket", "Value": "archive-source"},
+                       {"Name": "DestinationBucket", "Value": replica}, {"Name": "RuleId", "Value": "ToStandby"}],
+    }])  # fmt: skip
+
+
+@pytest.mark.parametrize(("latency", "expected"), [(42.0, PASS), (None, WARN), (1800.0, FAIL)])
+def test_the_dr_drill_fails_over_measures_the_replication_lag_and_fails_back(
+    session: boto3.Session, regions: tuple[EnvironmentConfig, Region, Region, str], latency: float | None, expected: str
+) -> None:
+    env, primary, standby, preference = regions
+    register(session, standby, env.compute.min_tasks)
+    replication_latency(session, env, latency)
+    run = Run(session)
+    checks = drill_failover(
+        env, primary.deployed, standby.deployed, run.route53.health(),
+        session.client("cloudwatch", region_name=PRIMARY), timer=run.clock.timer(), timeout=300,
+    )  # fmt: skip
+    by_name = {check.name: check for check in checks}
+    assert by_name["failover: RTO"].status == by_name["failback: RTO"].status == PASS
+    assert by_name["replication lag"].status == expected
+    if latency == 42.0:
+        assert by_name["replication lag"].reason.startswith("at most 42 s in the last hour")
+    assert threshold(session, preference) == SERVES  # the name is back with the primary
+    assert scaling(session, standby) == (0, 0)
+
+
+def test_the_dr_drill_stops_before_failback_when_failover_fails(
+    session: boto3.Session, regions: tuple[EnvironmentConfig, Region, Region, str]
+) -> None:
+    env, primary, standby, preference = regions
+    run = Run(session)
+    checks = drill_failover(
+        env, primary.deployed, standby.deployed, run.route53.health(),
+        session.client("cloudwatch", region_name=PRIMARY), timer=run.clock.timer(), timeout=30,
+    )  # fmt: skip
+    assert checks[-1].name == "failover: standby targets healthy"
+    assert checks[-1].status == FAIL
+    assert threshold(session, preference) == SERVES

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from ops import preflight as preflight_module
 from ops.checks import FAIL, PASS, WARN, Check
-from settings import EnvironmentConfig, TlsSettings, regions
+from settings import ConfigError, EnvironmentConfig, TlsSettings, regions
 from settings.sections import VERSIONED_RULE_GROUPS
 from tests.support.aws import (
     ACCOUNT,
@@ -324,3 +324,50 @@ def test_preflight_checks_that_the_standby_regions_page_reaches_someone(
         TopicArn=standby_topic, Protocol="https", Endpoint="https://events.example.com/page"
     )
     assert status(run_preflight(session, config))["paging subscribers in us-west-2"] == PASS
+
+
+def test_preflight_checks_quotas_permissions_and_the_certificate_of_the_standby_region_too(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    """A failover needs the standby's own Elastic IPs, VPC, NAT gateways, Fargate vCPUs and deploy roles."""
+    config = configured(ready_account, standby_region="us-west-2", tls=WITH_ZONE)
+    found = {check.name for check in run_preflight(session, config)}
+    for name in ("Elastic IPs", "VPC quota", "NAT gateway quota", "Fargate vCPU quota", "deploy permissions",
+                 "certificate", "gateway prefix lists", "CDK bootstrap", "paging subscribers"):  # fmt: skip
+        assert {name, f"{name} in us-west-2"} <= found, name
+
+
+@pytest.mark.parametrize(
+    ("region", "expected"),
+    [
+        (None, ("primary", "standby")),
+        ("both", ("primary", "standby")),
+        ("standby", ("standby",)),
+        ("primary", ("primary",)),
+    ],
+)
+def test_a_profile_with_a_standby_is_checked_in_both_regions_unless_told(
+    ready_account: EnvironmentConfig, region: str | None, expected: tuple[str, ...]
+) -> None:
+    config = configured(ready_account, standby_region="us-west-2", tls=WITH_ZONE)
+    assert preflight_module.regions_to_check(config, region) == expected
+
+
+def test_the_standby_region_of_a_profile_without_one_is_a_usage_error(ready_account: EnvironmentConfig) -> None:
+    assert preflight_module.regions_to_check(ready_account, None) == ("primary",)
+    with pytest.raises(ConfigError, match="--region: 'standby', but dev has no standby region"):
+        preflight_module.regions_to_check(ready_account, "standby")
+
+
+def test_only_the_standby_region_when_asked(session: boto3.Session, ready_account: EnvironmentConfig) -> None:
+    config = configured(ready_account, standby_region="us-west-2", tls=WITH_ZONE)
+    clients = preflight_module.Clients.from_session(session)
+    clients.wafv2 = ManagedRuleGroups()
+    checks = preflight_module.preflight(
+        clients, config, lambda service, region: (
+            ManagedRuleGroups() if service == "wafv2" else session.client(service, region_name=region)
+        ), which=lambda tool: "/usr/bin/docker", regions=("standby",),
+    )  # fmt: skip
+    regional = [c.name for c in checks if "quota" in c.name or "bootstrap" in c.name]
+    assert regional
+    assert all(name.endswith(" in us-west-2") for name in regional)

@@ -21,6 +21,7 @@ from tests.support.aws import (
     DeployedAlarms,
     configured,
     deployed,
+    deployed_archive,
     dev_config,
     status,
     with_client_ca,
@@ -391,3 +392,53 @@ def test_verify_waits_for_the_first_archived_record(session: boto3.Session, alar
         )
     check = archive_check(session, config, alarms)
     assert (check.status, check.reason.startswith("nothing archived")) == (WARN, True)
+
+
+class WithReplication:
+    """moto's S3 client, which does not replicate: HeadObject answers the replication status S3 would report."""
+
+    def __init__(self, client: Any, status: str | None) -> None:
+        self.client, self.status = client, status
+
+    def head_object(self, **kwargs: Any) -> dict[str, Any]:
+        head: dict[str, Any] = self.client.head_object(**kwargs)
+        return head | ({"ReplicationStatus": self.status} if self.status else {})
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+@pytest.mark.parametrize(
+    ("replication", "expected"), [("COMPLETED", PASS), ("PENDING", WARN), ("FAILED", FAIL), (None, FAIL)]
+)
+def test_verify_reads_whether_the_newest_archived_record_reached_the_standby(
+    session: boto3.Session, replication: str | None, expected: str
+) -> None:
+    config = configured(dev_config(), standby_region="us-west-2")
+    deployed_archive(session)
+    session.client("cloudformation").create_stack(StackName=config.names.stack("Security"), TemplateBody=json.dumps({
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"LogArchiveBucketName": {"Value": ARCHIVE}}}))  # fmt: skip
+    clients = verify_module.Clients.from_session(session)
+    clients.s3 = WithReplication(clients.s3, replication)
+    check = verify_module.archive_replicated(clients, config)
+    assert check.status == expected
+    assert check.reason.startswith(f"logs/{datetime.now(UTC):%Y/%m/%d}/record")
+
+
+def test_verify_in_an_idle_standby_checks_its_own_tasks_not_the_service_name(
+    session: boto3.Session, alarms: DeployedAlarms
+) -> None:
+    """The name answers from the region Route 53 prefers: the standby's own tasks and alarms are what it checks."""
+    primary = configured(dev_config(), standby_region="us-east-1", region="us-west-2")
+    standby = primary.standby()
+    assert standby.region == "us-east-1"
+    deployed(session, standby, alarms)
+    checks = {check.name: check for check in run_verify(session, standby, alarms, get=refused_http)}
+    assert checks["HTTPS /health"].status == WARN
+    assert "HTTP redirects to HTTPS" not in checks
+    assert checks["tasks running"].status == PASS
+
+
+def refused_http(url: str, certificate: ClientCertificate | None = None) -> HttpResult:
+    raise AssertionError(f"the standby's checks must not call {url}: the name answers from another region")

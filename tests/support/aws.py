@@ -140,20 +140,10 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
             Period=60, EvaluationPeriods=3, Threshold=85, ComparisonOperator="GreaterThanThreshold",
         )  # fmt: skip
     cloudwatch.put_dashboard(DashboardName="payments-dev-dashboard", DashboardBody='{"widgets": []}')
-    archive = ARCHIVE
-    s3 = session.client("s3")
-    s3.create_bucket(Bucket=archive, ObjectLockEnabledForBucket=True)
-    s3.put_object_lock_configuration(Bucket=archive, ObjectLockConfiguration={
-        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 400}}})  # fmt: skip
-    s3.put_object(
-        Bucket=archive,
-        Key=f"logs/{datetime.datetime.now(datetime.UTC):%Y/%m/%d}/record",
-        Body=b"record",
-        ChecksumAlgorithm="CRC32",
-    )
+    deployed_archive(session)
     cloudformation = session.client("cloudformation")
     for stack, outputs in (
-        ("Security", {"LogArchiveBucketName": archive}),
+        ("Security", {"LogArchiveBucketName": ARCHIVE}),
         (
             "Compute",
             {"ServiceUrl": "https://payments.dev.example.com", "ClusterName": "payments", "ServiceName": "payments"},
@@ -173,6 +163,18 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
 
 # The log archive bucket `deployed` creates, under Object Lock with a record of today.
 ARCHIVE = "payments-dev-log-archive"
+
+
+def deployed_archive(session: boto3.Session) -> None:
+    """The log archive as deployed: Object Lock with a default retention, and a record archived today."""
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket=ARCHIVE, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(Bucket=ARCHIVE, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 400}}})  # fmt: skip
+    s3.put_object(
+        Bucket=ARCHIVE, Key=f"logs/{datetime.datetime.now(datetime.UTC):%Y/%m/%d}/record", Body=b"record",
+        ChecksumAlgorithm="CRC32",
+    )  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
