@@ -29,7 +29,7 @@ WITH_REGION = AWS_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(python -m too
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table alarm-table docs bench-service preflight verify drill cost diff deploy clean
+.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table alarm-table docs bench-service preflight verify drill drift cost diff deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -113,6 +113,9 @@ verify: deps ## Check deployed ENV: HTTPS health, redirect, targets, tasks, WAF,
 
 drill: deps ## Stop one task of ENV and time its replacement (DRILL_ARGS: --allow-prod for prod, --failover for the DR drill)
 	CDK_VALIDATION=false python -m ops drill --env $(ENV) $(DRILL_ARGS)
+
+drift: deps ## CloudFormation drift detection on every stack of ENV (both regions where it has a standby)
+	CDK_VALIDATION=false python -m ops drift --env $(ENV)
 
 cost: deps ## Monthly cost estimate of ENV from the synthesized templates, all profiles side by side
 	CDK_VALIDATION=false python -m ops cost --env $(ENV)

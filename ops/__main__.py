@@ -1,4 +1,4 @@
-"""`python -m ops COMMAND --env NAME`: preflight, verify, drill, failover, failback, cost.
+"""`python -m ops COMMAND --env NAME`: preflight, verify, drill, drift, failover, failback, cost.
 
 The only place the ops tooling reads the process environment. Exit code 0 when every check passes,
 1 when one fails, 2 for a usage or configuration mistake.
@@ -14,6 +14,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, NoCredentialsError
 
 from ops.cost import CostError
+from ops.drift import DEFAULT_TIMEOUT_SECONDS as DRIFT_TIMEOUT_SECONDS
 from ops.drill import DEFAULT_TIMEOUT_SECONDS
 from ops.failover import DEFAULT_TIMEOUT_SECONDS as FAILOVER_TIMEOUT_SECONDS
 from ops.preflight import BOTH, PRIMARY, STANDBY
@@ -28,13 +29,14 @@ def main(argv: list[str] | None = None) -> int:
         ("preflight", "check the account before a deploy: credentials, bootstrap, quotas, permissions, certificate"),
         ("verify", "check a deployed profile: health, redirect, targets, tasks, WAF, flow logs, logs, alarms"),
         ("drill", "stop one task and time its healthy replacement"),
+        ("drift", "CloudFormation drift detection on every stack: what was changed outside the templates"),
         ("failover", "serve from the standby region: scale it up, wait until healthy, make Route 53 prefer it"),
         ("failback", "serve from the primary region again, and return the standby to its standby mode"),
         ("cost", "monthly cost estimate from the synthesized templates, all profiles side by side"),
     ):
         sub = commands.add_parser(command, help=summary)
         sub.add_argument("--env", required=True, help=f"profile name ({', '.join(PROFILES)})")
-        if command in ("preflight", "verify", "drill"):
+        if command in ("preflight", "verify", "drill", "drift"):
             sub.add_argument(
                 "--region",
                 choices=(PRIMARY, STANDBY, BOTH),
@@ -62,6 +64,13 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument(
                 "--timeout", type=float, default=FAILOVER_TIMEOUT_SECONDS, help="seconds to wait at each step"
             )
+        if command == "drift":
+            sub.add_argument(
+                "--timeout",
+                type=float,
+                default=DRIFT_TIMEOUT_SECONDS,
+                help="seconds to wait for each stack's detection",
+            )
     arguments = parser.parse_args(argv)
 
     from ops import commands as run
@@ -81,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
                 region=arguments.region,
                 failover=arguments.failover,
             )
+        if arguments.command == "drift":
+            return run.drift_command(arguments.env, os.environ, region=arguments.region, timeout=arguments.timeout)
         if arguments.command in ("failover", "failback"):
             return run.failover_command(
                 arguments.env, os.environ, back=arguments.command == "failback", timeout=arguments.timeout

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 from aws_cdk.assertions import Template
 
+from ops import drift as drift_module
 from ops import drill as drill_module
 from ops import failover as failover_module
 from ops import preflight as preflight_module
@@ -25,6 +26,7 @@ from ops.cost import (
     render_profile,
 )
 from settings import ConfigError, EnvironmentConfig, StandbyMode, resolve_config
+from settings.naming import STACK_KINDS
 from tooling.synthesis import build_profile, cdk_context, profile_names
 
 
@@ -169,6 +171,18 @@ def failover_drill_command(config: EnvironmentConfig, *, timeout: float) -> int:
     cloudwatch = boto3.Session(region_name=config.region).client("cloudwatch")
     checks = failover_module.drill_failover(config, primary, standby, _route53_health(), cloudwatch, timeout=timeout)
     return report(f"DR drill: {config.name}", checks)
+
+
+def drift_command(name: str, environ: Mapping[str, str], *, region: str | None, timeout: float) -> int:
+    """CloudFormation drift detection on every stack of the profile, in each region `--region` names."""
+    config = profile(name, environ)
+    checks: list[Check] = []
+    for region_config, suffix in in_regions(config, region):
+        cloudformation = boto3.Session(region_name=region_config.region).client("cloudformation")
+        stacks = [(cloudformation, config.names.stack(kind)) for kind in STACK_KINDS]
+        print(f"drift detection of {len(stacks)} stacks in {region_config.region}", file=sys.stderr)
+        checks += suffixed(drift_module.drift(stacks, timeout=timeout), suffix)
+    return report(f"Drift: {config.name}", checks)
 
 
 def synthesized_regions(
