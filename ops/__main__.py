@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from ops.cost import CostError
 from ops.drift import DEFAULT_TIMEOUT_SECONDS as DRIFT_TIMEOUT_SECONDS
@@ -110,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     except BotoCoreError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except ClientError as error:  # AWS refused a call outside any check: say what, in one line
+        details = error.response.get("Error", {})
+        print(f"error: {details.get('Code', 'ClientError')}: {details.get('Message', error)}", file=sys.stderr)
+        return 1
 
 
 def client_certificate(certificate: Path | None, key: Path | None) -> ClientCertificate | None:

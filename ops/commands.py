@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 from aws_cdk.assertions import Template
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ops import drift as drift_module
 from ops import drill as drill_module
@@ -125,12 +126,13 @@ def drill_command(
     return report(f"Drill: {config.name}", checks)
 
 
-def _both_regions(config: EnvironmentConfig) -> tuple[failover_module.Deployed, failover_module.Deployed]:
-    regions = []
-    for region in (config.region, str(config.standby_region)):
-        clients = failover_module.RegionClients.from_session(boto3.Session(region_name=region))
-        regions.append(failover_module.Deployed.read(clients, region, config.names))
-    return regions[0], regions[1]
+def _deployed(config: EnvironmentConfig, region: str) -> failover_module.Deployed | str:
+    """The region's deployment as its Compute stack's outputs name it, or why it could not be read."""
+    clients = failover_module.RegionClients.from_session(boto3.Session(region_name=region))
+    try:
+        return failover_module.Deployed.read(clients, region, config.names)
+    except (ClientError, BotoCoreError) as error:
+        return f"{config.names.stack('Compute')} in {region}: {error}"
 
 
 def _route53_health() -> failover_module.HealthChecks:
@@ -153,20 +155,32 @@ def failover_command(name: str, environ: Mapping[str, str], *, back: bool, timeo
     config = profile(name, environ)
     if _without_standby(config):
         return 2
-    primary, standby = _both_regions(config)
+    title = f"{'Failback' if back else 'Failover'}: {config.name}"
     target = config.region if back else config.standby_region
     print(f"{'failback' if back else 'failover'} of {config.name} to {target}, waiting up to {timeout:.0f} s per step",
           file=sys.stderr)  # fmt: skip
-    run = failover_module.failback if back else failover_module.failover
-    checks = run(config, primary, standby, _route53_health(), timeout=timeout)
-    return report(f"{'Failback' if back else 'Failover'}: {config.name}", checks)
+    # The standby first: a failover must not depend on the primary region answering.
+    standby = _deployed(config, str(config.standby_region))
+    if isinstance(standby, str):
+        return report(title, [failed("standby ready", standby)])
+    primary = _deployed(config, config.region)
+    if back:
+        if isinstance(primary, str):
+            return report(title, [failed("primary ready", primary)])
+        return report(title, failover_module.failback(config, primary, standby, _route53_health(), timeout=timeout))
+    return report(title, failover_module.failover(config, primary, standby, _route53_health(), timeout=timeout))
 
 
 def failover_drill_command(config: EnvironmentConfig, *, timeout: float) -> int:
     """`drill --failover`: failover, the audit trail's replication lag, failback; both RTOs and the RPO."""
     if _without_standby(config):
         return 2
-    primary, standby = _both_regions(config)
+    standby, primary = _deployed(config, str(config.standby_region)), _deployed(config, config.region)
+    for name, found in (("standby ready", standby), ("primary ready", primary)):
+        if isinstance(found, str):
+            return report(f"DR drill: {config.name}", [failed(name, found)])
+    assert not isinstance(standby, str)
+    assert not isinstance(primary, str)
     print(f"DR drill of {config.name}: failover to {config.standby_region} and back", file=sys.stderr)
     cloudwatch = boto3.Session(region_name=config.region).client("cloudwatch")
     checks = failover_module.drill_failover(config, primary, standby, _route53_health(), cloudwatch, timeout=timeout)

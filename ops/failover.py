@@ -3,11 +3,13 @@
 `failover`: refuse unless the standby is deployed and its service exists; scale it to the primary's minimum
 (on demand: its capacity-provider base is that minimum); wait for as many healthy targets and for the standby's
 Route 53 health check to pass; then step the primary aside (its PRIMARY record's CALCULATED check gets a
-threshold above its one child, so Route 53 answers with the standby). `failback`: refuse unless the primary
-serves again; let the primary take the name back; wait until Route 53 sees it healthy; return the standby to
+threshold above its one child, so Route 53 answers with the standby even once the primary recovers). Up to a
+healthy standby only the standby region's APIs are used; the Route 53 steps need its control plane and CloudWatch
+in us-east-1, and warn instead of failing when those do not answer, since Route 53's data plane answers with the
+healthy standby while the primary's own check fails. `failback`: refuse unless the primary serves again; let the
+primary take the name back; wait until Route 53 sees it healthy and cached answers expire; return the standby to
 what its mode runs. Every step prints its elapsed time; each is safe to repeat, so a partial run is finished by
-running the command again. The measured RTO is the time until Route 53 answers with the target region, plus the
-alias record's TTL (60 s) for clients that cached the old answer.
+running the command again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from components.audit_bucket import REPLICATION_RULE_ID
 from components.service_dns import SERVES, STEPS_ASIDE
@@ -33,6 +37,7 @@ REPLICATION_TIME_SECONDS = 15 * 60
 POLL_SECONDS = 15
 # The alias record of a load balancer answers with the load balancer's own TTL.
 ALIAS_TTL_SECONDS = 60
+CLIENTS_MOVE_SECONDS = ALIAS_TTL_SECONDS + 30
 
 
 @dataclass
@@ -133,8 +138,8 @@ class HealthChecks:
             Namespace="AWS/Route53",
             MetricName="HealthCheckStatus",
             Dimensions=[{"Name": "HealthCheckId", "Value": health_check_id}],
-            # Through the current minute: its datapoints, once published, are the newest verdict.
-            StartTime=end - timedelta(minutes=3),
+            # Route 53 publishes with a delay: ten minutes back, through the current minute; the newest decides.
+            StartTime=end - timedelta(minutes=10),
             EndTime=end + timedelta(minutes=1),
             Period=60,
             Statistics=["Minimum"],
@@ -155,18 +160,24 @@ SERVICE_OUTPUTS = ("ClusterName", "ServiceName", "TargetGroupArn", "RegionHealth
 
 def failover(
     config: EnvironmentConfig,
-    primary: Deployed,
+    primary: Deployed | str,
     standby: Deployed,
     health: HealthChecks,
     *,
     timer: Timer | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> list[Check]:
-    """Move the service name to the standby region; stop at the first step that cannot complete."""
+    """Move the service name to the standby region; stop at the first standby step that cannot complete.
+
+    `primary`: the primary's deployment, or why it could not be read. Everything up to a healthy standby uses the
+    standby region's APIs only. Reading Route 53's verdict and stepping the primary aside use Route 53's control
+    plane and CloudWatch in us-east-1: when those do not answer (an outage there), they are warnings, because Route
+    53's data plane already answers with the healthy standby while the primary's own health check fails.
+    """
     timer = timer or Timer()
     timer.start()
     compute = config.compute
-    missing = _missing_outputs(standby, SERVICE_OUTPUTS) + _missing_outputs(primary, ("PreferenceHealthCheckId",))
+    missing = _missing_outputs(standby, SERVICE_OUTPUTS)
     if missing:
         return [timer.step(failed("standby ready", f"stack outputs missing: {missing}; deploy both regions first"))]
     service = standby.service()
@@ -191,27 +202,45 @@ def failover(
         return checks
     checks.append(timer.step(passed("standby targets healthy", f"{compute.min_tasks} healthy")))
     region_check = standby.outputs["RegionHealthCheckId"]
-    still = timer.wait(lambda: None if health.healthy(region_check) else "unhealthy", timeout)
-    if still is not None:
-        checks.append(timer.step(failed("standby health check", f"{region_check} still {still}")))
-        return checks
-    checks.append(timer.step(passed("standby health check", f"{region_check} healthy")))
-    preference = primary.outputs["PreferenceHealthCheckId"]
-    health.set_threshold(preference, STEPS_ASIDE)
-    checks.append(
-        timer.step(passed("Route 53 prefers the standby", f"{preference} (primary) stepped aside: threshold 2"))
-    )
+    try:
+        still = timer.wait(lambda: None if health.healthy(region_check) else "unhealthy", timeout)
+    except (ClientError, BotoCoreError) as error:
+        checks.append(timer.step(warned("standby health check", f"Route 53's verdict unreadable ({error})")))
+    else:
+        if still is not None:
+            checks.append(timer.step(failed("standby health check", f"{region_check} still {still}")))
+            return checks
+        checks.append(timer.step(passed("standby health check", f"{region_check} healthy")))
+    checks.append(timer.step(_step_aside(primary, health)))
     checks.append(
         timer.step(
             passed(
-                "RTO",
-                f"{timer.elapsed:.0f} s until Route 53 answers with {standby.region}, plus up to "
-                f"{ALIAS_TTL_SECONDS} s of cached answers; do not deploy the primary's Compute stack until failback "
-                "(it would set the threshold back)",
+                "time to fail over",
+                f"{timer.elapsed:.0f} s until the standby was healthy and the primary stepped aside; Route 53 answers "
+                f"with {standby.region} once its checkers see the change (about a minute), plus up to "
+                f"{ALIAS_TTL_SECONDS} s of cached answers. Until failback, deploy only with "
+                "`-c config.standby_mode=hot` (docs/RUNBOOK.md)",
             )
         )
     )
     return checks
+
+
+def _step_aside(primary: Deployed | str, health: HealthChecks) -> Check:
+    name = "Route 53 prefers the standby"
+    fallback = (
+        "Route 53 answers with the standby while the primary's own health check fails; run `ops failover` again "
+        "once the primary region answers, to keep the name with the standby after the primary recovers"
+    )
+    if isinstance(primary, str) or "PreferenceHealthCheckId" not in primary.outputs:
+        why = primary if isinstance(primary, str) else "no PreferenceHealthCheckId output"
+        return warned(name, f"the primary could not be read ({why}); {fallback}")
+    preference = primary.outputs["PreferenceHealthCheckId"]
+    try:
+        health.set_threshold(preference, STEPS_ASIDE)
+    except (ClientError, BotoCoreError) as error:
+        return warned(name, f"could not step {preference} aside ({error}); {fallback}")
+    return passed(name, f"{preference} (primary) stepped aside: threshold 2")
 
 
 def failback(
@@ -233,11 +262,11 @@ def failback(
         return [timer.step(failed("primary ready", f"stack outputs missing: {missing}"))]
     healthy = primary.healthy_targets()
     region_check = primary.outputs["RegionHealthCheckId"]
-    if healthy < compute.min_tasks or not health.healthy(region_check):
+    verdict = health.healthy(region_check)
+    if healthy < compute.min_tasks or not verdict:
         reason = (
             f"{healthy} of {compute.min_tasks} targets healthy, health check {region_check} "
-            f"{'healthy' if health.healthy(region_check) else 'unhealthy'}; restore the primary "
-            "and run `make verify` first"
+            f"{'healthy' if verdict else 'unhealthy'}; restore the primary and run `make verify` first"
         )
         return [timer.step(failed("primary ready", reason))]
     checks = [timer.step(passed("primary ready", f"{healthy} targets healthy in {primary.region}"))]
@@ -249,14 +278,24 @@ def failback(
         checks.append(timer.step(failed("primary serves", f"{preference} still {still}")))
         return checks
     checks.append(timer.step(passed("primary serves", f"{preference} healthy: Route 53 answers with the primary")))
+    # Clients that resolved the name before keep calling the standby for up to the TTL: let them move first.
+    timer.sleep(CLIENTS_MOVE_SECONDS)
+    checks.append(timer.step(passed("clients moved", f"waited {CLIENTS_MOVE_SECONDS} s (the {ALIAS_TTL_SECONDS} s TTL "
+                                                      "and a margin) before scaling the standby down")))  # fmt: skip
     idle = config.standby()
     standby.scale(desired=idle.compute.desired_tasks, minimum=idle.compute.min_tasks, maximum=idle.compute.max_tasks)
     mode = config.disaster_recovery.standby_mode.value
     checks.append(timer.step(passed(f"standby back to {mode}", f"desired {idle.compute.desired_tasks}")))
     checks.append(
-        timer.step(passed("RTO", f"{timer.elapsed:.0f} s, plus up to {ALIAS_TTL_SECONDS} s of cached answers"))
+        timer.step(
+            passed("time to fail back", f"{timer.elapsed:.0f} s in all; the primary served from `primary serves` on")
+        )
     )
     return checks
+
+
+# The RPO of the audit trail only: the payment ledger is not replicated (README, disaster recovery).
+AUDIT_LAG = "audit-trail replication lag"
 
 
 def replication_lag(cloudwatch: Any, config: EnvironmentConfig, now: datetime | None = None) -> Check:
@@ -282,12 +321,12 @@ def replication_lag(cloudwatch: Any, config: EnvironmentConfig, now: datetime | 
         if datapoints:
             latest[dimensions["DestinationBucket"]] = max(d["Maximum"] for d in datapoints)
     if not latest:
-        return warned("replication lag", "S3 reported no replication latency in the last hour: nothing replicated")
+        return warned(AUDIT_LAG, "S3 reported no replication latency in the last hour: nothing replicated")
     worst = max(latest, key=lambda bucket: latest[bucket])
     reason = f"at most {latest[worst]:.0f} s in the last hour ({worst}); {len(latest)} of {len(replicas)} replicas"
     if latest[worst] > REPLICATION_TIME_SECONDS:
-        return failed("replication lag", f"{reason}: beyond the {REPLICATION_TIME_SECONDS} s of S3 RTC")
-    return passed("replication lag", reason)
+        return failed(AUDIT_LAG, f"{reason}: beyond the {REPLICATION_TIME_SECONDS} s of S3 RTC")
+    return passed(AUDIT_LAG, reason)
 
 
 def drill_failover(
