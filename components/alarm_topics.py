@@ -1,5 +1,6 @@
 """SNS topics for alarms: one that pages, one for warnings. KMS-encrypted, TLS-only, and open to exactly the
-services that publish to them: CloudWatch alarms of this account and region, and AWS Budgets of this account.
+services that publish to them: CloudWatch alarms of this account and region, AWS Budgets of this account, and (the
+warning topic) the EventBridge rules of this account and region that report out-of-band changes.
 
 The topic policy replaces SNS's default policy, so each publisher needs its own allow here (and on the key:
 see `DataEncryptionKey`); `tests/support/paths/matrix.py` evaluates both for every alarm and the budget.
@@ -52,6 +53,18 @@ class AlarmTopics(Construct):
                     },
                 )
             )
+        self.warning.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventRulesOfThisAccountAndRegion",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.warning.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": source_arns.event_rules(stack)},
+                },
+            )
+        )
         self.warning.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowBudgetsOfThisAccount",

@@ -117,7 +117,8 @@ class DataEncryptionKey(Construct):
 
 
 class TopicEncryptionKey(Construct):
-    """KMS key for the alarm topics: CloudWatch alarms and AWS Budgets of this account may publish with it."""
+    """KMS key for the alarm topics: CloudWatch alarms, AWS Budgets and EventBridge rules of this account may publish
+    with it."""
 
     def __init__(self, scope: Construct, id_: str, *, alias: str, custodians: Custodians) -> None:
         super().__init__(scope, id_)
@@ -130,6 +131,7 @@ class TopicEncryptionKey(Construct):
         for sid, service, sources in (
             ("AllowAlarmsToPublish", "cloudwatch.amazonaws.com", source_arns.alarms(stack)),
             ("AllowBudgetsToPublish", "budgets.amazonaws.com", source_arns.budgets(stack)),
+            ("AllowEventRulesToPublish", "events.amazonaws.com", source_arns.event_rules(stack)),
         ):
             self.key.add_to_resource_policy(
                 iam.PolicyStatement(

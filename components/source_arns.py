@@ -25,3 +25,8 @@ def budgets(stack: Stack) -> str:
 def log_delivery(stack: Stack) -> str:
     """What CloudWatch Logs' delivery service (flow logs, WAF logs) names as its source in this region."""
     return stack.format_arn(service="logs", resource="*")
+
+
+def event_rules(stack: Stack) -> str:
+    """Every EventBridge rule of the stack's account and region (the default event bus)."""
+    return stack.format_arn(service="events", resource="rule", resource_name="*")

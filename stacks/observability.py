@@ -1,16 +1,21 @@
-"""Observability stack: alarm topics, alarms, dashboard, saved queries, metric filter, drill and cost budget."""
+"""Observability stack: alarm topics, alarms, dashboard, saved queries, metric filter, drill, cost budget and the
+out-of-band change guard."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import CfnOutput, Fn, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from components.alarm_topics import AlarmTopics
 from components.audit_alarms import AuditTrail, AuditTrailAlarms
+from components.change_guard import OutOfBandChangeGuard
 from components.cost_budget import MonthlyCostBudget
 from components.dashboard import ServiceDashboard
 from components.egress_firewall import EgressFirewallAlarm
@@ -38,6 +43,8 @@ class ObservabilityStack(Stack):
         waf_log_group: logs.ILogGroup,
         topics_key: kms.IKey,
         audit_trail: AuditTrail,
+        audit_buckets: Sequence[s3.IBucket],
+        endpoint_security_group: ec2.ISecurityGroup,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id_, **kwargs)
@@ -56,6 +63,23 @@ class ObservabilityStack(Stack):
             idle=config.runs_idle,
         )
         self.audit_alarms = AuditTrailAlarms(self, "AuditTrail", trail=audit_trail, warning_topic=self.topics.warning)
+        cluster = payments.cluster
+        self.change_guard = OutOfBandChangeGuard(
+            self,
+            "OutOfBandChanges",
+            watched={
+                "EcsService": [cluster.cluster_name, cluster.cluster_arn],
+                "TaskDefinition": [payments.task_definition.family],
+                "LoadBalancer": [load_balancer.load_balancer.load_balancer_arn],
+                "SecurityGroup": [
+                    load_balancer.security_group.security_group_id,
+                    payments.security_group.security_group_id,
+                    endpoint_security_group.security_group_id,
+                ],
+                "AuditBucket": [bucket.bucket_name for bucket in audit_buckets],
+            },
+            warning_topic=self.topics.warning,
+        )
         if config.network.processor_hosts:
             EgressFirewallAlarm(
                 self,

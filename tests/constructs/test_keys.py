@@ -55,7 +55,7 @@ def test_logs_key_admits_only_cloudwatch_logs_of_this_account_and_region(keys: d
     ("key", "services"),
     [
         ("DataKey", {"delivery.logs.amazonaws.com"}),
-        ("TopicsKey", {"cloudwatch.amazonaws.com", "budgets.amazonaws.com"}),
+        ("TopicsKey", {"cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.amazonaws.com"}),
         ("SecretsKey", set()),
     ],
 )

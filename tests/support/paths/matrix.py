@@ -286,6 +286,19 @@ def budget_notifications(app: DeployedApp, region: str) -> Iterator[Path]:
             yield _publish(app, stack, logical_id, "budgets.amazonaws.com", topic, context, region, "budget")
 
 
+def event_notifications(app: DeployedApp, region: str) -> Iterator[Path]:
+    """EventBridge publishes each rule's matching event to the rule's SNS targets (the out-of-band change guard)."""
+    for stack, logical_id in app.resources("AWS::Events::Rule", region):
+        props = stack.resolved(logical_id)
+        rule_arn = f"arn:aws:events:{region}:{stack.account}:rule/{stack.name(logical_id)}"
+        context = {"aws:SourceArn": rule_arn, "aws:SourceAccount": stack.account}
+        topics = [str(t["Arn"]) for t in props.get("Targets", []) if ":sns:" in str(t["Arn"])]
+        if not topics:
+            yield Path(source(stack, logical_id), f"rule {logical_id}", problems=("publishes to no topic",))
+        for topic in topics:
+            yield _publish(app, stack, logical_id, "events.amazonaws.com", topic, context, region, "rule")
+
+
 def _publish(
     app: DeployedApp,
     stack: DeployedStack,
@@ -1206,6 +1219,12 @@ def confused_deputies(app: DeployedApp, region: str) -> Iterator[Path]:
 ALLOWED_ROWS: tuple[Row, ...] = (
     Row("CloudWatch alarms publish to their topics", True, alarm_notifications, ALARM_TYPES),
     Row("AWS Budgets publishes to its topic", True, budget_notifications, ("AWS::Budgets::Budget",)),
+    Row(
+        "EventBridge rules publish out-of-band changes to their topic",
+        True,
+        event_notifications,
+        ("AWS::Events::Rule",),
+    ),
     Row("VPC flow logs write the flow-log bucket", True, flow_logs, ("AWS::EC2::FlowLog",)),
     Row("WAF writes its log group", True, waf_logs, ("AWS::WAFv2::LoggingConfiguration",)),
     Row(
