@@ -69,8 +69,8 @@ synth: deps ## Synthesize ENV (default dev) with every check: 5 cdk-nag packs, C
 synth-all: deps ## make synth for every profile of settings/profiles.py
 	for env in $$(python -m tooling.profiles names); do $(MAKE) --no-print-directory synth ENV=$$env; done
 
-test: deps ## Run the test suite (synthesizes the app once per session)
-	pytest
+test: deps ## Run the test suite on two workers (each synthesizes a profile once, when a test first needs it)
+	pytest -n 2
 
 lint: deps ## ruff lint and format check, mypy
 	ruff check .
