@@ -18,6 +18,8 @@ VERIFY_ARGS ?=
 # Extra arguments of make preflight and make drill, e.g. PREFLIGHT_ARGS=--region standby, DRILL_ARGS="--failover --allow-prod"
 PREFLIGHT_ARGS ?=
 DRILL_ARGS ?=
+# cdk deploy's approval of security-broadening changes: `never` only where nobody can answer (the sandbox workflow).
+APPROVAL ?= broadening
 # Extra CDK CLI arguments, e.g. CDK_ARGS='-c config.task_cpu=1024 -c config.task_memory_mib=2048'
 CDK_ARGS ?=
 # The CDK CLI tells the app a region of its own (CDK_DEFAULT_REGION, from your AWS configuration, else
@@ -29,7 +31,7 @@ WITH_REGION = AWS_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(python -m too
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table alarm-table docs bench-service preflight verify drill drift cost diff deploy clean
+.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table alarm-table docs bench-service preflight verify drill drift cost diff deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -72,10 +74,11 @@ synth-all: deps ## make synth for every profile of settings/profiles.py
 test: deps ## Run the test suite on two workers (each synthesizes a profile once, when a test first needs it)
 	pytest -n 2
 
-lint: deps ## ruff lint and format check, mypy
+lint: deps ## ruff lint and format check, mypy, the GitHub workflows (zizmor: syntax and security, offline)
 	ruff check .
 	ruff format --check .
 	mypy
+	zizmor --offline --quiet .github/workflows
 
 format: deps ## Apply ruff fixes and formatting
 	ruff check --fix .
@@ -106,25 +109,28 @@ bench-service: $(VENV)/.installed $(BENCH_VENV)/.installed ## Load-test the refe
 	$(BENCH_VENV)/bin/python service/benchmarks/bench_service.py --service-python $(VENV)/bin/python
 
 preflight: deps ## Check the account before deploying ENV: credentials, bootstrap, quotas, permissions, certificate
-	CDK_VALIDATION=false python -m ops preflight --env $(ENV) $(PREFLIGHT_ARGS)
+	CDK_VALIDATION=false python -m ops preflight --env $(ENV) $(PREFLIGHT_ARGS) $(CDK_ARGS)
 
 verify: deps ## Check deployed ENV: HTTPS health, redirect, targets, tasks, WAF, flow logs, log groups, alarms
-	CDK_VALIDATION=false python -m ops verify --env $(ENV) $(VERIFY_ARGS)
+	CDK_VALIDATION=false python -m ops verify --env $(ENV) $(VERIFY_ARGS) $(CDK_ARGS)
 
 drill: deps ## Stop one task of ENV and time its replacement (DRILL_ARGS: --allow-prod for prod, --failover for the DR drill)
-	CDK_VALIDATION=false python -m ops drill --env $(ENV) $(DRILL_ARGS)
+	CDK_VALIDATION=false python -m ops drill --env $(ENV) $(DRILL_ARGS) $(CDK_ARGS)
 
 drift: deps ## CloudFormation drift detection on every stack of ENV (both regions where it has a standby)
-	CDK_VALIDATION=false python -m ops drift --env $(ENV)
+	CDK_VALIDATION=false python -m ops drift --env $(ENV) $(CDK_ARGS)
 
 cost: deps ## Monthly cost estimate of ENV from the synthesized templates, all profiles side by side
-	CDK_VALIDATION=false python -m ops cost --env $(ENV)
+	CDK_VALIDATION=false python -m ops cost --env $(ENV) $(CDK_ARGS)
 
 diff: deps ## cdk diff ENV against the deployed stacks (needs AWS credentials)
 	$(WITH_REGION) cdk diff $(STACKS) -c env=$(ENV) $(CDK_ARGS)
 
 deploy: deps ## cdk deploy ENV (needs AWS credentials and a bootstrapped account)
-	$(WITH_REGION) cdk deploy $(STACKS) -c env=$(ENV) $(CDK_ARGS) --require-approval broadening
+	$(WITH_REGION) cdk deploy $(STACKS) -c env=$(ENV) $(CDK_ARGS) --require-approval $(APPROVAL)
+
+destroy: deps ## cdk destroy ENV's stacks (retained resources stay: docs/RUNBOOK.md)
+	$(WITH_REGION) cdk destroy $(STACKS) -c env=$(ENV) $(CDK_ARGS) --force
 
 clean: ## Remove build output and installed dependencies
 	rm -rf $(OUT) $(VENV) $(BENCH_VENV) node_modules .build .pytest_cache .mypy_cache .ruff_cache

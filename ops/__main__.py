@@ -36,6 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     ):
         sub = commands.add_parser(command, help=summary)
         sub.add_argument("--env", required=True, help=f"profile name ({', '.join(PROFILES)})")
+        sub.add_argument(
+            "-c",
+            "--context",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="a setting override, as `cdk synth -c` takes it (config.account=123456789012)",
+        )
         if command in ("preflight", "verify", "drill", "drift"):
             sub.add_argument(
                 "--region",
@@ -72,15 +80,20 @@ def main(argv: list[str] | None = None) -> int:
                 help="seconds to wait for each stack's detection",
             )
     arguments = parser.parse_args(argv)
+    overrides = dict(item.partition("=")[::2] for item in arguments.context)
+    malformed = [item for item in arguments.context if "=" not in item]
+    if malformed:
+        print(f"error: -c {malformed[0]!r} is not KEY=VALUE", file=sys.stderr)
+        return 2
 
     from ops import commands as run
 
     try:
         if arguments.command == "preflight":
-            return run.preflight_command(arguments.env, os.environ, arguments.region)
+            return run.preflight_command(arguments.env, os.environ, arguments.region, overrides)
         if arguments.command == "verify":
             certificate = client_certificate(arguments.client_cert, arguments.client_key)
-            return run.verify_command(arguments.env, os.environ, certificate, arguments.region)
+            return run.verify_command(arguments.env, os.environ, certificate, arguments.region, overrides)
         if arguments.command == "drill":
             return run.drill_command(
                 arguments.env,
@@ -89,14 +102,21 @@ def main(argv: list[str] | None = None) -> int:
                 timeout=arguments.timeout,
                 region=arguments.region,
                 failover=arguments.failover,
+                overrides=overrides,
             )
         if arguments.command == "drift":
-            return run.drift_command(arguments.env, os.environ, region=arguments.region, timeout=arguments.timeout)
+            return run.drift_command(
+                arguments.env, os.environ, region=arguments.region, timeout=arguments.timeout, overrides=overrides
+            )
         if arguments.command in ("failover", "failback"):
             return run.failover_command(
-                arguments.env, os.environ, back=arguments.command == "failback", timeout=arguments.timeout
+                arguments.env,
+                os.environ,
+                back=arguments.command == "failback",
+                timeout=arguments.timeout,
+                overrides=overrides,
             )
-        return run.cost_command(arguments.env, os.environ)
+        return run.cost_command(arguments.env, os.environ, overrides)
     except ConfigError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)

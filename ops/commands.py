@@ -31,9 +31,9 @@ from settings.naming import STACK_KINDS
 from tooling.synthesis import build_profile, cdk_context, profile_names
 
 
-def profile(name: str, environ: Mapping[str, str]) -> EnvironmentConfig:
-    """The same validation as synth: a ConfigError names what is wrong."""
-    return resolve_config(cdk_context() | {"env": name}, environ).config
+def profile(name: str, environ: Mapping[str, str], overrides: Mapping[str, str] | None = None) -> EnvironmentConfig:
+    """The same validation as synth, with the same `-c KEY=VALUE` overrides: a ConfigError names what is wrong."""
+    return resolve_config(cdk_context() | {"env": name} | dict(overrides or {}), environ).config
 
 
 def report(title: str, checks: list[Check]) -> int:
@@ -41,9 +41,11 @@ def report(title: str, checks: list[Check]) -> int:
     return 1 if any(check.failed for check in checks) else 0
 
 
-def preflight_command(name: str, environ: Mapping[str, str], region: str | None = None) -> int:
+def preflight_command(
+    name: str, environ: Mapping[str, str], region: str | None = None, overrides: Mapping[str, str] | None = None
+) -> int:
     try:
-        config = profile(name, environ)
+        config = profile(name, environ, overrides)
     except ConfigError as error:
         return report(f"Preflight: {name}", [failed("configuration", problem) for problem in error.problems])
     regions = preflight_module.regions_to_check(config, region)
@@ -75,8 +77,9 @@ def verify_command(
     environ: Mapping[str, str],
     certificate: verify_module.ClientCertificate | None = None,
     region: str | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> int:
-    config = profile(name, environ)
+    config = profile(name, environ, overrides)
     checks: list[Check] = []
     for region_config, suffix in in_regions(config, region):
         print(f"verifying {config.name} ({config.account}, {region_config.region})", file=sys.stderr)
@@ -97,8 +100,9 @@ def drill_command(
     timeout: float,
     region: str | None = None,
     failover: bool = False,
+    overrides: Mapping[str, str] | None = None,
 ) -> int:
-    config = profile(name, environ)
+    config = profile(name, environ, overrides)
     if config.termination_protection and not allow_prod:
         what = "moves its service name to the standby region and back" if failover else "stops one of its tasks"
         print(
@@ -150,9 +154,11 @@ def _without_standby(config: EnvironmentConfig) -> bool:
     return False
 
 
-def failover_command(name: str, environ: Mapping[str, str], *, back: bool, timeout: float) -> int:
+def failover_command(
+    name: str, environ: Mapping[str, str], *, back: bool, timeout: float, overrides: Mapping[str, str] | None = None
+) -> int:
     """`failover` (to the standby region) or, with `back`, `failback`."""
-    config = profile(name, environ)
+    config = profile(name, environ, overrides)
     if _without_standby(config):
         return 2
     title = f"{'Failback' if back else 'Failover'}: {config.name}"
@@ -187,9 +193,16 @@ def failover_drill_command(config: EnvironmentConfig, *, timeout: float) -> int:
     return report(f"DR drill: {config.name}", checks)
 
 
-def drift_command(name: str, environ: Mapping[str, str], *, region: str | None, timeout: float) -> int:
+def drift_command(
+    name: str,
+    environ: Mapping[str, str],
+    *,
+    region: str | None,
+    timeout: float,
+    overrides: Mapping[str, str] | None = None,
+) -> int:
     """CloudFormation drift detection on every stack of the profile, in each region `--region` names."""
-    config = profile(name, environ)
+    config = profile(name, environ, overrides)
     checks: list[Check] = []
     for region_config, suffix in in_regions(config, region):
         cloudformation = boto3.Session(region_name=region_config.region).client("cloudformation")
@@ -220,10 +233,11 @@ def mode_estimates(name: str, traffic: TrafficAssumptions) -> dict[str, list[Lin
     }
 
 
-def cost_command(name: str, environ: Mapping[str, str]) -> int:
-    config = profile(name, environ)
+def cost_command(name: str, environ: Mapping[str, str], overrides: Mapping[str, str] | None = None) -> int:
+    config = profile(name, environ, overrides)
     traffic = TrafficAssumptions()
-    regions = synthesized_regions(name)
+    # The profile as overridden (the deployment `make deploy CDK_ARGS=…` makes); the others as they are.
+    regions = synthesized_regions(name, dict(overrides or {}))
     print(render_profile(name, config.region, estimate_regions(regions, traffic), traffic))
     estimates, unpriced = estimate_profiles({each: synthesized_regions(each) for each in profile_names()}, traffic)
     print("\nAll profiles:")

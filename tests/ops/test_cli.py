@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ops.__main__ import main
+from ops.commands import profile
 from settings import PROFILES
 from settings.profiles import DEFAULT_PROFILE
 
@@ -66,3 +67,15 @@ def test_the_standby_region_of_a_profile_without_one_is_refused_in_one_line(
     assert capsys.readouterr().err.endswith(
         f"error: --region: 'standby', but {DEFAULT_PROFILE} has no standby region\n"
     )
+
+
+def test_a_malformed_override_is_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "--env", DEFAULT_PROFILE, "-c", "config.task_cpu"]) == 2
+    assert capsys.readouterr().err == "error: -c 'config.task_cpu' is not KEY=VALUE\n"
+
+
+def test_the_ops_commands_see_the_overrides_synth_sees(capsys: pytest.CaptureFixture[str]) -> None:
+    """`make deploy CDK_ARGS=…` deploys the overridden profile; `make cost|preflight|verify … CDK_ARGS=…` check it."""
+    assert profile(DEFAULT_PROFILE, {}, {"config.account": "222222222222"}).account == "222222222222"
+    assert main(["cost", "--env", DEFAULT_PROFILE, "-c", "config.task_cpu=999"]) == 2
+    assert "task_cpu: 999 is not a Fargate CPU size" in capsys.readouterr().err
