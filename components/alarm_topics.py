@@ -9,6 +9,8 @@ see `DataEncryptionKey`); `tests/support/paths/matrix.py` evaluates both for eve
 from __future__ import annotations
 
 from aws_cdk import Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -77,3 +79,22 @@ class AlarmTopics(Construct):
                 },
             )
         )
+
+
+class DeliveryCanary(Construct):
+    """An alarm that is never a signal: its metric is never published, so it stays OK, and `make verify` sets it to
+    ALARM by hand to prove the warning topic delivers (alarm -> topic -> a subscriber), then back to OK."""
+
+    def __init__(self, scope: Construct, id_: str, *, namespace: str, topic: sns.ITopic) -> None:
+        super().__init__(scope, id_)
+        self.alarm = cloudwatch.Alarm(
+            self,
+            "Alarm",
+            alarm_description="Not a signal: make verify sets it to ALARM to prove the warning topic delivers",
+            metric=cloudwatch.Metric(namespace=namespace, metric_name="VerifyCanary", statistic="Maximum"),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.alarm.add_alarm_action(actions.SnsAction(topic))

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
+from ops import delivery
 from ops.checks import Check, failed, passed, run, warned
 from ops.clients import ClientSet
 from settings import ClientAuthentication, EnvironmentConfig
@@ -90,6 +91,8 @@ class Clients(ClientSet):
     logs: Any
     cloudwatch: Any
     s3: Any
+    sns: Any
+    sqs: Any
 
 
 def outputs(clients: Clients, stack_name: str) -> dict[str, str]:
@@ -103,6 +106,7 @@ def verify(
     get: HttpGet = http_get,
     certificate: ClientCertificate | None = None,
     standby_s3: Any = None,
+    pause: Callable[[float], None] = time.sleep,
 ) -> list[Check]:
     """`clients` and `config` of one region (a standby's: `config.standby()`). `certificate`: a client certificate,
     for a profile whose listener requires one (mutual TLS); `standby_s3`: an S3 client of the standby region, for a
@@ -138,6 +142,7 @@ def verify(
     checks += run("log groups", lambda: _log_groups(clients, config, found))
     checks += run("alarms", lambda: _alarms(clients, found["observability"]["AlarmNames"].split(",")))
     checks += run("dashboard", lambda: _dashboard(clients, found))
+    checks += _delivered(clients, config, found, pause)
     checks += run("archive locked", lambda: archive_locked(clients, config))
     if config.standby_region:
         checks += run("archive replicated", lambda: archive_replicated(clients, config))
@@ -148,6 +153,24 @@ def verify(
 
 # What S3 answers GetObjectRetention for an object that has no retention.
 NO_RETENTION = {"NoSuchObjectLockConfiguration", "ObjectLockConfigurationNotFoundError"}
+
+
+def _delivered(
+    clients: Clients, config: EnvironmentConfig, found: dict[str, Any], pause: Callable[[float], None]
+) -> list[Check]:
+    """The delivery paths, live: records where their writers put them, an alarm's notification at a subscriber."""
+    security = outputs(clients, config.names.stack("Security"))
+    account, region = str(config.account), config.region
+    checks = run("flow-log objects", lambda: delivery.flow_log_objects(
+        clients.s3, security["FlowLogBucketName"], account, region))  # fmt: skip
+    checks += run("ALB access-log objects", lambda: delivery.alb_log_objects(
+        clients.s3, security["AlbLogBucketName"], account, region))  # fmt: skip
+    checks += run("WAF log events", lambda: delivery.waf_log_events(clients.logs, config.names.waf_log_group))
+    observability = found["observability"]
+    checks += run("alarm reaches a subscriber", lambda: delivery.alarm_reaches_subscriber(
+        clients.cloudwatch, clients.sns, clients.sqs, observability["CanaryAlarmName"],
+        observability["WarningTopicArn"], sleep=pause))  # fmt: skip
+    return checks
 
 
 def retention_of(s3: Any, bucket: str, key: str, version: str | None = None) -> str:

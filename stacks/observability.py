@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from components.alarm_topics import AlarmTopics
+from components.alarm_topics import AlarmTopics, DeliveryCanary
 from components.audit_alarms import AuditTrail, AuditTrailAlarms
 from components.change_guard import OutOfBandChangeGuard
 from components.cost_budget import MonthlyCostBudget
@@ -110,6 +110,7 @@ class ObservabilityStack(Stack):
             service=payments.service,
             stop_alarm=self.alarms.composite,
         )
+        canary = DeliveryCanary(self, "DeliveryCanary", namespace=names.metrics_namespace, topic=self.topics.warning)
         CfnOutput(
             self,
             "DashboardUrl",
@@ -125,10 +126,12 @@ class ObservabilityStack(Stack):
                     self.alarms.composite.alarm_name,
                     *(a.alarm_name for a in self.alarms.alarms.values()),
                     *(a.alarm_name for a in self.audit_alarms.alarms.values()),
+                    canary.alarm.alarm_name,
                 ],
             ),
             description="Every alarm of this environment, the paging composite first (read by make verify)",
         )
+        CfnOutput(self, "CanaryAlarmName", value=canary.alarm.alarm_name)
         CfnOutput(self, "PagingTopicArn", value=self.topics.paging.topic_arn)
         CfnOutput(self, "WarningTopicArn", value=self.topics.warning.topic_arn)
         CfnOutput(self, "TaskStopExperimentId", value=drill.template.attr_id)

@@ -146,6 +146,8 @@ class SecurityStack(Stack):
         self.log_archive_bucket: s3.IBucket = log_archive.bucket
         # `make verify` reads an archived record's Object Lock retention (ops/verify.py, `archive locked`).
         CfnOutput(self, "LogArchiveBucketName", value=self.log_archive_bucket.bucket_name)
+        CfnOutput(self, "FlowLogBucketName", value=self.flow_log_bucket.bucket_name)
+        CfnOutput(self, "AlbLogBucketName", value=self.alb_log_bucket.bucket_name)
         # The name, not the construct: the Observability stack imports it.
         self.log_archive_stream_name: str = log_archive.stream.ref
         self.replicated_buckets: list[ReplicatedBucket] = replication.replicated if replication else []

@@ -13,11 +13,14 @@ from botocore.exceptions import ClientError
 
 from ops import verify as verify_module
 from ops.checks import FAIL, PASS, WARN, Check, table
+from ops.delivery import LIVE_CHECKS
 from ops.verify import ClientCertificate, HttpResult
 from settings import EnvironmentConfig
 from settings.naming import REPLICATED_BUCKETS
 from tests.support.aws import (
+    ALB_LOGS,
     ARCHIVE,
+    CANARY,
     DeployedAlarms,
     configured,
     deployed,
@@ -27,6 +30,7 @@ from tests.support.aws import (
     with_client_ca,
 )
 from tests.support.certificates import certificates
+from tests.support.paths.matrix import MATRIX
 
 
 def healthy_http(url: str, certificate: ClientCertificate | None = None) -> HttpResult:
@@ -47,6 +51,25 @@ def mutual_tls_http(url: str, certificate: ClientCertificate | None = None) -> H
 
 def mutual_tls_config() -> EnvironmentConfig:
     return with_client_ca(dev_config())
+
+
+class AlarmActions:
+    """moto's CloudWatch, which does not act on a state change: setting an alarm to ALARM publishes to its actions'
+    topics, as CloudWatch does (`deliver=False`: a topic that refuses CloudWatch, nothing arrives)."""
+
+    def __init__(self, client: Any, sns: Any, deliver: bool = True) -> None:
+        self.client, self.sns, self.deliver = client, sns, deliver
+
+    def set_alarm_state(self, **kwargs: Any) -> dict[str, Any]:
+        response: dict[str, Any] = self.client.set_alarm_state(**kwargs)
+        if kwargs["StateValue"] == "ALARM" and self.deliver:
+            (alarm,) = self.client.describe_alarms(AlarmNames=[kwargs["AlarmName"]])["MetricAlarms"]
+            for topic in alarm["AlarmActions"]:
+                self.sns.publish(TopicArn=topic, Message=json.dumps({"AlarmName": kwargs["AlarmName"]}))
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
 
 
 class WithComposites:
@@ -96,13 +119,14 @@ def run_verify(
     composites: tuple[str, ...] | None = None,
     firing: tuple[str, ...] = (),
     certificate: ClientCertificate | None = None,
+    deliver: bool = True,
 ) -> list[Check]:
     if composites is None:
         composites = alarms.composite if alarms else ()
     clients = verify_module.Clients.from_session(session)
     clients.s3 = WithRetention(clients.s3)
-    clients.cloudwatch = WithComposites(clients.cloudwatch, composites, firing)
-    return verify_module.verify(clients, config, get, certificate)
+    clients.cloudwatch = WithComposites(AlarmActions(clients.cloudwatch, clients.sns, deliver), composites, firing)
+    return verify_module.verify(clients, config, get, certificate, pause=lambda _: None)
 
 
 def test_verify_passes_on_a_healthy_deploy(session: boto3.Session, alarms: DeployedAlarms) -> None:
@@ -110,7 +134,7 @@ def test_verify_passes_on_a_healthy_deploy(session: boto3.Session, alarms: Deplo
     deployed(session, config, alarms)
     checks = run_verify(session, config, alarms)
     assert all(check.status == PASS for check in checks), table(checks)
-    assert len(checks) == 11
+    assert len(checks) == 15
 
 
 def test_verify_fails_when_an_alarm_is_in_alarm(session: boto3.Session, alarms: DeployedAlarms) -> None:
@@ -126,13 +150,13 @@ def test_verify_checks_the_composite_alarm_that_pages(session: boto3.Session, al
     deployed(session, config, alarms)
     (page,) = alarms.composite
     assert page == config.names.page_alarm
-    assert len(alarms.composite + alarms.metric) == 16
+    assert len(alarms.composite + alarms.metric) == 17
     (check,) = [c for c in run_verify(session, config, alarms) if c.name == "alarms"]
-    assert (check.status, check.reason) == (PASS, f"16 alarms, the page ({page}) among them, none in ALARM")
+    assert (check.status, check.reason) == (PASS, f"17 alarms, the page ({page}) among them, none in ALARM")
     (check,) = [c for c in run_verify(session, config, alarms, firing=(page,)) if c.name == "alarms"]
     assert (check.status, check.reason) == (FAIL, f"in ALARM: {page}")
     (check,) = [c for c in run_verify(session, config, alarms, composites=()) if c.name == "alarms"]
-    assert (check.status, check.reason) == (FAIL, f"15 of 16 alarms exist; missing: {page}")
+    assert (check.status, check.reason) == (FAIL, f"16 of 17 alarms exist; missing: {page}")
 
 
 def test_verify_fails_on_an_unhealthy_target(
@@ -357,7 +381,8 @@ def other_archive(session: boto3.Session, config: EnvironmentConfig, records: di
     cloudformation.delete_stack(StackName=config.names.stack("Security"))
     cloudformation.create_stack(StackName=config.names.stack("Security"), TemplateBody=json.dumps({
         "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {"LogArchiveBucketName": {"Value": "other-archive"}}}))  # fmt: skip
+        "Outputs": {"LogArchiveBucketName": {"Value": "other-archive"}, "FlowLogBucketName": {"Value": "flow-logs"},
+                    "AlbLogBucketName": {"Value": ALB_LOGS}}}))  # fmt: skip
 
 
 def test_verify_judges_the_archive_by_its_newest_record_not_its_oldest(
@@ -442,3 +467,40 @@ def test_verify_in_an_idle_standby_checks_its_own_tasks_not_the_service_name(
 
 def refused_http(url: str, certificate: ClientCertificate | None = None) -> HttpResult:
     raise AssertionError(f"the standby's checks must not call {url}: the name answers from another region")
+
+
+def test_verify_fails_when_an_alarm_does_not_reach_a_subscriber(session: boto3.Session, alarms: DeployedAlarms) -> None:
+    """The topic policy that refused CloudWatch: configured on paper, never delivered."""
+    config = dev_config()
+    deployed(session, config, alarms)
+    checks = {c.name: c for c in run_verify(session, config, alarms, deliver=False)}
+    check = checks["alarm reaches a subscriber"]
+    assert check.status == FAIL
+    assert check.reason.startswith(f"no notification of {CANARY} from ")
+    assert session.client("sqs").list_queues().get("QueueUrls", []) == []  # the temporary queue is gone
+    (alarm,) = session.client("cloudwatch").describe_alarms(AlarmNames=[CANARY])["MetricAlarms"]
+    assert alarm["StateValue"] == "OK"
+
+
+@pytest.mark.parametrize("missing", ["flow-log objects", "ALB access-log objects"])
+def test_verify_fails_when_a_log_bucket_holds_nothing_of_today(
+    session: boto3.Session, alarms: DeployedAlarms, missing: str
+) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    s3 = session.client("s3")
+    bucket = "flow-logs" if missing.startswith("flow") else ALB_LOGS
+    for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        s3.delete_object(Bucket=bucket, Key=item["Key"])
+    checks = {c.name: c for c in run_verify(session, config, alarms)}
+    assert checks[missing].status == FAIL
+    assert checks[missing].reason.startswith("nothing under ")
+
+
+def test_every_delivery_path_of_the_matrix_has_a_live_check_or_says_why_not() -> None:
+    assert set(LIVE_CHECKS) == {row.name for row in MATRIX}
+    verify_names = {"alarm reaches a subscriber", "flow-log objects", "WAF log events", "log groups",
+                    "ALB access-log objects", "archive locked", "archive replicated", "tasks running",
+                    "HTTPS /health", "HTTP redirects to HTTPS"}  # fmt: skip
+    for row, check in LIVE_CHECKS.items():
+        assert check in verify_names or check.startswith(("not provable", "make drill", "python -m ops")), row

@@ -150,6 +150,7 @@ def test_outputs_give_the_service_url_and_what_operations_tooling_reads(each_pro
             "PagingTopicArn",
             "WarningTopicArn",
             "TaskStopExperimentId",
+            "CanaryAlarmName",  # make verify sets it to ALARM to prove the warning topic delivers
         }
         assert "#dashboards:name=" in json.dumps(observability["DashboardUrl"]["Value"])
 

@@ -141,16 +141,22 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
         )  # fmt: skip
     cloudwatch.put_dashboard(DashboardName="payments-dev-dashboard", DashboardBody='{"widgets": []}')
     deployed_archive(session)
+    delivery = deployed_deliveries(session, config)
     cloudformation = session.client("cloudformation")
     for stack, outputs in (
-        ("Security", {"LogArchiveBucketName": ARCHIVE}),
+        ("Security", {"LogArchiveBucketName": ARCHIVE, "FlowLogBucketName": "flow-logs", "AlbLogBucketName": ALB_LOGS}),
         (
             "Compute",
             {"ServiceUrl": "https://payments.dev.example.com", "ClusterName": "payments", "ServiceName": "payments"},
         ),
         (
             "Observability",
-            {"DashboardUrl": "https://console#dashboards:name=payments-dev-dashboard", "AlarmNames": alarms.output},
+            {
+                "DashboardUrl": "https://console#dashboards:name=payments-dev-dashboard",
+                "AlarmNames": alarms.output,
+                "CanaryAlarmName": CANARY,
+                "WarningTopicArn": delivery["warning_topic"],
+            },
         ),
     ):
         template = {
@@ -159,6 +165,35 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
         }
         cloudformation.create_stack(StackName=config.names.stack(stack), TemplateBody=json.dumps(template))
     return {"target_group": group_arn}
+
+
+# What `deployed` delivered today, as the services would: the ALB's access-log bucket, the canary alarm.
+ALB_LOGS, CANARY = "payments-dev-alb-logs", "payments-dev-Observability-DeliveryCanaryAlarm-1A2B3C4D5E6F"
+
+
+def deployed_deliveries(session: boto3.Session, config: EnvironmentConfig) -> dict[str, str]:
+    """Today's flow-log and ALB access-log objects, a WAF record, and the warning topic the canary alarm notifies."""
+    now = datetime.datetime.now(datetime.UTC)
+    account, region = str(config.account), config.region
+    s3 = session.client("s3")
+    flow = (f"vpc-flow-logs/AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
+            f"year={now:%Y}/month={now:%m}/day={now:%d}/hour={now:%H}/flow.log.parquet")  # fmt: skip
+    s3.put_object(Bucket="flow-logs", Key=flow, Body=b"flow")
+    s3.create_bucket(Bucket=ALB_LOGS)
+    s3.put_object(Bucket=ALB_LOGS, Key=f"alb/AWSLogs/{account}/elasticloadbalancing/{region}/{now:%Y/%m/%d}/x.log.gz",
+                  Body=b"alb")  # fmt: skip
+    logs = session.client("logs")
+    logs.create_log_stream(logGroupName=config.names.waf_log_group, logStreamName="us-east-1_waf_0")
+    logs.put_log_events(
+        logGroupName=config.names.waf_log_group, logStreamName="us-east-1_waf_0",
+        logEvents=[{"timestamp": int(now.timestamp() * 1000), "message": '{"action":"ALLOW"}'}],
+    )  # fmt: skip
+    topic = session.client("sns").create_topic(Name="payments-dev-warning")["TopicArn"]
+    session.client("cloudwatch").put_metric_alarm(
+        AlarmName=CANARY, MetricName="VerifyCanary", Namespace="payments/dev", Statistic="Maximum", Period=300,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[topic],
+    )  # fmt: skip
+    return {"warning_topic": topic}
 
 
 # The log archive bucket `deployed` creates, under Object Lock with a record of today.

@@ -1,0 +1,149 @@
+"""Live proof of the delivery paths (`make verify`): records arrive where the authorization matrix says they may.
+
+The matrix (tests/support/paths/matrix.py) proves at synth that every writer is allowed; these checks prove in the
+account that the records are there: today's VPC flow-log and ALB access-log objects under the prefixes their
+bucket policies admit, WAF log events in the last hour, and an alarm's notification reaching a subscriber of the
+warning topic (a temporary queue, removed afterwards). `LIVE_CHECKS` maps every matrix row to its live check, or
+to why it has none; a test fails on a row added without one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from ops.checks import Check, failed, passed, warned
+
+CANARY_WAIT_SECONDS = 120
+
+# Matrix row -> the live check of `make verify` that proves it in the account, or why none can.
+LIVE_CHECKS: dict[str, str] = {
+    "CloudWatch alarms publish to their topics": "alarm reaches a subscriber",
+    "AWS Budgets publishes to its topic": "not provable on demand: a budget notifies only when spend crosses a "
+    "threshold; the topic policy and key are the same as the alarms', proven by `alarm reaches a subscriber`",
+    "EventBridge rules publish out-of-band changes to their topic": "not provable without changing a resource "
+    "out of band; `make drift` shows such changes",
+    "VPC flow logs write the flow-log bucket": "flow-log objects",
+    "WAF writes its log group": "WAF log events",
+    "Network Firewall writes its alert log group": "not provable without a dropped flow; the firewall's alert "
+    "metric filter warns when one is logged",
+    "CloudWatch Logs encrypts each log group with its key": "log groups",
+    "CDK's generated functions write their declared log group": "not provable after deploy: the function ran once, "
+    "at create",
+    "the ALB writes its access logs": "ALB access-log objects",
+    "S3 server access logging writes the access-log bucket": "not provable on demand: S3 delivers access logs on a "
+    "best-effort schedule of hours",
+    "CloudWatch Logs streams log groups into Firehose": "archive locked",
+    "Firehose writes the archive bucket": "archive locked",
+    "S3 replicates audit buckets to the standby region": "archive replicated",
+    "the execution role starts the task": "tasks running",
+    "the task role allows what the service calls, nothing more": "HTTPS /health",
+    "the tasks reach AWS through endpoints that let their calls through": "tasks running",
+    "FIS stops payment tasks": "make drill",
+    "Route 53 fails over on each region's healthy targets": "python -m ops failover (the standby health check)",
+    "the break-glass role and deploys can still act on audit buckets": "not provable without erasing a record",
+    "the key administrator, deploys and AWS services can still act on keys": "not provable without retiring a key",
+    "services acting for another account are refused": "not provable from this account",
+    "plain HTTP is refused by every bucket and topic": "HTTP redirects to HTTPS",
+    "the task role cannot read or delete audit records": "not provable without the task role's credentials",
+    "administrators cannot erase audit records or unprotect their buckets": "not provable without trying to erase",
+    "administrators cannot retire keys, change their policy or grant them freely": "not provable without trying",
+    "administrators cannot read the processor secret": "not provable without trying",
+    "principals of other accounts get nothing": "not provable from this account",
+    "principals of other accounts cannot use the endpoints": "not provable from this account",
+}
+
+
+def _newest_today(s3: Any, bucket: str, prefix_of: Callable[[date], str], today: date) -> str | None:
+    """The key of the newest object under today's (else yesterday's) prefix, or None."""
+    for day in (today, today - timedelta(days=1)):
+        newest: dict[str, Any] | None = None
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix_of(day)):
+            for item in page.get("Contents", []):
+                if newest is None or item["LastModified"] > newest["LastModified"]:
+                    newest = item
+        if newest is not None:
+            return str(newest["Key"])
+    return None
+
+
+def flow_log_objects(s3: Any, bucket: str, account: str, region: str, today: date | None = None) -> Check:
+    """VPC flow logs delivered today, in the Hive layout the bucket policy admits (components/vpc.py)."""
+
+    def prefix(day: date) -> str:
+        return (f"vpc-flow-logs/AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
+                f"year={day:%Y}/month={day:%m}/day={day:%d}/")  # fmt: skip
+
+    key = _newest_today(s3, bucket, prefix, today or datetime.now(UTC).date())
+    if key is None:
+        return failed("flow-log objects", f"nothing under {prefix(today or datetime.now(UTC).date())} in {bucket}")
+    return passed("flow-log objects", key)
+
+
+def alb_log_objects(s3: Any, bucket: str, account: str, region: str, today: date | None = None) -> Check:
+    """ALB access logs delivered today (every 5 minutes while the ALB serves), under the prefix it writes."""
+
+    def prefix(day: date) -> str:
+        return f"alb/AWSLogs/{account}/elasticloadbalancing/{region}/{day:%Y/%m/%d}/"
+
+    key = _newest_today(s3, bucket, prefix, today or datetime.now(UTC).date())
+    if key is None:
+        return failed("ALB access-log objects", f"nothing under {prefix(today or datetime.now(UTC).date())}")
+    return passed("ALB access-log objects", key)
+
+
+def waf_log_events(logs: Any, group: str, now: datetime | None = None) -> Check:
+    """WAF wrote a request record in the last hour (`make verify` sends requests itself)."""
+    now = now or datetime.now(UTC)
+    start = int((now - timedelta(hours=1)).timestamp() * 1000)
+    events = logs.filter_log_events(logGroupName=group, startTime=start, limit=1).get("events", [])
+    if not events:
+        return warned("WAF log events", f"none in {group} in the last hour: no request, or WAF does not deliver")
+    return passed(
+        "WAF log events", f"{group}: a record of {datetime.fromtimestamp(events[0]['timestamp'] / 1000, UTC):%H:%M} UTC"
+    )
+
+
+def alarm_reaches_subscriber(
+    cloudwatch: Any,
+    sns: Any,
+    sqs: Any,
+    alarm: str,
+    topic: str,
+    *,
+    wait: float = CANARY_WAIT_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Check:
+    """Set the canary alarm to ALARM and receive its notification on a temporary queue subscribed to `topic`;
+    then put the alarm back and remove the queue and subscription, whatever happened."""
+    name = "alarm reaches a subscriber"
+    queue = sqs.create_queue(QueueName=f"verify-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    subscription = None
+    try:
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        policy = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}]}  # fmt: skip
+        sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": json.dumps(policy)})
+        subscription = sns.subscribe(
+            TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"},
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]  # fmt: skip
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="make verify: delivery path")
+        waited = 0.0
+        while waited <= wait:
+            for message in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages", []):
+                if alarm in message["Body"]:
+                    return passed(name, f"{alarm} -> {topic.rsplit(':', 1)[-1]} -> a queue in {waited:.0f} s")
+            sleep(5)
+            waited += 5
+        return failed(name, f"no notification of {alarm} from {topic} within {wait:.0f} s")
+    finally:
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="make verify: done")
+        if subscription:
+            sns.unsubscribe(SubscriptionArn=subscription)
+        sqs.delete_queue(QueueUrl=queue)
