@@ -60,7 +60,27 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
         monkeypatch.setenv(variable, "testing")
     with mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
-        yield DynamoDbLedger(create_table(client), TTL, client=client)
+        yield DynamoDbLedger(create_table(client), TTL, client=Serialized(client))
+
+
+class Serialized:
+    """A client whose calls reach moto's in-process backend one at a time. That backend is not thread-safe (a
+    transaction copies a table while another thread writes it: "dictionary changed size during iteration");
+    DynamoDB itself serializes conditional writes to an item, which is what the racing tests rely on."""
+
+    def __init__(self, client: Any) -> None:
+        self._client, self._lock = client, threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def serialized(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return serialized
 
 
 def test_the_first_answer_is_given_again_for_the_same_payment(ledger: Ledger) -> None:
