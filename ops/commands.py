@@ -86,7 +86,11 @@ def verify_command(
         clients = verify_module.Clients.from_session(boto3.Session(region_name=region_config.region))
         standby_s3 = boto3.Session(region_name=config.standby_region).client("s3") if config.standby_region else None
         found = verify_module.verify(
-            clients, region_config, certificate=certificate, standby_s3=None if suffix else standby_s3
+            clients,
+            region_config,
+            certificate=certificate,
+            standby_s3=None if suffix else standby_s3,
+            route53_health=_route53_health() if config.has_failover else None,
         )
         checks += suffixed(found, suffix)
     return report(f"Verify: {config.name}", checks)

@@ -107,6 +107,7 @@ def verify(
     certificate: ClientCertificate | None = None,
     standby_s3: Any = None,
     pause: Callable[[float], None] = time.sleep,
+    route53_health: Any = None,
 ) -> list[Check]:
     """`clients` and `config` of one region (a standby's: `config.standby()`). `certificate`: a client certificate,
     for a profile whose listener requires one (mutual TLS); `standby_s3`: an S3 client of the standby region, for a
@@ -143,6 +144,8 @@ def verify(
     checks += run("alarms", lambda: _alarms(clients, found["observability"]["AlarmNames"].split(",")))
     checks += run("dashboard", lambda: _dashboard(clients, found))
     checks += _delivered(clients, config, found, pause)
+    if route53_health is not None and "RegionHealthCheckId" in found["compute"]:
+        checks += run("Route 53 health checks", lambda: _route53(route53_health, config, found["compute"]))
     checks += run("archive locked", lambda: archive_locked(clients, config))
     if config.standby_region:
         checks += run("archive replicated", lambda: archive_replicated(clients, config))
@@ -265,6 +268,21 @@ def _outputs(clients: Clients, config: EnvironmentConfig, found: dict[str, Any])
     if missing:
         return failed("stack outputs", f"missing outputs {missing}")
     return passed("stack outputs", found["compute"]["ServiceUrl"])
+
+
+def _route53(health: Any, config: EnvironmentConfig, compute: dict[str, str]) -> Check:
+    """The region's health check (its healthy targets) and, in the primary, the preference the record follows:
+    healthy, as Route 53 reports them (`ops.failover.HealthChecks`). An idle pilot-light standby is unhealthy by
+    design: no target."""
+    checks = {"region": compute["RegionHealthCheckId"]}
+    if "PreferenceHealthCheckId" in compute:
+        checks["preference"] = compute["PreferenceHealthCheckId"]
+    unhealthy = [f"{role} {check}" for role, check in checks.items() if not health.healthy(check)]
+    if unhealthy and config.runs_idle:
+        return warned("Route 53 health checks", f"unhealthy by design while idle (no target): {', '.join(unhealthy)}")
+    if unhealthy:
+        return failed("Route 53 health checks", f"unhealthy: {', '.join(unhealthy)}")
+    return passed("Route 53 health checks", f"healthy: {', '.join(checks.values())}")
 
 
 def _refuses_anonymous(get: HttpGet, url: str) -> Check:

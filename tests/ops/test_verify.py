@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from ops import verify as verify_module
 from ops.checks import FAIL, PASS, WARN, Check, table
 from ops.delivery import LIVE_CHECKS
 from ops.verify import ClientCertificate, HttpResult
-from settings import EnvironmentConfig
+from settings import EnvironmentConfig, StandbyMode
 from settings.naming import REPLICATED_BUCKETS
 from tests.support.aws import (
     ALB_LOGS,
@@ -504,3 +505,28 @@ def test_every_delivery_path_of_the_matrix_has_a_live_check_or_says_why_not() ->
                     "HTTPS /health", "HTTP redirects to HTTPS"}  # fmt: skip
     for row, check in LIVE_CHECKS.items():
         assert check in verify_names or check.startswith(("not provable", "make drill", "python -m ops")), row
+
+
+class Verdicts:
+    """Route 53's verdict per health check, as `ops.failover.HealthChecks.healthy` reads it."""
+
+    def __init__(self, unhealthy: set[str]) -> None:
+        self.unhealthy = unhealthy
+
+    def healthy(self, health_check_id: str) -> bool:
+        return health_check_id not in self.unhealthy
+
+
+@pytest.mark.parametrize(
+    ("unhealthy", "idle", "expected"),
+    [(set(), False, PASS), ({"pref-1"}, False, FAIL), ({"region-1"}, True, WARN), ({"region-1"}, False, FAIL)],
+)
+def test_verify_reads_route53s_verdict_on_the_regions_checks(unhealthy: set[str], idle: bool, expected: str) -> None:
+    primary = configured(dev_config(), standby_region="us-west-2")
+    config = primary.standby() if idle else primary
+    if idle:
+        config = dataclasses.replace(config, disaster_recovery=dataclasses.replace(
+            config.disaster_recovery, standby_mode=StandbyMode.PILOT_LIGHT))  # fmt: skip
+    compute = {"RegionHealthCheckId": "region-1"} | ({} if idle else {"PreferenceHealthCheckId": "pref-1"})
+    check = verify_module._route53(Verdicts(unhealthy), config, compute)
+    assert check.status == expected
