@@ -4,7 +4,7 @@ when the call did not come from CloudFormation (or from Application Auto Scaling
 publishes a one-line description to the warning topic.
 
 CloudTrail delivers management events to EventBridge only where a trail logs them in the region (PCI DSS 10.2:
-one should). `python -m ops drift` then names what changed, property by property.
+one should; `make preflight` checks it). `python -m ops drift` then names what changed, property by property.
 """
 
 from __future__ import annotations

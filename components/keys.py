@@ -131,7 +131,6 @@ class TopicEncryptionKey(Construct):
         for sid, service, sources in (
             ("AllowAlarmsToPublish", "cloudwatch.amazonaws.com", source_arns.alarms(stack)),
             ("AllowBudgetsToPublish", "budgets.amazonaws.com", source_arns.budgets(stack)),
-            ("AllowEventRulesToPublish", "events.amazonaws.com", source_arns.event_rules(stack)),
         ):
             self.key.add_to_resource_policy(
                 iam.PolicyStatement(
@@ -145,6 +144,18 @@ class TopicEncryptionKey(Construct):
                     },
                 )
             )
+        # EventBridge publishes to encrypted topics without source keys in its KMS requests (SNS guide, key
+        # management: "Adding the aws:SourceAccount and aws:SourceArn to a AWS KMS policy is not supported for
+        # EventBridge-to-encrypted topics"); SNS names the topic in the encryption context: this account's, here.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventRulesToPublish",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"ArnLike": {"kms:EncryptionContext:aws:sns:topicArn": source_arns.topics(stack)}},
+            )
+        )
 
 
 class SecretEncryptionKey(Construct):

@@ -30,3 +30,8 @@ def log_delivery(stack: Stack) -> str:
 def event_rules(stack: Stack) -> str:
     """Every EventBridge rule of the stack's account and region (the default event bus)."""
     return stack.format_arn(service="events", resource="rule", resource_name="*")
+
+
+def topics(stack: Stack) -> str:
+    """Every SNS topic of the stack's account and region, as SNS names a topic in a KMS encryption context."""
+    return stack.format_arn(service="sns", resource="*", arn_format=ArnFormat.NO_RESOURCE_NAME)

@@ -58,8 +58,30 @@ LIVE_CHECKS: dict[str, str] = {
 }
 
 
-def _newest_today(s3: Any, bucket: str, prefix_of: Callable[[date], str], today: date) -> str | None:
-    """The key of the newest object under today's (else yesterday's) prefix, or None."""
+# Flow logs and ALB access logs arrive every 5 to 10 minutes: a new deployment's first ones are waited for.
+DELIVERY_WAIT_SECONDS = 600
+DELIVERY_POLL_SECONDS = 30
+
+
+def _newest_today(
+    s3: Any,
+    bucket: str,
+    prefix_of: Callable[[date], str],
+    today: date,
+    sleep: Callable[[float], None],
+    wait: float = DELIVERY_WAIT_SECONDS,
+) -> str | None:
+    """The key of the newest object under today's (else yesterday's) prefix, waiting up to `wait` for the first."""
+    waited = 0.0
+    while True:
+        found = _newest_of_days(s3, bucket, prefix_of, today)
+        if found is not None or waited >= wait:
+            return found
+        sleep(DELIVERY_POLL_SECONDS)
+        waited += DELIVERY_POLL_SECONDS
+
+
+def _newest_of_days(s3: Any, bucket: str, prefix_of: Callable[[date], str], today: date) -> str | None:
     for day in (today, today - timedelta(days=1)):
         newest: dict[str, Any] | None = None
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix_of(day)):
@@ -71,29 +93,52 @@ def _newest_today(s3: Any, bucket: str, prefix_of: Callable[[date], str], today:
     return None
 
 
-def flow_log_objects(s3: Any, bucket: str, account: str, region: str, today: date | None = None) -> Check:
+def _log_objects(
+    name: str,
+    s3: Any,
+    bucket: str,
+    prefix_of: Callable[[date], str],
+    today: date | None,
+    sleep: Callable[[float], None],
+) -> Check:
+    today = today or datetime.now(UTC).date()
+    key = _newest_today(s3, bucket, prefix_of, today, sleep)
+    if key is None:
+        return failed(name, f"nothing under {prefix_of(today)} in {bucket}")
+    return passed(name, key)
+
+
+def flow_log_objects(
+    s3: Any,
+    bucket: str,
+    account: str,
+    region: str,
+    today: date | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Check:
     """VPC flow logs delivered today, in the Hive layout the bucket policy admits (components/vpc.py)."""
 
     def prefix(day: date) -> str:
         return (f"vpc-flow-logs/AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
                 f"year={day:%Y}/month={day:%m}/day={day:%d}/")  # fmt: skip
 
-    key = _newest_today(s3, bucket, prefix, today or datetime.now(UTC).date())
-    if key is None:
-        return failed("flow-log objects", f"nothing under {prefix(today or datetime.now(UTC).date())} in {bucket}")
-    return passed("flow-log objects", key)
+    return _log_objects("flow-log objects", s3, bucket, prefix, today, sleep)
 
 
-def alb_log_objects(s3: Any, bucket: str, account: str, region: str, today: date | None = None) -> Check:
+def alb_log_objects(
+    s3: Any,
+    bucket: str,
+    account: str,
+    region: str,
+    today: date | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Check:
     """ALB access logs delivered today (every 5 minutes while the ALB serves), under the prefix it writes."""
 
     def prefix(day: date) -> str:
         return f"alb/AWSLogs/{account}/elasticloadbalancing/{region}/{day:%Y/%m/%d}/"
 
-    key = _newest_today(s3, bucket, prefix, today or datetime.now(UTC).date())
-    if key is None:
-        return failed("ALB access-log objects", f"nothing under {prefix(today or datetime.now(UTC).date())}")
-    return passed("ALB access-log objects", key)
+    return _log_objects("ALB access-log objects", s3, bucket, prefix, today, sleep)
 
 
 def waf_log_events(logs: Any, group: str, now: datetime | None = None) -> Check:

@@ -52,6 +52,7 @@ class Clients(ClientSet):
     cloudformation: Any
     sns: Any
     wafv2: Any
+    cloudtrail: Any
 
 
 # A client of a service in a region (service, region): the standby region is checked with its own clients.
@@ -331,6 +332,47 @@ def _region_clients(client_in: Regional, region: str) -> Clients:
     return Clients(**{name: client_in(service, region) for name, service in services.items()})
 
 
+def _records_management_writes(cloudtrail: Any, trail: str) -> bool:
+    selectors = cloudtrail.get_event_selectors(TrailName=trail)
+    if not selectors.get("EventSelectors") and not selectors.get("AdvancedEventSelectors"):
+        return True  # a trail without custom selectors logs every management event
+    basic = any(
+        s.get("IncludeManagementEvents", True) and s.get("ReadWriteType", "All") in ("All", "WriteOnly")
+        for s in selectors.get("EventSelectors", [])
+    )
+    advanced = any(
+        any(f["Field"] == "eventCategory" and "Management" in f.get("Equals", []) for f in s["FieldSelectors"])
+        and not any(f["Field"] == "readOnly" and "true" in f.get("Equals", []) for f in s["FieldSelectors"])
+        for s in selectors.get("AdvancedEventSelectors", [])
+    )
+    return basic or advanced
+
+
+def management_trail(cloudtrail: Any, region: str) -> Check:
+    """A trail logs this region's management write events: EventBridge receives CloudTrail's "AWS API Call"
+    events only then, so the out-of-band change guard depends on it (PCI DSS 10.2 asks for one anyway)."""
+    name = "CloudTrail management events"
+    unreadable = []
+    for trail in cloudtrail.describe_trails(includeShadowTrails=True)["trailList"]:
+        if not (trail.get("IsMultiRegionTrail") or trail.get("HomeRegion") == region):
+            continue
+        try:
+            logging = cloudtrail.get_trail_status(Name=trail["TrailARN"]).get("IsLogging", False)
+            covers = logging and _records_management_writes(cloudtrail, trail["TrailARN"])
+        except ClientError as error:  # an organization trail of another account may not be readable here
+            unreadable.append(f"{trail['Name']} ({error.response.get('Error', {}).get('Code', 'ClientError')})")
+            continue
+        if covers:
+            return passed(name, f"{trail['Name']} logs management write events in {region}")
+    if unreadable:
+        return warned(name, f"could not read {', '.join(unreadable)}: confirm it logs management events")
+    return failed(
+        name,
+        f"no trail logs management write events in {region}: the out-of-band change warnings never fire; use "
+        "your organization's trail or create one (aws cloudtrail create-trail --is-multi-region-trail …)",
+    )
+
+
 def region_checks(clients: Clients, config: EnvironmentConfig) -> list[Check]:
     """What one region needs: bootstrap, quotas, the deploy roles, the certificate or zone, the prefix lists, the
     pinned WAF versions and someone paged. `config` is the region's (the standby's own, from `config.standby()`)."""
@@ -344,6 +386,7 @@ def region_checks(clients: Clients, config: EnvironmentConfig) -> list[Check]:
     checks += run("certificate", lambda: certificate(clients, config))
     checks += run("gateway prefix lists", lambda: prefix_lists(clients.ec2, region, "gateway prefix lists"))
     checks += run("WAF rule versions", lambda: rule_versions(config, clients.wafv2, "WAF rule versions"))
+    checks += run("CloudTrail management events", lambda: management_trail(clients.cloudtrail, region))
     # Each region has its own paging topic: after a failover, the standby's alarms page there.
     checks += run(
         "paging subscribers",

@@ -165,9 +165,9 @@ def _delivered(
     security = outputs(clients, config.names.stack("Security"))
     account, region = str(config.account), config.region
     checks = run("flow-log objects", lambda: delivery.flow_log_objects(
-        clients.s3, security["FlowLogBucketName"], account, region))  # fmt: skip
+        clients.s3, security["FlowLogBucketName"], account, region, sleep=pause))  # fmt: skip
     checks += run("ALB access-log objects", lambda: delivery.alb_log_objects(
-        clients.s3, security["AlbLogBucketName"], account, region))  # fmt: skip
+        clients.s3, security["AlbLogBucketName"], account, region, sleep=pause))  # fmt: skip
     checks += run("WAF log events", lambda: delivery.waf_log_events(clients.logs, config.names.waf_log_group))
     observability = found["observability"]
     checks += run("alarm reaches a subscriber", lambda: delivery.alarm_reaches_subscriber(

@@ -19,6 +19,8 @@ SOURCE_KEYS = {"aws:SourceAccount", "aws:SourceArn"}
 EQUIVALENT_KEYS = {
     # CloudWatch Logs names the log group in the encryption context; the condition pins this account's.
     "kms:EncryptionContext:aws:logs:arn",
+    # SNS names the topic in the encryption context (EventBridge sends no source keys to KMS): this account's.
+    "kms:EncryptionContext:aws:sns:topicArn",
 }
 # (resource type, service) -> why it has no source condition.
 EXCEPTIONS = {

@@ -66,9 +66,15 @@ def test_each_key_admits_its_services_only_for_this_accounts_own_sources(
     by_service = {s["Principal"]["Service"]: s for s in statements}
     assert set(by_service) == services
     for statement in statements:
+        assert "kms:*" not in statement["Action"]
+        if statement["Principal"]["Service"] == "events.amazonaws.com":
+            # No source keys reach KMS from EventBridge; the topic named in the encryption context is this account's.
+            assert statement["Condition"] == {
+                "ArnLike": {"kms:EncryptionContext:aws:sns:topicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:*"}
+            }
+            continue
         assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
         assert "aws:SourceArn" in statement["Condition"]["ArnLike"]
-        assert "kms:*" not in statement["Action"]
     if "cloudwatch.amazonaws.com" in by_service:
         assert by_service["cloudwatch.amazonaws.com"]["Condition"]["ArnLike"]["aws:SourceArn"] == (
             f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"

@@ -46,6 +46,10 @@ def ready_account(session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> En
     """An account a dev deploy can go to: bootstrapped, quota room, an issued certificate, and the gateway prefix
     lists settings/regions.py names (moto makes up its own ids)."""
     session.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
+    session.client("s3").create_bucket(Bucket="organization-trail")
+    cloudtrail = session.client("cloudtrail")
+    cloudtrail.create_trail(Name="organization", S3BucketName="organization-trail", IsMultiRegionTrail=True)
+    cloudtrail.start_logging(Name="organization")
     monkeypatch.setitem(regions.GATEWAY_PREFIX_LISTS, REGION, account_prefix_lists(session, REGION))
     return dev_config(
         tls=TlsSettings(certificate_arn=imported_certificate(session), client_authentication=ClientAuthentication.OFF),

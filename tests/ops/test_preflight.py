@@ -109,6 +109,7 @@ def test_preflight_passes_on_a_ready_account(session: boto3.Session, ready_accou
         "gateway prefix lists": PASS,
         # Not pinned in the dev profile: WAF follows AWS's default version of each group.
         "WAF rule versions": WARN,
+        "CloudTrail management events": PASS,
         "client certificates": PASS,
         "container build tool": PASS,
         "image in us-east-1": PASS,
@@ -371,3 +372,21 @@ def test_only_the_standby_region_when_asked(session: boto3.Session, ready_accoun
     regional = [c.name for c in checks if "quota" in c.name or "bootstrap" in c.name]
     assert regional
     assert all(name.endswith(" in us-west-2") for name in regional)
+
+
+def test_preflight_fails_without_a_trail_logging_management_writes(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    """EventBridge sees CloudTrail's API-call events only while a trail logs them: the change guard depends on it."""
+    assert status(run_preflight(session, ready_account))["CloudTrail management events"] == PASS
+    cloudtrail = session.client("cloudtrail")
+    cloudtrail.put_event_selectors(
+        TrailName="organization", EventSelectors=[{"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True}]
+    )
+    assert status(run_preflight(session, ready_account))["CloudTrail management events"] == FAIL
+    cloudtrail.put_event_selectors(
+        TrailName="organization", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+    )
+    cloudtrail.stop_logging(Name="organization")
+    (check,) = [c for c in run_preflight(session, ready_account) if c.name == "CloudTrail management events"]
+    assert (check.status, check.reason.startswith("no trail logs management write events in us-east-1")) == (FAIL, True)

@@ -296,7 +296,10 @@ def event_notifications(app: DeployedApp, region: str) -> Iterator[Path]:
         if not topics:
             yield Path(source(stack, logical_id), f"rule {logical_id}", problems=("publishes to no topic",))
         for topic in topics:
-            yield _publish(app, stack, logical_id, "events.amazonaws.com", topic, context, region, "rule")
+            # EventBridge's KMS requests carry no source keys (SNS guide, key management); SNS names the topic in
+            # the encryption context.
+            key_context = {"kms:EncryptionContext:aws:sns:topicArn": topic}
+            yield _publish(app, stack, logical_id, "events.amazonaws.com", topic, context, region, "rule", key_context)
 
 
 def _publish(
@@ -308,7 +311,9 @@ def _publish(
     context: dict[str, Any],
     region: str,
     what: str,
+    key_context: dict[str, Any] | None = None,
 ) -> Path:
+    """`context` of the publish; `key_context` of the KMS requests when they carry other keys (else `context`)."""
     found = app.find("AWS::SNS::Topic", topic, region)
     description = f"{what} {logical_id} -> {topic.rsplit(':', 1)[-1]}"
     if found is None:
@@ -320,7 +325,7 @@ def _publish(
     master_key = topic_stack.resolved(topic_id).get("KmsMasterKeyId")
     if master_key:
         more, missing = key_decisions(
-            app, str(master_key), region, service, ("kms:GenerateDataKey", "kms:Decrypt"), context
+            app, str(master_key), region, service, ("kms:GenerateDataKey", "kms:Decrypt"), key_context or context
         )
         decisions += more
         problems += missing
