@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         if command == "verify":
             sub.add_argument("--client-cert", type=Path, help="PEM client certificate, for a mutual-TLS listener")
             sub.add_argument("--client-key", type=Path, help="its PEM private key")
+            sub.add_argument(
+                "--page-test",
+                action="store_true",
+                help="also prove the page end to end: set a paging signal to ALARM and receive the composite's "
+                "notification on a temporary queue subscribed to the paging topic (pages whoever is on call)",
+            )
         if command == "drill":
             sub.add_argument(
                 "--allow-prod",
@@ -93,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
             return run.preflight_command(arguments.env, os.environ, arguments.region, overrides)
         if arguments.command == "verify":
             certificate = client_certificate(arguments.client_cert, arguments.client_key)
-            return run.verify_command(arguments.env, os.environ, certificate, arguments.region, overrides)
+            return run.verify_command(
+                arguments.env, os.environ, certificate, arguments.region, overrides, page_test=arguments.page_test
+            )
         if arguments.command == "drill":
             return run.drill_command(
                 arguments.env,

@@ -78,6 +78,7 @@ def verify_command(
     certificate: verify_module.ClientCertificate | None = None,
     region: str | None = None,
     overrides: Mapping[str, str] | None = None,
+    page_test: bool = False,
 ) -> int:
     config = profile(name, environ, overrides)
     checks: list[Check] = []
@@ -91,6 +92,7 @@ def verify_command(
             certificate=certificate,
             standby_s3=None if suffix else standby_s3,
             route53_health=_route53_health() if config.has_failover else None,
+            page_test=page_test,
         )
         checks += suffixed(found, suffix)
     return report(f"Verify: {config.name}", checks)

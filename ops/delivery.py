@@ -160,12 +160,15 @@ def alarm_reaches_subscriber(
     alarm: str,
     topic: str,
     *,
+    notifies: str | None = None,
+    name: str = "alarm reaches a subscriber",
     wait: float = CANARY_WAIT_SECONDS,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Check:
-    """Set the canary alarm to ALARM and receive its notification on a temporary queue subscribed to `topic`;
-    then put the alarm back and remove the queue and subscription, whatever happened."""
-    name = "alarm reaches a subscriber"
+    """Set `alarm` to ALARM and receive the notification of `notifies` (the alarm itself, or the composite it
+    feeds) on a temporary queue subscribed to `topic`; then put the alarm back and remove the queue and
+    subscription, whatever happened."""
+    notifies = notifies or alarm
     queue = sqs.create_queue(QueueName=f"verify-{uuid.uuid4().hex[:12]}")["QueueUrl"]
     subscription = None
     try:
@@ -182,11 +185,12 @@ def alarm_reaches_subscriber(
         waited = 0.0
         while waited <= wait:
             for message in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages", []):
-                if alarm in message["Body"]:
-                    return passed(name, f"{alarm} -> {topic.rsplit(':', 1)[-1]} -> a queue in {waited:.0f} s")
+                if notifies in message["Body"]:
+                    path = f"{alarm} -> {notifies} -> " if notifies != alarm else f"{alarm} -> "
+                    return passed(name, f"{path}{topic.rsplit(':', 1)[-1]} -> a queue in {waited:.0f} s")
             sleep(5)
             waited += 5
-        return failed(name, f"no notification of {alarm} from {topic} within {wait:.0f} s")
+        return failed(name, f"no notification of {notifies} from {topic} within {wait:.0f} s")
     finally:
         cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="make verify: done")
         if subscription:

@@ -108,6 +108,7 @@ def verify(
     standby_s3: Any = None,
     pause: Callable[[float], None] = time.sleep,
     route53_health: Any = None,
+    page_test: bool = False,
 ) -> list[Check]:
     """`clients` and `config` of one region (a standby's: `config.standby()`). `certificate`: a client certificate,
     for a profile whose listener requires one (mutual TLS); `standby_s3`: an S3 client of the standby region, for a
@@ -144,6 +145,11 @@ def verify(
     checks += run("alarms", lambda: _alarms(clients, found["observability"]["AlarmNames"].split(",")))
     checks += run("dashboard", lambda: _dashboard(clients, found))
     checks += _delivered(clients, config, found, pause)
+    if page_test:  # pages whoever is on call: only when asked
+        page, signal = found["observability"]["AlarmNames"].split(",")[:2]
+        checks += run("page reaches a subscriber", lambda: delivery.alarm_reaches_subscriber(
+            clients.cloudwatch, clients.sns, clients.sqs, signal, found["observability"]["PagingTopicArn"],
+            notifies=page, name="page reaches a subscriber", sleep=pause))  # fmt: skip
     if route53_health is not None and "RegionHealthCheckId" in found["compute"]:
         checks += run("Route 53 health checks", lambda: _route53(route53_health, config, found["compute"]))
     checks += run("archive locked", lambda: archive_locked(clients, config))

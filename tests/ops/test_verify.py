@@ -61,12 +61,18 @@ class AlarmActions:
     def __init__(self, client: Any, sns: Any, deliver: bool = True) -> None:
         self.client, self.sns, self.deliver = client, sns, deliver
 
+    # A paging signal in ALARM puts the composite in ALARM, which notifies the paging topic (set by the test).
+    composite: tuple[str, str] | None = None
+
     def set_alarm_state(self, **kwargs: Any) -> dict[str, Any]:
         response: dict[str, Any] = self.client.set_alarm_state(**kwargs)
         if kwargs["StateValue"] == "ALARM" and self.deliver:
             (alarm,) = self.client.describe_alarms(AlarmNames=[kwargs["AlarmName"]])["MetricAlarms"]
             for topic in alarm["AlarmActions"]:
                 self.sns.publish(TopicArn=topic, Message=json.dumps({"AlarmName": kwargs["AlarmName"]}))
+            if self.composite:
+                name, topic = self.composite
+                self.sns.publish(TopicArn=topic, Message=json.dumps({"AlarmName": name}))
         return response
 
     def __getattr__(self, name: str) -> Any:
@@ -530,3 +536,29 @@ def test_verify_reads_route53s_verdict_on_the_regions_checks(unhealthy: set[str]
     compute = {"RegionHealthCheckId": "region-1"} | ({} if idle else {"PreferenceHealthCheckId": "pref-1"})
     check = verify_module._route53(Verdicts(unhealthy), config, compute)
     assert check.status == expected
+
+
+def test_the_page_test_proves_a_paging_signal_reaches_the_paging_topics_subscriber(
+    session: boto3.Session, alarms: DeployedAlarms
+) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    paging = session.client("sns").create_topic(Name="payments-dev-paging")["TopicArn"]
+    cloudformation = session.client("cloudformation")
+    (stack,) = cloudformation.describe_stacks(StackName=config.names.stack("Observability"))["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]} | {"PagingTopicArn": paging}
+    cloudformation.delete_stack(StackName=config.names.stack("Observability"))
+    cloudformation.create_stack(StackName=config.names.stack("Observability"), TemplateBody=json.dumps({
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()}}))  # fmt: skip
+    clients = verify_module.Clients.from_session(session)
+    clients.s3 = WithRetention(clients.s3)
+    actions = AlarmActions(clients.cloudwatch, clients.sns)
+    actions.composite = (alarms.composite[0], paging)
+    clients.cloudwatch = WithComposites(actions, alarms.composite)
+    checks = {c.name: c for c in verify_module.verify(
+        clients, config, healthy_http, page_test=True, pause=lambda _: None)}  # fmt: skip
+    check = checks["page reaches a subscriber"]
+    assert check.status == PASS
+    assert check.reason.startswith(f"{alarms.metric[0]} -> {alarms.composite[0]} -> payments-dev-paging")
+    assert "page reaches a subscriber" not in {c.name for c in run_verify(session, config, alarms)}
