@@ -18,6 +18,7 @@ VERIFY_ARGS ?=
 # Extra arguments of make preflight and make drill, e.g. PREFLIGHT_ARGS=--region standby, DRILL_ARGS="--failover --allow-prod"
 PREFLIGHT_ARGS ?=
 DRILL_ARGS ?=
+LOAD_ARGS ?= --rps 20 --duration 120
 # cdk deploy's approval of security-broadening changes: `never` only where nobody can answer (the sandbox workflow).
 APPROVAL ?= broadening
 # Extra CDK CLI arguments, e.g. CDK_ARGS='-c config.task_cpu=1024 -c config.task_memory_mib=2048'
@@ -31,7 +32,7 @@ WITH_REGION = AWS_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(python -m too
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table alarm-table docs bench-service preflight verify drill drift cost diff deploy destroy clean
+.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table alarm-table docs bench-service preflight verify drill drift load cost diff deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -116,6 +117,9 @@ verify: deps ## Check deployed ENV: HTTPS health, redirect, targets, tasks, WAF,
 
 drill: deps ## Stop one task of ENV and time its replacement (DRILL_ARGS: --allow-prod for prod, --failover for the DR drill)
 	CDK_VALIDATION=false python -m ops drill --env $(ENV) $(DRILL_ARGS) $(CDK_ARGS)
+
+load: deps $(BENCH_VENV)/.installed ## Bounded load on deployed ENV: LOAD_ARGS='--rps 50 --duration 300' (prod: --allow-prod)
+	CDK_VALIDATION=false python -m ops load --env $(ENV) --locust-python $(BENCH_VENV)/bin/python $(LOAD_ARGS) $(CDK_ARGS)
 
 drift: deps ## CloudFormation drift detection on every stack of ENV (both regions where it has a standby)
 	CDK_VALIDATION=false python -m ops drift --env $(ENV) $(CDK_ARGS)

@@ -1,4 +1,4 @@
-"""`python -m ops COMMAND --env NAME`: preflight, verify, drill, drift, failover, failback, cost.
+"""`python -m ops COMMAND --env NAME`: preflight, verify, drill, drift, load, failover, failback, cost.
 
 The only place the ops tooling reads the process environment. Exit code 0 when every check passes,
 1 when one fails, 2 for a usage or configuration mistake.
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         ("verify", "check a deployed profile: health, redirect, targets, tasks, WAF, flow logs, logs, alarms"),
         ("drill", "stop one task and time its healthy replacement"),
         ("drift", "CloudFormation drift detection on every stack: what was changed outside the templates"),
+        ("load", "a bounded load run against the deployed service: p50, p99, error rate, and what scaling did"),
         ("failover", "serve from the standby region: scale it up, wait until healthy, make Route 53 prefer it"),
         ("failback", "serve from the primary region again, and return the standby to its standby mode"),
         ("cost", "monthly cost estimate from the synthesized templates, all profiles side by side"),
@@ -50,9 +51,15 @@ def main(argv: list[str] | None = None) -> int:
                 choices=(PRIMARY, STANDBY, BOTH),
                 help="which of the profile's regions (default: both where it has a standby, else primary)",
             )
-        if command == "verify":
+        if command in ("verify", "load"):
             sub.add_argument("--client-cert", type=Path, help="PEM client certificate, for a mutual-TLS listener")
             sub.add_argument("--client-key", type=Path, help="its PEM private key")
+        if command == "load":
+            sub.add_argument("--rps", type=int, required=True, help="payments a second to send")
+            sub.add_argument("--duration", type=int, required=True, help="seconds to send them for")
+            sub.add_argument("--allow-prod", action="store_true", help="allow it against a protected profile")
+            sub.add_argument("--locust-python", default=".venv-bench/bin/python", help="a Python with Locust")
+        if command == "verify":
             sub.add_argument(
                 "--page-test",
                 action="store_true",
@@ -110,6 +117,17 @@ def main(argv: list[str] | None = None) -> int:
                 timeout=arguments.timeout,
                 region=arguments.region,
                 failover=arguments.failover,
+                overrides=overrides,
+            )
+        if arguments.command == "load":
+            return run.load_command(
+                arguments.env,
+                os.environ,
+                rps=arguments.rps,
+                duration=arguments.duration,
+                locust_python=arguments.locust_python,
+                allow_prod=arguments.allow_prod,
+                certificate=client_certificate(arguments.client_cert, arguments.client_key),
                 overrides=overrides,
             )
         if arguments.command == "drift":

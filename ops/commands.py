@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -14,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ops import drift as drift_module
 from ops import drill as drill_module
 from ops import failover as failover_module
+from ops import load as load_module
 from ops import preflight as preflight_module
 from ops import verify as verify_module
 from ops.checks import Check, failed, table, warned
@@ -216,6 +219,47 @@ def drift_command(
         print(f"drift detection of {len(stacks)} stacks in {region_config.region}", file=sys.stderr)
         checks += suffixed(drift_module.drift(stacks, timeout=timeout), suffix)
     return report(f"Drift: {config.name}", checks)
+
+
+def load_command(
+    name: str,
+    environ: Mapping[str, str],
+    *,
+    rps: int,
+    duration: int,
+    locust_python: str,
+    allow_prod: bool,
+    certificate: verify_module.ClientCertificate | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> int:
+    """`python -m ops load`: a bounded load run against the profile's service name, and what scaling did."""
+    config = profile(name, environ, overrides)
+    problems = [
+        f"--{what}: {value} is outside {low}..{high}"
+        for what, value, (low, high) in (("rps", rps, load_module.RPS_RANGE), ("duration", duration,
+                                                                                load_module.DURATION_RANGE))
+        if not low <= value <= high
+    ]  # fmt: skip
+    if config.termination_protection and not allow_prod:
+        problems.append(f"{config.name} is protected (termination_protection); run it with --allow-prod to mean it")
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    session = boto3.Session(region_name=config.region)
+    compute = verify_module.outputs(verify_module.Clients.from_session(session), config.names.stack("Compute"))
+    with tempfile.TemporaryDirectory() as folder:
+        prefix = Path(folder) / "load"
+        command, environment = load_module.locust_command(locust_python, compute["ServiceUrl"], rps, duration, prefix)
+        if certificate is not None:
+            environment |= {"LOAD_CLIENT_CERT": str(certificate.certificate), "LOAD_CLIENT_KEY": str(certificate.key)}
+        print(f"load on {compute['ServiceUrl']}: {rps}/s for {duration} s", file=sys.stderr)
+        checks = load_module.run_load(
+            ecs=session.client("ecs"), autoscaling=session.client("application-autoscaling"),
+            cluster=compute["ClusterName"], service=compute["ServiceName"], command=command,
+            environment=environment, prefix=prefix, rps=rps, duration=duration,
+        )  # fmt: skip
+    return report(f"Load: {config.name}", checks)
 
 
 def synthesized_regions(
