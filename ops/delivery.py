@@ -38,7 +38,7 @@ LIVE_CHECKS: dict[str, str] = {
     "S3 server access logging writes the access-log bucket": "not provable on demand: S3 delivers access logs on a "
     "best-effort schedule of hours",
     "CloudWatch Logs streams log groups into Firehose": "archive locked",
-    "Firehose writes the archive bucket": "archive locked",
+    "Firehose writes the archive bucket": "archive stream delivers",
     "S3 replicates audit buckets to the standby region": "archive replicated",
     "the execution role starts the task": "tasks running",
     "the task role allows what the service calls, nothing more": "HTTPS /health",
@@ -196,3 +196,22 @@ def alarm_reaches_subscriber(
         if subscription:
             sns.unsubscribe(SubscriptionArn=subscription)
         sqs.delete_queue(QueueUrl=queue)
+
+
+def archive_stream_delivers(cloudwatch: Any, stream: str, now: datetime | None = None) -> Check:
+    """The log archive stream delivered to S3 in the last hour: Firehose's `DeliveryToS3.Success` (1 when every
+    delivery attempt of a period succeeded). Below 1: deliveries fail (a bucket or key policy that refuses
+    Firehose, an Object Lock write without a checksum); no datapoint: nothing was sent to the stream."""
+    now = now or datetime.now(UTC)
+    datapoints = cloudwatch.get_metric_statistics(
+        Namespace="AWS/Firehose", MetricName="DeliveryToS3.Success",
+        Dimensions=[{"Name": "DeliveryStreamName", "Value": stream}],
+        StartTime=now - timedelta(hours=1), EndTime=now, Period=300, Statistics=["Minimum"],
+    )["Datapoints"]  # fmt: skip
+    name = "archive stream delivers"
+    if not datapoints:
+        return warned(name, f"{stream} sent nothing to S3 in the last hour")
+    worst = min(d["Minimum"] for d in datapoints)
+    if worst < 1:
+        return failed(name, f"{stream}: failed deliveries to S3 in the last hour (DeliveryToS3.Success {worst:g})")
+    return passed(name, f"{stream}: every delivery to S3 in the last hour succeeded")

@@ -175,6 +175,8 @@ def _delivered(
     checks += run("ALB access-log objects", lambda: delivery.alb_log_objects(
         clients.s3, security["AlbLogBucketName"], account, region, sleep=pause))  # fmt: skip
     checks += run("WAF log events", lambda: delivery.waf_log_events(clients.logs, config.names.waf_log_group))
+    checks += run("archive stream delivers", lambda: delivery.archive_stream_delivers(
+        clients.cloudwatch, security["LogArchiveStreamName"]))  # fmt: skip
     observability = found["observability"]
     checks += run("alarm reaches a subscriber", lambda: delivery.alarm_reaches_subscriber(
         clients.cloudwatch, clients.sns, clients.sqs, observability["CanaryAlarmName"],

@@ -150,6 +150,7 @@ class SecurityStack(Stack):
         CfnOutput(self, "AlbLogBucketName", value=self.alb_log_bucket.bucket_name)
         # The name, not the construct: the Observability stack imports it.
         self.log_archive_stream_name: str = log_archive.stream.ref
+        CfnOutput(self, "LogArchiveStreamName", value=self.log_archive_stream_name)
         self.replicated_buckets: list[ReplicatedBucket] = replication.replicated if replication else []
         self.replica_buckets: dict[str, s3.IBucket] = (
             add_replica_buckets(

@@ -12,6 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from ops import delivery as delivery_module
 from ops import verify as verify_module
 from ops.checks import FAIL, PASS, WARN, Check, table
 from ops.delivery import LIVE_CHECKS
@@ -22,6 +23,7 @@ from tests.support.aws import (
     ALB_LOGS,
     ARCHIVE,
     CANARY,
+    STREAM,
     DeployedAlarms,
     configured,
     deployed,
@@ -141,7 +143,7 @@ def test_verify_passes_on_a_healthy_deploy(session: boto3.Session, alarms: Deplo
     deployed(session, config, alarms)
     checks = run_verify(session, config, alarms)
     assert all(check.status == PASS for check in checks), table(checks)
-    assert len(checks) == 15
+    assert len(checks) == 16
 
 
 def test_verify_fails_when_an_alarm_is_in_alarm(session: boto3.Session, alarms: DeployedAlarms) -> None:
@@ -389,7 +391,7 @@ def other_archive(session: boto3.Session, config: EnvironmentConfig, records: di
     cloudformation.create_stack(StackName=config.names.stack("Security"), TemplateBody=json.dumps({
         "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {"LogArchiveBucketName": {"Value": "other-archive"}, "FlowLogBucketName": {"Value": "flow-logs"},
-                    "AlbLogBucketName": {"Value": ALB_LOGS}}}))  # fmt: skip
+                    "AlbLogBucketName": {"Value": ALB_LOGS}, "LogArchiveStreamName": {"Value": STREAM}}}))  # fmt: skip
 
 
 def test_verify_judges_the_archive_by_its_newest_record_not_its_oldest(
@@ -507,7 +509,8 @@ def test_verify_fails_when_a_log_bucket_holds_nothing_of_today(
 def test_every_delivery_path_of_the_matrix_has_a_live_check_or_says_why_not() -> None:
     assert set(LIVE_CHECKS) == {row.name for row in MATRIX}
     verify_names = {"alarm reaches a subscriber", "flow-log objects", "WAF log events", "log groups",
-                    "ALB access-log objects", "archive locked", "archive replicated", "tasks running",
+                    "ALB access-log objects", "archive locked", "archive replicated", "archive stream delivers",
+                    "tasks running",
                     "HTTPS /health", "HTTP redirects to HTTPS"}  # fmt: skip
     for row, check in LIVE_CHECKS.items():
         assert check in verify_names or check.startswith(("not provable", "make drill", "python -m ops")), row
@@ -562,3 +565,17 @@ def test_the_page_test_proves_a_paging_signal_reaches_the_paging_topics_subscrib
     assert check.status == PASS
     assert check.reason.startswith(f"{alarms.metric[0]} -> {alarms.composite[0]} -> payments-dev-paging")
     assert "page reaches a subscriber" not in {c.name for c in run_verify(session, config, alarms)}
+
+
+@pytest.mark.parametrize(("success", "expected"), [(1.0, PASS), (0.0, FAIL), (None, WARN)])
+def test_verify_reads_whether_the_archive_stream_delivers(
+    session: boto3.Session, success: float | None, expected: str
+) -> None:
+    """A stream whose deliveries fail (a policy that refuses Firehose) reports DeliveryToS3.Success below 1."""
+    cloudwatch = session.client("cloudwatch")
+    if success is not None:
+        when = datetime.now(UTC) - timedelta(minutes=10)
+        cloudwatch.put_metric_data(Namespace="AWS/Firehose", MetricData=[{
+            "MetricName": "DeliveryToS3.Success", "Value": success, "Timestamp": when,
+            "Dimensions": [{"Name": "DeliveryStreamName", "Value": STREAM}]}])  # fmt: skip
+    assert delivery_module.archive_stream_delivers(cloudwatch, STREAM).status == expected

@@ -144,7 +144,15 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
     delivery = deployed_deliveries(session, config)
     cloudformation = session.client("cloudformation")
     for stack, outputs in (
-        ("Security", {"LogArchiveBucketName": ARCHIVE, "FlowLogBucketName": "flow-logs", "AlbLogBucketName": ALB_LOGS}),
+        (
+            "Security",
+            {
+                "LogArchiveBucketName": ARCHIVE,
+                "FlowLogBucketName": "flow-logs",
+                "AlbLogBucketName": ALB_LOGS,
+                "LogArchiveStreamName": STREAM,
+            },
+        ),
         (
             "Compute",
             {"ServiceUrl": "https://payments.dev.example.com", "ClusterName": "payments", "ServiceName": "payments"},
@@ -169,6 +177,7 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
 
 # What `deployed` delivered today, as the services would: the ALB's access-log bucket, the canary alarm.
 ALB_LOGS, CANARY = "payments-dev-alb-logs", "payments-dev-Observability-DeliveryCanaryAlarm-1A2B3C4D5E6F"
+STREAM = "payments-dev-Security-LogArchiveStream-1A2B3C4D5E6F"
 
 
 def deployed_deliveries(session: boto3.Session, config: EnvironmentConfig) -> dict[str, str]:
@@ -188,6 +197,9 @@ def deployed_deliveries(session: boto3.Session, config: EnvironmentConfig) -> di
         logGroupName=config.names.waf_log_group, logStreamName="us-east-1_waf_0",
         logEvents=[{"timestamp": int(now.timestamp() * 1000), "message": '{"action":"ALLOW"}'}],
     )  # fmt: skip
+    session.client("cloudwatch").put_metric_data(Namespace="AWS/Firehose", MetricData=[{
+        "MetricName": "DeliveryToS3.Success", "Value": 1.0, "Timestamp": now - datetime.timedelta(minutes=10),
+        "Dimensions": [{"Name": "DeliveryStreamName", "Value": STREAM}]}])  # fmt: skip
     topic = session.client("sns").create_topic(Name="payments-dev-warning")["TopicArn"]
     session.client("cloudwatch").put_metric_alarm(
         AlarmName=CANARY, MetricName="VerifyCanary", Namespace="payments/dev", Statistic="Maximum", Period=300,
