@@ -41,7 +41,7 @@ LIVE_CHECKS: dict[str, str] = {
     "Firehose writes the archive bucket": "archive stream delivers",
     "S3 replicates audit buckets to the standby region": "archive replicated",
     "the execution role starts the task": "tasks running",
-    "the task role allows what the service calls, nothing more": "HTTPS /health",
+    "the task role allows what the service calls, nothing more": "test payment counted",
     "the tasks reach AWS through endpoints that let their calls through": "tasks running",
     "FIS stops payment tasks": "make drill",
     "Route 53 fails over on each region's healthy targets": "python -m ops failover (the standby health check)",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import ssl
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -79,6 +81,66 @@ def http_get(
     return HttpResult(status, (time.perf_counter() - started) * 1000, location)
 
 
+def http_post(
+    url: str,
+    body: dict[str, Any],
+    certificate: ClientCertificate | None = None,
+    *,
+    context: ssl.SSLContext | None = None,
+    timeout: float = 10,
+) -> int:
+    """POST `body` as JSON; the response status (an HTTP error's too)."""
+    context = context or ssl.create_default_context()
+    if certificate is not None:
+        context.load_cert_chain(certificate.certificate, certificate.key)
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            response.read()
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+HttpPost = Callable[[str, dict[str, Any], ClientCertificate | None], int]
+# How long the business metric of a test payment may take to appear (Embedded Metric Format, then CloudWatch).
+METRIC_WAIT_SECONDS = 300
+
+
+def counted_test_payment(
+    post: HttpPost,
+    cloudwatch: Any,
+    config: EnvironmentConfig,
+    url: str,
+    certificate: ClientCertificate | None,
+    pause: Callable[[float], None],
+) -> Check:
+    """A payment marked as a test (`verify-` idempotency key) is accepted, and the service's business metric
+    (`PaymentsAccepted`, from its EMF lines) counts it within METRIC_WAIT_SECONDS."""
+    name = "test payment counted"
+    key = f"verify-{uuid.uuid4().hex}"
+    status = post(f"{url}/payments", {"amount": "0.01", "currency": "EUR", "idempotency_key": key}, certificate)
+    if status != 201:
+        return failed(name, f"POST /payments answered {status}, not 201")
+    started = datetime.now(UTC) - timedelta(minutes=1)
+    dimensions = [{"Name": "Service", "Value": config.names.service}, {"Name": "Environment", "Value": config.name}]
+    waited = 0.0
+    while True:
+        datapoints = cloudwatch.get_metric_statistics(
+            Namespace=config.names.metrics_namespace, MetricName="PaymentsAccepted", Dimensions=dimensions,
+            StartTime=started, EndTime=datetime.now(UTC) + timedelta(minutes=1), Period=60, Statistics=["Sum"],
+        )["Datapoints"]  # fmt: skip
+        if sum(d["Sum"] for d in datapoints) >= 1:
+            return passed(name, f"{key} accepted (201) and counted in {config.names.metrics_namespace}")
+        if waited >= METRIC_WAIT_SECONDS:
+            return failed(name, f"{key} accepted (201) but PaymentsAccepted counted nothing in {waited:.0f} s")
+        pause(15)
+        waited += 15
+
+
 @dataclass
 class Clients(ClientSet):
     """The clients verify reads with."""
@@ -109,6 +171,7 @@ def verify(
     pause: Callable[[float], None] = time.sleep,
     route53_health: Any = None,
     page_test: bool = False,
+    post: HttpPost = http_post,
 ) -> list[Check]:
     """`clients` and `config` of one region (a standby's: `config.standby()`). `certificate`: a client certificate,
     for a profile whose listener requires one (mutual TLS); `standby_s3`: an S3 client of the standby region, for a
@@ -135,6 +198,11 @@ def verify(
         checks += run("HTTPS /health", lambda: _health(get, url, None))
     if not config.is_standby:
         checks += run("HTTP redirects to HTTPS", lambda: _redirect(get, url))
+        if config.tls.client_authentication is ClientAuthentication.MUTUAL_TLS and certificate is None:
+            checks.append(warned("test payment counted", "not sent: the listener requires a client certificate"))
+        else:
+            checks += run("test payment counted", lambda: counted_test_payment(
+                post, clients.cloudwatch, config, url, certificate, pause))  # fmt: skip
     checks += run("tasks running", lambda: _service(clients, found))
     if checks[-1].failed and "service" not in found:
         return checks

@@ -135,7 +135,28 @@ def run_verify(
     clients = verify_module.Clients.from_session(session)
     clients.s3 = WithRetention(clients.s3)
     clients.cloudwatch = WithComposites(AlarmActions(clients.cloudwatch, clients.sns, deliver), composites, firing)
-    return verify_module.verify(clients, config, get, certificate, pause=lambda _: None)
+    return verify_module.verify(
+        clients, config, get, certificate, pause=lambda _: None, post=accepting(session, config, counted=True)
+    )
+
+
+def accepting(session: boto3.Session, config: EnvironmentConfig, *, counted: bool, status: int = 201) -> Any:
+    """The service answering a payment with `status`, and (`counted`) its EMF line becoming PaymentsAccepted."""
+
+    def post(url: str, body: dict[str, Any], certificate: ClientCertificate | None = None) -> int:
+        assert body["idempotency_key"].startswith("verify-")
+        if counted and status == 201:
+            dimensions = [
+                {"Name": "Service", "Value": config.names.service},
+                {"Name": "Environment", "Value": config.name},
+            ]
+            session.client("cloudwatch").put_metric_data(
+                Namespace=config.names.metrics_namespace,
+                MetricData=[{"MetricName": "PaymentsAccepted", "Value": 1, "Dimensions": dimensions}],
+            )
+        return status
+
+    return post
 
 
 def test_verify_passes_on_a_healthy_deploy(session: boto3.Session, alarms: DeployedAlarms) -> None:
@@ -143,7 +164,7 @@ def test_verify_passes_on_a_healthy_deploy(session: boto3.Session, alarms: Deplo
     deployed(session, config, alarms)
     checks = run_verify(session, config, alarms)
     assert all(check.status == PASS for check in checks), table(checks)
-    assert len(checks) == 16
+    assert len(checks) == 17
 
 
 def test_verify_fails_when_an_alarm_is_in_alarm(session: boto3.Session, alarms: DeployedAlarms) -> None:
@@ -510,6 +531,7 @@ def test_every_delivery_path_of_the_matrix_has_a_live_check_or_says_why_not() ->
     assert set(LIVE_CHECKS) == {row.name for row in MATRIX}
     verify_names = {"alarm reaches a subscriber", "flow-log objects", "WAF log events", "log groups",
                     "ALB access-log objects", "archive locked", "archive replicated", "archive stream delivers",
+                    "test payment counted",
                     "tasks running",
                     "HTTPS /health", "HTTP redirects to HTTPS"}  # fmt: skip
     for row, check in LIVE_CHECKS.items():
@@ -560,7 +582,8 @@ def test_the_page_test_proves_a_paging_signal_reaches_the_paging_topics_subscrib
     actions.composite = (alarms.composite[0], paging)
     clients.cloudwatch = WithComposites(actions, alarms.composite)
     checks = {c.name: c for c in verify_module.verify(
-        clients, config, healthy_http, page_test=True, pause=lambda _: None)}  # fmt: skip
+        clients, config, healthy_http, page_test=True, pause=lambda _: None,
+        post=accepting(session, config, counted=True))}  # fmt: skip
     check = checks["page reaches a subscriber"]
     assert check.status == PASS
     assert check.reason.startswith(f"{alarms.metric[0]} -> {alarms.composite[0]} -> payments-dev-paging")
@@ -579,3 +602,20 @@ def test_verify_reads_whether_the_archive_stream_delivers(
             "MetricName": "DeliveryToS3.Success", "Value": success, "Timestamp": when,
             "Dimensions": [{"Name": "DeliveryStreamName", "Value": STREAM}]}])  # fmt: skip
     assert delivery_module.archive_stream_delivers(cloudwatch, STREAM).status == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "counted", "expected"), [(201, False, "counted nothing"), (503, True, "answered 503")]
+)
+def test_verify_fails_when_a_test_payment_is_refused_or_not_counted(
+    session: boto3.Session, alarms: DeployedAlarms, status: int, counted: bool, expected: str
+) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    clients = verify_module.Clients.from_session(session)
+    check = verify_module.counted_test_payment(
+        accepting(session, config, counted=counted, status=status), clients.cloudwatch, config,
+        "https://payments.dev.example.com", None, lambda _: None,
+    )  # fmt: skip
+    assert check.status == FAIL
+    assert expected in check.reason
