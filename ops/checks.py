@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,6 +34,11 @@ def failed(name: str, reason: str) -> Check:
 
 def warned(name: str, reason: str) -> Check:
     return Check(name, WARN, reason)
+
+
+def suffixed(checks: list[Check], suffix: str) -> list[Check]:
+    """The same checks, each name ending `suffix` (" in us-west-2": the same probe in another region)."""
+    return [dataclasses.replace(check, name=f"{check.name}{suffix}") for check in checks]
 
 
 def run(name: str, probe: Callable[[], Check | list[Check]], progress: TextIO = sys.stderr) -> list[Check]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -19,7 +18,7 @@ from ops import failover as failover_module
 from ops import load as load_module
 from ops import preflight as preflight_module
 from ops import verify as verify_module
-from ops.checks import Check, failed, table, warned
+from ops.checks import Check, failed, suffixed, table, warned
 from ops.cost import (
     LineItem,
     TrafficAssumptions,
@@ -69,10 +68,6 @@ def in_regions(config: EnvironmentConfig, region: str | None) -> list[tuple[Envi
         standby = config.standby()
         found.append((standby, f" in {standby.region}"))
     return found
-
-
-def suffixed(checks: list[Check], suffix: str) -> list[Check]:
-    return [dataclasses.replace(check, name=f"{check.name}{suffix}") for check in checks]
 
 
 def verify_command(

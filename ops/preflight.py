@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
-from ops.checks import Check, failed, passed, run, warned
+from ops.checks import Check, failed, passed, run, suffixed, warned
 from ops.clients import ClientSet
 from settings import ClientAuthentication, ConfigError, EnvironmentConfig
 from settings.limits import ECR_IMAGE_PATTERN
@@ -322,10 +322,6 @@ def regions_to_check(config: EnvironmentConfig, region: str | None) -> tuple[str
     return (PRIMARY, STANDBY) if region == BOTH else (region,)
 
 
-def _in_region(checks: list[Check], suffix: str) -> list[Check]:
-    return [dataclasses.replace(check, name=f"{check.name}{suffix}") for check in checks]
-
-
 def _region_clients(client_in: Regional, region: str) -> Clients:
     """The preflight clients of another region (IAM and STS answer the same everywhere)."""
     services = {field.name: Clients.SERVICES.get(field.name, field.name) for field in dataclasses.fields(Clients)}
@@ -414,9 +410,7 @@ def preflight(
         checks += region_checks(clients, config)
     if STANDBY in regions and config.standby_region:
         standby = config.standby()
-        checks += _in_region(
-            region_checks(_region_clients(client_in, standby.region), standby), f" in {standby.region}"
-        )
+        checks += suffixed(region_checks(_region_clients(client_in, standby.region), standby), f" in {standby.region}")
     checks += run("client certificates", lambda: client_certificates(config))
     checks += run("container build tool", lambda: container_builder(config, which))
     checks += run("container images", lambda: container_images(config, client_in))
