@@ -74,23 +74,30 @@ def _newest_today(
     """The key of the newest object under today's (else yesterday's) prefix, waiting up to `wait` for the first."""
     waited = 0.0
     while True:
-        found = _newest_of_days(s3, bucket, prefix_of, today)
+        found = newest_of_days(s3, bucket, prefix_of, today)
         if found is not None or waited >= wait:
             return found
         sleep(DELIVERY_POLL_SECONDS)
         waited += DELIVERY_POLL_SECONDS
 
 
-def _newest_of_days(s3: Any, bucket: str, prefix_of: Callable[[date], str], today: date) -> str | None:
+def newest_of_days(s3: Any, bucket: str, prefix_of: Callable[[date], str], today: date) -> str | None:
+    """The key of the most recently written object under today's prefix, else yesterday's; None when both are empty."""
     for day in (today, today - timedelta(days=1)):
-        newest: dict[str, Any] | None = None
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix_of(day)):
-            for item in page.get("Contents", []):
-                if newest is None or item["LastModified"] > newest["LastModified"]:
-                    newest = item
-        if newest is not None:
-            return str(newest["Key"])
+        key = newest_key(s3, bucket, prefix_of(day))
+        if key is not None:
+            return key
     return None
+
+
+def newest_key(s3: Any, bucket: str, prefix: str) -> str | None:
+    """The key of the most recently written object under `prefix`, None when there is none."""
+    newest: dict[str, Any] | None = None
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            if newest is None or item["LastModified"] > newest["LastModified"]:
+                newest = item
+    return None if newest is None else str(newest["Key"])
 
 
 def _log_objects(

@@ -265,14 +265,9 @@ def retention_of(s3: Any, bucket: str, key: str, version: str | None = None) -> 
     return f"{retention['Mode']} until {retention['RetainUntilDate']:%Y-%m-%d}"
 
 
-def newest_record(s3: Any, bucket: str, prefix: str) -> str | None:
-    """The key of the most recently written object under `prefix`, None when there is none."""
-    newest: dict[str, Any] | None = None
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            if newest is None or item["LastModified"] > newest["LastModified"]:
-                newest = item
-    return None if newest is None else str(newest["Key"])
+def archived_on(day: date) -> str:
+    """The prefix Firehose writes a day's archived records under (components/log_archive.py)."""
+    return f"logs/{day:%Y/%m/%d}/"
 
 
 def archive_locked(clients: Clients, config: EnvironmentConfig, today: date | None = None) -> Check:
@@ -281,13 +276,12 @@ def archive_locked(clients: Clients, config: EnvironmentConfig, today: date | No
     Lock). The newest: records archived before the lock was enabled keep none."""
     bucket = outputs(clients, config.names.stack("Security"))["LogArchiveBucketName"]
     today = today or datetime.now(UTC).date()
-    for day in (today, today - timedelta(days=1)):
-        key = newest_record(clients.s3, bucket, f"logs/{day:%Y/%m/%d}/")
-        if key is not None:
-            lock = retention_of(clients.s3, bucket, key)
-            if not lock:
-                return failed("archive locked", f"no Object Lock retention on {key} in {bucket}")
-            return passed("archive locked", f"{bucket}/{key} {lock}")
+    key = delivery.newest_of_days(clients.s3, bucket, archived_on, today)
+    if key is not None:
+        lock = retention_of(clients.s3, bucket, key)
+        if not lock:
+            return failed("archive locked", f"no Object Lock retention on {key} in {bucket}")
+        return passed("archive locked", f"{bucket}/{key} {lock}")
     return warned(
         "archive locked", f"nothing archived in {bucket} today or yesterday; Firehose delivers every 5 minutes"
     )
@@ -298,15 +292,14 @@ def archive_replicated(clients: Clients, config: EnvironmentConfig, today: date 
     as S3 reports it on the source object (COMPLETED; PENDING while under way; FAILED)."""
     bucket = outputs(clients, config.names.stack("Security"))["LogArchiveBucketName"]
     today = today or datetime.now(UTC).date()
-    for day in (today, today - timedelta(days=1)):
-        key = newest_record(clients.s3, bucket, f"logs/{day:%Y/%m/%d}/")
-        if key is not None:
-            status = clients.s3.head_object(Bucket=bucket, Key=key).get("ReplicationStatus", "none")
-            if status == "COMPLETED":
-                return passed("archive replicated", f"{key} COMPLETED to {config.standby_region}")
-            if status == "PENDING":
-                return warned("archive replicated", f"{key} PENDING; S3 replicates within 15 minutes, run again")
-            return failed("archive replicated", f"{key} replication status {status}")
+    key = delivery.newest_of_days(clients.s3, bucket, archived_on, today)
+    if key is not None:
+        status = clients.s3.head_object(Bucket=bucket, Key=key).get("ReplicationStatus", "none")
+        if status == "COMPLETED":
+            return passed("archive replicated", f"{key} COMPLETED to {config.standby_region}")
+        if status == "PENDING":
+            return warned("archive replicated", f"{key} PENDING; S3 replicates within 15 minutes, run again")
+        return failed("archive replicated", f"{key} replication status {status}")
     return warned("archive replicated", f"nothing archived in {bucket} today or yesterday")
 
 
