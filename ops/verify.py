@@ -53,6 +53,17 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def _https_opener(
+    certificate: ClientCertificate | None, context: ssl.SSLContext | None, *handlers: Any
+) -> urllib.request.OpenerDirector:
+    """An opener that verifies the server (the default trust store unless `context` is given) and presents
+    `certificate` where the listener asks for one."""
+    context = context or ssl.create_default_context()
+    if certificate is not None:
+        context.load_cert_chain(certificate.certificate, certificate.key)
+    return urllib.request.build_opener(*handlers, urllib.request.HTTPSHandler(context=context))
+
+
 def http_get(
     url: str,
     certificate: ClientCertificate | None = None,
@@ -61,10 +72,7 @@ def http_get(
     timeout: float = 5,
 ) -> HttpResult:
     """GET without following redirects, timing the whole exchange; a refused TLS handshake is a result."""
-    context = context or ssl.create_default_context()
-    if certificate is not None:
-        context.load_cert_chain(certificate.certificate, certificate.key)
-    opener = urllib.request.build_opener(_NoRedirect, urllib.request.HTTPSHandler(context=context))
+    opener = _https_opener(certificate, context, _NoRedirect)
     started = time.perf_counter()
     try:
         with opener.open(url, timeout=timeout) as response:
@@ -90,13 +98,10 @@ def http_post(
     timeout: float = 10,
 ) -> int:
     """POST `body` as JSON; the response status (an HTTP error's too)."""
-    context = context or ssl.create_default_context()
-    if certificate is not None:
-        context.load_cert_chain(certificate.certificate, certificate.key)
     request = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
     )
-    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+    opener = _https_opener(certificate, context)
     try:
         with opener.open(request, timeout=timeout) as response:
             response.read()
