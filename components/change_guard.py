@@ -1,7 +1,13 @@
 """Out-of-band changes warn: an EventBridge rule per kind of resource, on the CloudTrail management events that
-change this app's ECS service and task definitions, load balancer, security groups and audit buckets' protection,
-when the call did not come from CloudFormation (or from Application Auto Scaling setting the desired count). Each
-publishes a one-line description to the warning topic.
+change this app's ECS service and task definitions, load balancer, its listeners, listener rules and target group,
+web ACL and its association, security groups and audit buckets' protection, when the call did not come from
+CloudFormation (or from Application Auto Scaling setting the desired count). Each publishes a one-line description
+to the warning topic.
+
+A warning EventBridge cannot deliver (the topic or its key refusing it, the topic deleted) is not dropped: it goes
+to a dead-letter queue encrypted with the topics' key, and an alarm on that queue's depth notifies the paging topic,
+the other way to someone (`make verify` also fails while the queue holds a message). The queue holds copies of
+CloudTrail events, which the trail keeps; it is deleted with its stack.
 
 CloudTrail delivers management events to EventBridge only where a trail logs them in the region (PCI DSS 10.2:
 one should; `make preflight` checks it). `python -m ops drift` then names what changed, property by property.
@@ -13,10 +19,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsii
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
+
+from rules.acknowledge import AWS_SOLUTIONS, acknowledge
 
 # Services that change these resources as the templates intend: CloudFormation deploying them, and Application
 # Auto Scaling setting the service's desired count. Anyone else (the console, a script, a person's CLI, `ops
@@ -36,8 +50,26 @@ WATCHED: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "LoadBalancer": (
         "aws.elasticloadbalancing",
         "loadBalancerArn",
-        ("ModifyLoadBalancerAttributes", "SetSecurityGroups", "SetSubnets", "CreateListener", "DeleteLoadBalancer"),
+        ("ModifyLoadBalancerAttributes", "SetSecurityGroups", "SetSubnets", "SetIpAddressType", "CreateListener",
+         "DeleteLoadBalancer"),
     ),
+    # The app's listeners have default actions only: any rule on them was created out of band (and warned then).
+    "Listener": (
+        "aws.elasticloadbalancing",
+        "listenerArn",
+        ("ModifyListener", "ModifyListenerAttributes", "AddListenerCertificates", "RemoveListenerCertificates",
+         "CreateRule", "DeleteListener"),
+    ),
+    # Rule ARNs are known only by their load balancer's part (a wildcard, see `rules_of`).
+    "ListenerRule": ("aws.elasticloadbalancing", "ruleArn", ("ModifyRule", "DeleteRule")),
+    "TargetGroup": (
+        "aws.elasticloadbalancing",
+        "targetGroupArn",
+        ("ModifyTargetGroup", "ModifyTargetGroupAttributes", "DeleteTargetGroup"),
+    ),
+    "WebAcl": ("aws.wafv2", "name", ("UpdateWebACL", "DeleteWebACL")),
+    # The ALB's ARN: taking the web ACL off it (PCI DSS 6.4.2), or putting another on.
+    "WebAclAssociation": ("aws.wafv2", "resourceArn", ("AssociateWebACL", "DisassociateWebACL")),
     "SecurityGroup": (
         "aws.ec2",
         "groupId",
@@ -47,20 +79,62 @@ WATCHED: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "AuditBucket": (
         "aws.s3",
         "bucketName",
-        ("PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle", "PutBucketVersioning", "PutBucketReplication",
-         "DeleteBucketReplication", "PutObjectLockConfiguration"),
+        ("PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle", "DeleteBucketLifecycle", "PutBucketVersioning",
+         "PutBucketReplication", "DeleteBucketReplication", "PutObjectLockConfiguration", "PutBucketEncryption",
+         "DeleteBucketEncryption", "PutBucketAcl", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls",
+         "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock", "PutBucketLogging", "DeleteBucket"),
     ),
 }  # fmt: skip
 
 
+# An identifier a rule matches: a string as CloudTrail records it, or an EventBridge content filter.
+Identifier = str | Mapping[str, str]
+# SQS keeps a message at most this long: the undelivered warning waits for someone to read it.
+DEAD_LETTER_RETENTION = Duration.days(14)
+
+
+def listener_rules_of(stack: Stack, load_balancer_full_name: str) -> Identifier:
+    """Every listener rule of the load balancer (`app/NAME/ID`, its full name), as a wildcard on the rule ARN."""
+    return {
+        "wildcard": stack.format_arn(
+            service="elasticloadbalancing", resource="listener-rule", resource_name=f"{load_balancer_full_name}/*"
+        )
+    }
+
+
 class OutOfBandChangeGuard(Construct):
     """`watched`: for each kind of WATCHED, the identifiers its request field takes for this app's resources
-    (cluster names and ARNs, task definition families, load balancer ARNs, security group ids, bucket names)."""
+    (cluster names and ARNs, task definition families, load balancer, listener and target group ARNs, the web ACL's
+    name, security group ids, bucket names). `key`: the topics' key, which also encrypts the dead-letter queue
+    (components/keys.py lets this account's rules use it for this account's queues)."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, watched: Mapping[str, Sequence[str]], warning_topic: sns.ITopic
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        watched: Mapping[str, Sequence[Identifier]],
+        warning_topic: sns.ITopic,
+        paging_topic: sns.ITopic,
+        key: kms.IKey,
     ) -> None:
         super().__init__(scope, id_)
+        self.dead_letters = sqs.Queue(
+            self,
+            "Undelivered",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            retention_period=DEAD_LETTER_RETENTION,
+            enforce_ssl=True,
+        )
+        acknowledge(
+            self.dead_letters,
+            "SQS3",
+            reason="This queue is itself a dead-letter queue, of the change guard's EventBridge targets (a target's "
+            "DeadLetterConfig, which the rule does not read); compensating control: an alarm on its depth notifies "
+            "the paging topic, and make verify fails while it holds a message",
+            packs=(AWS_SOLUTIONS,),
+        )
         self.rules: dict[str, events.Rule] = {}
         for kind, identifiers in watched.items():
             source, field, calls = WATCHED[kind]
@@ -86,9 +160,37 @@ class OutOfBandChangeGuard(Construct):
                         f"{events.EventField.from_path('$.detail.userIdentity.arn')} in "
                         f"{events.EventField.from_path('$.region')}; run `python -m ops drift` to see what changed"
                     ),
+                    self.dead_letters,
                 )
             )
             self.rules[kind] = rule
+        # Only these rules may send, each as itself (the confused-deputy problem: EventBridge names the rule).
+        self.dead_letters.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisGuardsRules",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[self.dead_letters.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": [rule.rule_arn for rule in self.rules.values()]}},
+            )
+        )
+        # The queue keeps a message until it is read; an inactive empty queue publishes no metric (not a breach).
+        self.undelivered_alarm = cloudwatch.Alarm(
+            self,
+            "UndeliveredAlarm",
+            alarm_description="A warning of an out-of-band change could not reach the warning topic and waits in "
+            "the change guard's dead-letter queue: read it (it names the change), repair the topic or its key, "
+            "then delete the message",
+            metric=self.dead_letters.metric_approximate_number_of_messages_visible(
+                statistic="Maximum", period=Duration.minutes(5)
+            ),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        # Paging, not warning: the warning topic is what failed.
+        self.undelivered_alarm.add_alarm_action(actions.SnsAction(paging_topic))
 
 
 @jsii.implements(events.IRuleTarget)
@@ -97,8 +199,12 @@ class _Publish:
     allow for `events.amazonaws.com` on the topic and its key): the topic and key policies allow this account's and
     region's rules already (components/alarm_topics.py, components/keys.py)."""
 
-    def __init__(self, topic: sns.ITopic, message: events.RuleTargetInput) -> None:
-        self.topic, self.message = topic, message
+    def __init__(self, topic: sns.ITopic, message: events.RuleTargetInput, dead_letters: sqs.IQueue) -> None:
+        self.topic, self.message, self.dead_letters = topic, message, dead_letters
 
     def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
-        return events.RuleTargetConfig(arn=self.topic.topic_arn, input=self.message)
+        return events.RuleTargetConfig(
+            arn=self.topic.topic_arn,
+            input=self.message,
+            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self.dead_letters.queue_arn),
+        )

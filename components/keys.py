@@ -147,15 +147,21 @@ class TopicEncryptionKey(Construct):
         # EventBridge publishes to encrypted topics without source keys in its KMS requests (SNS guide, key
         # management: "Adding the aws:SourceAccount and aws:SourceArn to a AWS KMS policy is not supported for
         # EventBridge-to-encrypted topics"); SNS names the topic in the encryption context: this account's, here.
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowEventRulesToPublish",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions={"ArnLike": {"kms:EncryptionContext:aws:sns:topicArn": source_arns.topics(stack)}},
+        # What the rules cannot publish goes to the change guard's dead-letter queue, encrypted with this key
+        # (components/change_guard.py); SQS names the queue in the encryption context likewise.
+        for sid, context_key, arns in (
+            ("AllowEventRulesToPublish", "kms:EncryptionContext:aws:sns:topicArn", source_arns.topics(stack)),
+            ("AllowEventRulesToDeadLetter", "kms:EncryptionContext:aws:sqs:arn", source_arns.queues(stack)),
+        ):
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                    resources=["*"],
+                    conditions={"ArnLike": {context_key: arns}},
+                )
             )
-        )
 
 
 class SecretEncryptionKey(Construct):

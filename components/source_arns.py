@@ -35,3 +35,8 @@ def event_rules(stack: Stack) -> str:
 def topics(stack: Stack) -> str:
     """Every SNS topic of the stack's account and region, as SNS names a topic in a KMS encryption context."""
     return stack.format_arn(service="sns", resource="*", arn_format=ArnFormat.NO_RESOURCE_NAME)
+
+
+def queues(stack: Stack) -> str:
+    """Every SQS queue of the stack's account and region, as SQS names a queue in a KMS encryption context."""
+    return stack.format_arn(service="sqs", resource="*", arn_format=ArnFormat.NO_RESOURCE_NAME)

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from ops.checks import Check, failed, passed, warned
 
 CANARY_WAIT_SECONDS = 120
@@ -27,6 +29,7 @@ LIVE_CHECKS: dict[str, str] = {
     "threshold; the topic policy and key are the same as the alarms', proven by `alarm reaches a subscriber`",
     "EventBridge rules publish out-of-band changes to their topic": "not provable without changing a resource "
     "out of band; `make drift` shows such changes",
+    "EventBridge rules put what they cannot deliver in a dead-letter queue": "change warnings delivered",
     "VPC flow logs write the flow-log bucket": "flow-log objects",
     "WAF writes its log group": "WAF log events",
     "Network Firewall writes its alert log group": "not provable without a dropped flow; the firewall's alert "
@@ -39,7 +42,7 @@ LIVE_CHECKS: dict[str, str] = {
     "best-effort schedule of hours",
     "CloudWatch Logs streams log groups into Firehose": "archive locked",
     "Firehose writes the archive bucket": "archive stream delivers",
-    "S3 replicates audit buckets to the standby region": "archive replicated",
+    "S3 replicates audit buckets to the standby region": "canary replicated",
     "the execution role starts the task": "tasks running",
     "the task role allows what the service calls, nothing more": "test payment counted",
     "the tasks reach AWS through endpoints that let their calls through": "tasks running",
@@ -222,3 +225,85 @@ def archive_stream_delivers(cloudwatch: Any, stream: str, now: datetime | None =
     if worst < 1:
         return failed(name, f"{stream}: failed deliveries to S3 in the last hour (DeliveryToS3.Success {worst:g})")
     return passed(name, f"{stream}: every delivery to S3 in the last hour succeeded")
+
+
+def change_warnings_delivered(sqs: Any, queue_url: str) -> Check:
+    """The change guard's dead-letter queue is empty: every out-of-band change warning reached the warning topic.
+    A message there is a warning nobody received (components/change_guard.py)."""
+    name = "change warnings delivered"
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    waiting = sum(int(attributes.get(a, 0)) for a in ("ApproximateNumberOfMessages",
+                                                        "ApproximateNumberOfMessagesNotVisible"))  # fmt: skip
+    queue = queue_url.rsplit("/", 1)[-1]
+    if waiting:
+        return failed(
+            name,
+            f"{waiting} out-of-band change warning(s) could not reach the warning topic and wait in {queue}: read "
+            "them (`aws sqs receive-message`), repair the topic or its key, then delete them",
+        )
+    return passed(name, f"no undelivered warning in {queue}")
+
+
+# S3 Replication Time Control replicates 99.99 % of objects within 15 minutes: a canary still pending after that
+# has missed the time control the templates configure.
+REPLICATION_WAIT_SECONDS = 900
+REPLICATION_POLL_SECONDS = 15
+
+
+def canary_key(now: datetime) -> str:
+    """Where verify writes a replication canary: outside every prefix a log writer uses, dated, unique."""
+    return f"verify/replication-canary/{now:%Y/%m/%d}/{now:%H%M%S}-{uuid.uuid4().hex[:8]}.txt"
+
+
+def canary_replicated(
+    s3: Any,
+    standby_s3: Any,
+    buckets: dict[str, str],
+    replica_of: Callable[[str], str],
+    *,
+    now: datetime | None = None,
+    wait: float = REPLICATION_WAIT_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Check:
+    """Write a canary object into each audit bucket that replicates (`buckets`: kind -> source bucket) and follow it
+    to the standby region: S3 reports COMPLETED on the source (FAILED: the replication role, a bucket policy or a key
+    refused it) and the replica bucket (`replica_of(kind)`) holds it as a REPLICA. The canaries stay: audit buckets
+    let nobody but the break-glass role delete, and their lifecycle expires them with the records."""
+    name = "canary replicated"
+    now = now or datetime.now(UTC)
+    key = canary_key(now)
+    body = f"replication canary written by make verify at {now:%Y-%m-%dT%H:%M:%SZ}\n".encode()
+    for bucket in buckets.values():
+        # A checksum: the log archive is under Object Lock, which refuses a write without one.
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ChecksumAlgorithm="SHA256")
+    pending = dict(buckets)
+    done: list[str] = []
+    waited = 0.0
+    while True:
+        for kind, bucket in list(pending.items()):
+            status = s3.head_object(Bucket=bucket, Key=key).get("ReplicationStatus", "none")
+            if status == "COMPLETED":
+                replica = replica_of(kind)
+                try:
+                    copied = standby_s3.head_object(Bucket=replica, Key=key).get("ReplicationStatus")
+                except ClientError as error:
+                    copied = error.response.get("Error", {}).get("Code", "missing")
+                if copied != "REPLICA":
+                    return failed(name, f"{bucket}/{key} reported COMPLETED, but {replica} answers {copied}")
+                done.append(f"{kind} in {waited:.0f} s")
+                del pending[kind]
+            elif status == "none":  # S3 sets PENDING as it stores an object a replication rule applies to
+                return failed(name, f"{bucket}/{key} has no replication status: no replication rule applies to it")
+            elif status != "PENDING":
+                return failed(name, f"{bucket}/{key} replication status {status}")
+        if not pending:
+            return passed(name, f"{key} replicated to the standby: " + ", ".join(done))
+        if waited >= wait:
+            return failed(
+                name, f"{', '.join(f'{b}/{key}' for b in pending.values())} still PENDING after {wait:.0f} s "
+                "(S3 Replication Time Control's 15 minutes)",
+            )  # fmt: skip
+        sleep(REPLICATION_POLL_SECONDS)
+        waited += REPLICATION_POLL_SECONDS

@@ -226,9 +226,8 @@ def verify(
     if route53_health is not None and "RegionHealthCheckId" in found["compute"]:
         checks += run("Route 53 health checks", lambda: _route53(route53_health, config, found["compute"]))
     checks += run("archive locked", lambda: archive_locked(clients, config))
-    if config.standby_region:
-        checks += run("archive replicated", lambda: archive_replicated(clients, config))
     if config.standby_region and standby_s3 is not None:
+        checks += run("canary replicated", lambda: canary_replicated(clients, standby_s3, config, pause))
         checks += run("replicas locked", lambda: replicas_locked(standby_s3, config))
     return checks
 
@@ -254,6 +253,12 @@ def _delivered(
     checks += run("alarm reaches a subscriber", lambda: delivery.alarm_reaches_subscriber(
         clients.cloudwatch, clients.sns, clients.sqs, observability["CanaryAlarmName"],
         observability["WarningTopicArn"], sleep=pause))  # fmt: skip
+    if "ChangeGuardDeadLetterQueueUrl" not in observability:
+        checks.append(failed("change warnings delivered", "the Observability stack has no dead-letter queue output: "
+                             "deploy it"))  # fmt: skip
+    else:
+        checks += run("change warnings delivered", lambda: delivery.change_warnings_delivered(
+            clients.sqs, observability["ChangeGuardDeadLetterQueueUrl"]))  # fmt: skip
     return checks
 
 
@@ -292,20 +297,32 @@ def archive_locked(clients: Clients, config: EnvironmentConfig, today: date | No
     )
 
 
-def archive_replicated(clients: Clients, config: EnvironmentConfig, today: date | None = None) -> Check:
-    """S3 replicated today's (or yesterday's) newest archived record to the standby region: its replication status,
-    as S3 reports it on the source object (COMPLETED; PENDING while under way; FAILED)."""
-    bucket = outputs(clients, config.names.stack("Security"))["LogArchiveBucketName"]
-    today = today or datetime.now(UTC).date()
-    key = delivery.newest_of_days(clients.s3, bucket, archived_on, today)
-    if key is not None:
-        status = clients.s3.head_object(Bucket=bucket, Key=key).get("ReplicationStatus", "none")
-        if status == "COMPLETED":
-            return passed("archive replicated", f"{key} COMPLETED to {config.standby_region}")
-        if status == "PENDING":
-            return warned("archive replicated", f"{key} PENDING; S3 replicates within 15 minutes, run again")
-        return failed("archive replicated", f"{key} replication status {status}")
-    return warned("archive replicated", f"nothing archived in {bucket} today or yesterday")
+# The Security stack's output naming each audit bucket that replicates to the standby region.
+SOURCE_BUCKET_OUTPUTS = {
+    "flow-logs": "FlowLogBucketName",
+    "alb-logs": "AlbLogBucketName",
+    "log-archive": "LogArchiveBucketName",
+    "access-logs": "AccessLogBucketName",
+}
+
+
+def canary_replicated(
+    clients: Clients, standby_s3: Any, config: EnvironmentConfig, pause: Callable[[float], None] = time.sleep
+) -> Check:
+    """A canary object written into each replicating audit bucket arrives in its standby replica
+    (`delivery.canary_replicated`)."""
+    security = outputs(clients, config.names.stack("Security"))
+    missing = [output for output in SOURCE_BUCKET_OUTPUTS.values() if output not in security]
+    if missing:
+        return failed("canary replicated", f"the Security stack has no output {', '.join(missing)}: deploy it")
+    account, standby = str(config.account), str(config.standby_region)
+    return delivery.canary_replicated(
+        clients.s3,
+        standby_s3,
+        {kind: security[output] for kind, output in SOURCE_BUCKET_OUTPUTS.items()},
+        lambda kind: config.names.replica_bucket(kind, account, standby),
+        sleep=pause,
+    )
 
 
 def replicas_locked(s3: Any, config: EnvironmentConfig) -> Check:

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from components.alarm_topics import AlarmTopics, DeliveryCanary
 from components.audit_alarms import AuditTrail, AuditTrailAlarms
-from components.change_guard import OutOfBandChangeGuard
+from components.change_guard import OutOfBandChangeGuard, listener_rules_of
 from components.cost_budget import MonthlyCostBudget
 from components.dashboard import ServiceDashboard
 from components.egress_firewall import EgressFirewallAlarm
@@ -64,13 +64,19 @@ class ObservabilityStack(Stack):
         )
         self.audit_alarms = AuditTrailAlarms(self, "AuditTrail", trail=audit_trail, warning_topic=self.topics.warning)
         cluster = payments.cluster
+        balancer = load_balancer.load_balancer
         self.change_guard = OutOfBandChangeGuard(
             self,
             "OutOfBandChanges",
             watched={
                 "EcsService": [cluster.cluster_name, cluster.cluster_arn],
                 "TaskDefinition": [payments.task_definition.family],
-                "LoadBalancer": [load_balancer.load_balancer.load_balancer_arn],
+                "LoadBalancer": [balancer.load_balancer_arn],
+                "Listener": [load_balancer.https_listener.listener_arn, load_balancer.http_listener.listener_arn],
+                "ListenerRule": [listener_rules_of(self, balancer.load_balancer_full_name)],
+                "TargetGroup": [load_balancer.target_group.target_group_arn],
+                "WebAcl": [names.web_acl],
+                "WebAclAssociation": [balancer.load_balancer_arn],
                 "SecurityGroup": [
                     load_balancer.security_group.security_group_id,
                     payments.security_group.security_group_id,
@@ -79,6 +85,8 @@ class ObservabilityStack(Stack):
                 "AuditBucket": [bucket.bucket_name for bucket in audit_buckets],
             },
             warning_topic=self.topics.warning,
+            paging_topic=self.topics.paging,
+            key=topics_key,
         )
         if config.network.processor_hosts:
             EgressFirewallAlarm(
@@ -127,11 +135,13 @@ class ObservabilityStack(Stack):
                     *(a.alarm_name for a in self.alarms.alarms.values()),
                     *(a.alarm_name for a in self.audit_alarms.alarms.values()),
                     canary.alarm.alarm_name,
+                    self.change_guard.undelivered_alarm.alarm_name,
                 ],
             ),
             description="Every alarm of this environment, the paging composite first (read by make verify)",
         )
         CfnOutput(self, "CanaryAlarmName", value=canary.alarm.alarm_name)
+        CfnOutput(self, "ChangeGuardDeadLetterQueueUrl", value=self.change_guard.dead_letters.queue_url)
         CfnOutput(self, "PagingTopicArn", value=self.topics.paging.topic_arn)
         CfnOutput(self, "WarningTopicArn", value=self.topics.warning.topic_arn)
         CfnOutput(self, "TaskStopExperimentId", value=drill.template.attr_id)

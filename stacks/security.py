@@ -144,10 +144,12 @@ class SecurityStack(Stack):
             unreplicated_reason=unreplicated,
         )
         self.log_archive_bucket: s3.IBucket = log_archive.bucket
-        # `make verify` reads an archived record's Object Lock retention (ops/verify.py, `archive locked`).
+        # `make verify` reads an archived record's Object Lock retention (`archive locked`), today's log objects, and
+        # follows a canary written into each audit bucket to its standby replica (`canary replicated`).
         CfnOutput(self, "LogArchiveBucketName", value=self.log_archive_bucket.bucket_name)
         CfnOutput(self, "FlowLogBucketName", value=self.flow_log_bucket.bucket_name)
         CfnOutput(self, "AlbLogBucketName", value=self.alb_log_bucket.bucket_name)
+        CfnOutput(self, "AccessLogBucketName", value=self.server_access_log_bucket.bucket_name)
         # The name, not the construct: the Observability stack imports it.
         self.log_archive_stream_name: str = log_archive.stream.ref
         CfnOutput(self, "LogArchiveStreamName", value=self.log_archive_stream_name)

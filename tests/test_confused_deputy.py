@@ -21,6 +21,8 @@ EQUIVALENT_KEYS = {
     "kms:EncryptionContext:aws:logs:arn",
     # SNS names the topic in the encryption context (EventBridge sends no source keys to KMS): this account's.
     "kms:EncryptionContext:aws:sns:topicArn",
+    # SQS names the queue likewise (the change guard's dead-letter queue, written by EventBridge).
+    "kms:EncryptionContext:aws:sqs:arn",
 }
 # (resource type, service) -> why it has no source condition.
 EXCEPTIONS = {

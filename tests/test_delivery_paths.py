@@ -36,7 +36,8 @@ PASSIVE_TYPES = {
     # read by people in the console; they write nothing
     "AWS::CloudWatch::Dashboard", "AWS::Logs::QueryDefinition", "AWS::Logs::MetricFilter",
     # destinations and policies: every row evaluates them as the resource side of its requests
-    "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
+    "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy", "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy",
     "AWS::SNS::Subscription", "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::SecretsManager::Secret",
     "AWS::Logs::ResourcePolicy", "AWS::SecretsManager::ResourcePolicy", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy",
     "AWS::IAM::Policy",

@@ -1,16 +1,19 @@
 """components/change_guard.py: a rule per kind of resource on the CloudTrail calls that change it, scoped to this
-app's resources, that ignores CloudFormation and Application Auto Scaling and warns everyone else's change; and the
-app wires every kind with its own resources, in both regions."""
+app's resources, that ignores CloudFormation and Application Auto Scaling and warns everyone else's change; a
+warning that cannot be delivered waits in a dead-letter queue whose depth pages; and the app wires every kind with
+its own resources, in both regions."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 
-from components.change_guard import EXPECTED_CALLERS, WATCHED, OutOfBandChangeGuard
-from tests.support.bare import bare_stack, properties, resources, template
+from components.change_guard import DEAD_LETTER_RETENTION, EXPECTED_CALLERS, WATCHED, OutOfBandChangeGuard
+from tests.support.bare import bare_stack, one, properties, resources, template
 from tests.support.synthesized import Synthesized
 
 IDENTIFIERS = {kind: [f"{kind.lower()}-id"] for kind in WATCHED}
@@ -19,8 +22,20 @@ IDENTIFIERS = {kind: [f"{kind.lower()}-id"] for kind in WATCHED}
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
     stack = bare_stack()
-    OutOfBandChangeGuard(stack, "Guard", watched=IDENTIFIERS, warning_topic=sns.Topic(stack, "Warning"))
+    OutOfBandChangeGuard(
+        stack,
+        "Guard",
+        watched=IDENTIFIERS,
+        warning_topic=sns.Topic(stack, "Warning"),
+        paging_topic=sns.Topic(stack, "Paging"),
+        key=kms.Key(stack, "TopicsKey"),
+    )
     return template(stack)
+
+
+def only(document: dict[str, Any], resource_type: str) -> str:
+    (logical_id,) = resources(document, resource_type)
+    return logical_id
 
 
 def rules_by_kind(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -51,7 +66,7 @@ def test_changes_made_by_cloudformation_or_autoscaling_do_not_warn_and_all_other
 
 
 def test_every_rule_warns_with_what_was_called_by_whom_and_no_grant_of_its_own(document: dict[str, Any]) -> None:
-    (topic,) = resources(document, "AWS::SNS::Topic")
+    topic = next(t for t in resources(document, "AWS::SNS::Topic") if t.startswith("Warning"))
     for rule in rules_by_kind(document).values():
         (target,) = rule["Targets"]
         assert target["Arn"] == {"Ref": topic}
@@ -62,12 +77,52 @@ def test_every_rule_warns_with_what_was_called_by_whom_and_no_grant_of_its_own(d
     assert properties(document, "AWS::SNS::TopicPolicy") == []
 
 
+def test_a_warning_that_cannot_be_delivered_waits_in_an_encrypted_dead_letter_queue(document: dict[str, Any]) -> None:
+    queue = only(document, "AWS::SQS::Queue")
+    for rule in rules_by_kind(document).values():
+        (target,) = rule["Targets"]
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
+    props = one(document, "AWS::SQS::Queue")
+    assert props["KmsMasterKeyId"] == {"Fn::GetAtt": [only(document, "AWS::KMS::Key"), "Arn"]}
+    assert props["MessageRetentionPeriod"] == DEAD_LETTER_RETENTION.to_seconds() == 14 * 24 * 3600  # SQS's maximum
+
+
+def test_only_the_guards_own_rules_may_send_to_its_queue(document: dict[str, Any]) -> None:
+    (policy,) = properties(document, "AWS::SQS::QueuePolicy")
+    (allow,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow["Action"] == "sqs:SendMessage"
+    (senders,) = allow["Condition"]["ArnEquals"].values()
+    assert list(allow["Condition"]["ArnEquals"]) == ["aws:SourceArn"]
+    assert sorted(s["Fn::GetAtt"][0] for s in senders) == sorted(resources(document, "AWS::Events::Rule"))
+    # and nothing reaches it over plain HTTP
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in policy["PolicyDocument"]["Statement"])  # fmt: skip
+
+
+def test_a_waiting_warning_pages_because_the_warning_topic_is_what_failed(document: dict[str, Any]) -> None:
+    alarm = one(document, "AWS::CloudWatch::Alarm")
+    queue = only(document, "AWS::SQS::Queue")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["Threshold"]) == ("Maximum", Duration.minutes(5).to_seconds(), 1)
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"  # an empty, inactive queue publishes nothing
+    paging = next(t for t in resources(document, "AWS::SNS::Topic") if t.startswith("Paging"))
+    assert alarm["AlarmActions"] == [{"Ref": paging}]
+
+
 def test_the_app_guards_its_own_resources_in_every_region(each_profile: Synthesized) -> None:
     for prefix in ("", "Standby") if each_profile.standby_documents else ("",):
         rules = rules_by_kind(each_profile.every_document[f"{prefix}Observability"])
         assert set(rules) == set(WATCHED)
         watched = {kind: rule["EventPattern"]["detail"]["requestParameters"] for kind, rule in rules.items()}
         assert len(watched["SecurityGroup"]["groupId"]) == 3  # the ALB's, the tasks', the endpoints'
+        assert len(watched["Listener"]["listenerArn"]) == 2  # HTTPS, and HTTP's redirect
+        ((rules,),) = [watched["ListenerRule"]["ruleArn"]]
+        assert set(rules) == {"wildcard"}  # rule ARNs are known by their load balancer's part only
+        assert watched["WebAcl"]["name"] == [each_profile.config.names.web_acl]
+        assert watched["WebAclAssociation"]["resourceArn"] == watched["LoadBalancer"]["loadBalancerArn"]
         assert len(watched["EcsService"]["cluster"]) == 2  # its name and its ARN: callers give either
         buckets = watched["AuditBucket"]["bucketName"]
         assert len(buckets) == 4 + (4 if prefix else 0)  # the audit buckets, and the standby's replicas

@@ -63,22 +63,25 @@ def test_each_key_admits_its_services_only_for_this_accounts_own_sources(
     keys: dict[str, dict[str, Any]], key: str, services: set[str]
 ) -> None:
     statements = service_statements(keys[key])
-    by_service = {s["Principal"]["Service"]: s for s in statements}
+    by_service: dict[str, list[dict[str, Any]]] = {}
+    for statement in statements:
+        by_service.setdefault(statement["Principal"]["Service"], []).append(statement)
     assert set(by_service) == services
     for statement in statements:
         assert "kms:*" not in statement["Action"]
         if statement["Principal"]["Service"] == "events.amazonaws.com":
-            # No source keys reach KMS from EventBridge; the topic named in the encryption context is this account's.
-            assert statement["Condition"] == {
-                "ArnLike": {"kms:EncryptionContext:aws:sns:topicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:*"}
-            }
+            # No source keys reach KMS from EventBridge; the topic or queue named in the encryption context is this
+            # account's.
+            assert statement["Condition"] in (
+                {"ArnLike": {"kms:EncryptionContext:aws:sns:topicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:*"}},
+                {"ArnLike": {"kms:EncryptionContext:aws:sqs:arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:*"}},
+            )
             continue
         assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
         assert "aws:SourceArn" in statement["Condition"]["ArnLike"]
     if "cloudwatch.amazonaws.com" in by_service:
-        assert by_service["cloudwatch.amazonaws.com"]["Condition"]["ArnLike"]["aws:SourceArn"] == (
-            f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"
-        )
+        (alarms,) = by_service["cloudwatch.amazonaws.com"]
+        assert alarms["Condition"]["ArnLike"]["aws:SourceArn"] == (f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*")
 
 
 def test_only_the_key_administrator_retires_a_key_and_grants_are_only_for_aws_resources(

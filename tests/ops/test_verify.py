@@ -23,11 +23,11 @@ from tests.support.aws import (
     ALB_LOGS,
     ARCHIVE,
     CANARY,
+    DEAD_LETTERS,
     STREAM,
     DeployedAlarms,
     configured,
     deployed,
-    deployed_archive,
     dev_config,
     status,
     with_client_ca,
@@ -164,7 +164,7 @@ def test_verify_passes_on_a_healthy_deploy(session: boto3.Session, alarms: Deplo
     deployed(session, config, alarms)
     checks = run_verify(session, config, alarms)
     assert all(check.status == PASS for check in checks), table(checks)
-    assert len(checks) == 17
+    assert len(checks) == 18
 
 
 def test_verify_fails_when_an_alarm_is_in_alarm(session: boto3.Session, alarms: DeployedAlarms) -> None:
@@ -180,13 +180,13 @@ def test_verify_checks_the_composite_alarm_that_pages(session: boto3.Session, al
     deployed(session, config, alarms)
     (page,) = alarms.composite
     assert page == config.names.page_alarm
-    assert len(alarms.composite + alarms.metric) == 17
+    assert len(alarms.composite + alarms.metric) == 18
     (check,) = [c for c in run_verify(session, config, alarms) if c.name == "alarms"]
-    assert (check.status, check.reason) == (PASS, f"17 alarms, the page ({page}) among them, none in ALARM")
+    assert (check.status, check.reason) == (PASS, f"18 alarms, the page ({page}) among them, none in ALARM")
     (check,) = [c for c in run_verify(session, config, alarms, firing=(page,)) if c.name == "alarms"]
     assert (check.status, check.reason) == (FAIL, f"in ALARM: {page}")
     (check,) = [c for c in run_verify(session, config, alarms, composites=()) if c.name == "alarms"]
-    assert (check.status, check.reason) == (FAIL, f"16 of 17 alarms exist; missing: {page}")
+    assert (check.status, check.reason) == (FAIL, f"17 of 18 alarms exist; missing: {page}")
 
 
 def test_verify_fails_on_an_unhealthy_target(
@@ -449,36 +449,145 @@ def test_verify_waits_for_the_first_archived_record(session: boto3.Session, alar
     assert (check.status, check.reason.startswith("nothing archived")) == (WARN, True)
 
 
-class WithReplication:
-    """moto's S3 client, which does not replicate: HeadObject answers the replication status S3 would report."""
+class Replicating:
+    """moto's S3 clients of both regions, with the replication moto lacks: an object written into a source bucket is
+    PENDING for `polls` HeadObject calls, then ends as `outcome` (COMPLETED: copied into its replica, which then
+    answers REPLICA; FAILED; PENDING for ever; "lost": COMPLETED but never copied; None: no rule applies)."""
 
-    def __init__(self, client: Any, status: str | None) -> None:
-        self.client, self.status = client, status
+    def __init__(self, source: Any, standby: Any, replicas: dict[str, str], outcome: str | None, polls: int = 2):
+        self.source, self.standby, self.replicas, self.outcome, self.polls = source, standby, replicas, outcome, polls
+        self.heads: dict[tuple[str, str], int] = {}
+        self.copied: set[tuple[str, str]] = set()
+        self.written: list[tuple[str, str]] = []
+
+    def put_object(self, **kwargs: Any) -> dict[str, Any]:
+        self.written.append((kwargs["Bucket"], kwargs["Key"]))
+        return dict(self.source.put_object(**kwargs))
 
     def head_object(self, **kwargs: Any) -> dict[str, Any]:
-        head: dict[str, Any] = self.client.head_object(**kwargs)
-        return head | ({"ReplicationStatus": self.status} if self.status else {})
+        head: dict[str, Any] = self.source.head_object(**kwargs)
+        if self.outcome is None:
+            return head
+        where = (kwargs["Bucket"], kwargs["Key"])
+        self.heads[where] = self.heads.get(where, 0) + 1
+        if self.heads[where] <= self.polls or self.outcome == "PENDING":
+            return head | {"ReplicationStatus": "PENDING"}
+        if self.outcome == "COMPLETED" and where not in self.copied:
+            body = self.source.get_object(**kwargs)["Body"].read()
+            self.standby.put_object(Bucket=self.replicas[where[0]], Key=where[1], Body=body, ChecksumAlgorithm="CRC32")
+            self.copied.add(where)
+        return head | {"ReplicationStatus": "FAILED" if self.outcome == "FAILED" else "COMPLETED"}
+
+    def replica_side(self) -> Any:
+        replicating = self
+
+        class Replica:
+            def head_object(self, **kwargs: Any) -> dict[str, Any]:
+                head: dict[str, Any] = replicating.standby.head_object(**kwargs)
+                return head | {"ReplicationStatus": "REPLICA"}
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(replicating.standby, name)
+
+        return Replica()
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.client, name)
+        return getattr(self.source, name)
+
+
+def replicating_account(session: boto3.Session, outcome: str | None) -> tuple[Any, EnvironmentConfig, Replicating]:
+    """The Security stack's four audit buckets in us-east-1 and their replicas in us-west-2, replicating as
+    `outcome`."""
+    config = configured(dev_config(), standby_region="us-west-2")
+    account = str(config.account)
+    source, standby = session.client("s3"), session.client("s3", region_name="us-west-2")
+    replicas = {}
+    for kind in verify_module.SOURCE_BUCKET_OUTPUTS:
+        bucket, replica = f"payments-dev-{kind}", config.names.replica_bucket(kind, account, "us-west-2")
+        source.create_bucket(Bucket=bucket)
+        standby.create_bucket(Bucket=replica, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+        replicas[bucket] = replica
+    session.client("cloudformation").create_stack(StackName=config.names.stack("Security"), TemplateBody=json.dumps({
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {output: {"Value": f"payments-dev-{kind}"}
+                    for kind, output in verify_module.SOURCE_BUCKET_OUTPUTS.items()}}))  # fmt: skip
+    clients = verify_module.Clients.from_session(session)
+    clients.s3 = Replicating(source, standby, replicas, outcome)
+    return clients, config, clients.s3
+
+
+def test_verify_follows_a_canary_from_every_audit_bucket_to_its_replica(session: boto3.Session) -> None:
+    clients, config, replicating = replicating_account(session, "COMPLETED")
+    waits: list[float] = []
+    check = verify_module.canary_replicated(clients, replicating.replica_side(), config, waits.append)
+    assert check.status == PASS, check.reason
+    assert [bucket for bucket, _ in replicating.written] == [f"payments-dev-{kind}" for kind in REPLICATED_BUCKETS]
+    (key,) = {key for _, key in replicating.written}
+    assert key.startswith(f"verify/replication-canary/{datetime.now(UTC):%Y/%m/%d}/")  # no log writer's prefix
+    assert replicating.copied == set(replicating.written)
+    assert all(f"{kind} in 30 s" in check.reason for kind in REPLICATED_BUCKETS)
+    assert sum(waits) == 30  # two polls PENDING, bounded by the wait
 
 
 @pytest.mark.parametrize(
-    ("replication", "expected"), [("COMPLETED", PASS), ("PENDING", WARN), ("FAILED", FAIL), (None, FAIL)]
+    ("outcome", "reason"),
+    [
+        ("FAILED", "replication status FAILED"),
+        ("PENDING", "still PENDING after 900 s"),
+        (None, "has no replication status: no replication rule applies to it"),
+        ("lost", "reported COMPLETED, but payments-dev-flow-logs-replica-"),
+    ],
 )
-def test_verify_reads_whether_the_newest_archived_record_reached_the_standby(
-    session: boto3.Session, replication: str | None, expected: str
+def test_verify_fails_when_a_canary_does_not_reach_the_standby(
+    session: boto3.Session, outcome: str | None, reason: str
 ) -> None:
-    config = configured(dev_config(), standby_region="us-west-2")
-    deployed_archive(session)
-    session.client("cloudformation").create_stack(StackName=config.names.stack("Security"), TemplateBody=json.dumps({
+    clients, config, replicating = replicating_account(session, outcome)
+    waits: list[float] = []
+    check = verify_module.canary_replicated(clients, replicating.replica_side(), config, waits.append)
+    assert check.status == FAIL
+    assert reason in check.reason
+    assert sum(waits) <= delivery_module.REPLICATION_WAIT_SECONDS
+
+
+def test_verify_names_the_missing_output_of_a_security_stack_deployed_before_the_canary(
+    session: boto3.Session,
+) -> None:
+    clients, config, replicating = replicating_account(session, "COMPLETED")
+    cloudformation = session.client("cloudformation")
+    cloudformation.delete_stack(StackName=config.names.stack("Security"))
+    cloudformation.create_stack(StackName=config.names.stack("Security"), TemplateBody=json.dumps({
         "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {"LogArchiveBucketName": {"Value": ARCHIVE}}}))  # fmt: skip
-    clients = verify_module.Clients.from_session(session)
-    clients.s3 = WithReplication(clients.s3, replication)
-    check = verify_module.archive_replicated(clients, config)
-    assert check.status == expected
-    assert check.reason.startswith(f"logs/{datetime.now(UTC):%Y/%m/%d}/record")
+        "Outputs": {"LogArchiveBucketName": {"Value": "payments-dev-log-archive"}}}))  # fmt: skip
+    check = verify_module.canary_replicated(clients, replicating.replica_side(), config, lambda _: None)
+    assert (check.status, check.reason) == (
+        FAIL,
+        "the Security stack has no output FlowLogBucketName, AlbLogBucketName, AccessLogBucketName: deploy it",
+    )
+    assert replicating.written == []
+
+
+def test_verify_passes_while_no_change_warning_waits_undelivered(
+    session: boto3.Session, alarms: DeployedAlarms
+) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    checks = {c.name: c for c in run_verify(session, config, alarms)}
+    assert checks["change warnings delivered"].status == PASS
+
+
+def test_verify_fails_while_a_change_warning_waits_in_the_dead_letter_queue(
+    session: boto3.Session, alarms: DeployedAlarms
+) -> None:
+    """What EventBridge puts there when the warning topic refuses it: a warning nobody received."""
+    config = dev_config()
+    deployed(session, config, alarms)
+    sqs = session.client("sqs")
+    (queue,) = sqs.list_queues(QueueNamePrefix=DEAD_LETTERS)["QueueUrls"]
+    sqs.send_message(QueueUrl=queue, MessageBody='{"detail": {"eventName": "AuthorizeSecurityGroupIngress"}}')
+    check = {c.name: c for c in run_verify(session, config, alarms)}["change warnings delivered"]
+    assert check.status == FAIL
+    assert check.reason.startswith(f"1 out-of-band change warning(s) could not reach the warning topic and wait in "
+                                   f"{DEAD_LETTERS}")  # fmt: skip
 
 
 def test_verify_in_an_idle_standby_checks_its_own_tasks_not_the_service_name(
@@ -507,7 +616,8 @@ def test_verify_fails_when_an_alarm_does_not_reach_a_subscriber(session: boto3.S
     check = checks["alarm reaches a subscriber"]
     assert check.status == FAIL
     assert check.reason.startswith(f"no notification of {CANARY} from ")
-    assert session.client("sqs").list_queues().get("QueueUrls", []) == []  # the temporary queue is gone
+    remaining = session.client("sqs").list_queues().get("QueueUrls", [])
+    assert [queue.rsplit("/", 1)[-1] for queue in remaining] == [DEAD_LETTERS]  # the temporary queue is gone
     (alarm,) = session.client("cloudwatch").describe_alarms(AlarmNames=[CANARY])["MetricAlarms"]
     assert alarm["StateValue"] == "OK"
 
@@ -530,7 +640,8 @@ def test_verify_fails_when_a_log_bucket_holds_nothing_of_today(
 def test_every_delivery_path_of_the_matrix_has_a_live_check_or_says_why_not() -> None:
     assert set(LIVE_CHECKS) == {row.name for row in MATRIX}
     verify_names = {"alarm reaches a subscriber", "flow-log objects", "WAF log events", "log groups",
-                    "ALB access-log objects", "archive locked", "archive replicated", "archive stream delivers",
+                    "ALB access-log objects", "archive locked", "canary replicated", "archive stream delivers",
+                    "change warnings delivered",
                     "test payment counted",
                     "tasks running",
                     "HTTPS /health", "HTTP redirects to HTTPS"}  # fmt: skip

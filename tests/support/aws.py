@@ -164,6 +164,7 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
                 "AlarmNames": alarms.output,
                 "CanaryAlarmName": CANARY,
                 "WarningTopicArn": delivery["warning_topic"],
+                "ChangeGuardDeadLetterQueueUrl": delivery["dead_letters"],
             },
         ),
     ):
@@ -178,10 +179,12 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
 # What `deployed` delivered today, as the services would: the ALB's access-log bucket, the canary alarm.
 ALB_LOGS, CANARY = "payments-dev-alb-logs", "payments-dev-Observability-DeliveryCanaryAlarm-1A2B3C4D5E6F"
 STREAM = "payments-dev-Security-LogArchiveStream-1A2B3C4D5E6F"
+DEAD_LETTERS = "payments-dev-Observability-OutOfBandChangesUndelivered-1A2B3C4D5E6F"
 
 
 def deployed_deliveries(session: boto3.Session, config: EnvironmentConfig) -> dict[str, str]:
-    """Today's flow-log and ALB access-log objects, a WAF record, and the warning topic the canary alarm notifies."""
+    """Today's flow-log and ALB access-log objects, a WAF record, the warning topic the canary alarm notifies, and
+    the change guard's (empty) dead-letter queue."""
     now = datetime.datetime.now(datetime.UTC)
     account, region = str(config.account), config.region
     s3 = session.client("s3")
@@ -205,7 +208,8 @@ def deployed_deliveries(session: boto3.Session, config: EnvironmentConfig) -> di
         AlarmName=CANARY, MetricName="VerifyCanary", Namespace="payments/dev", Statistic="Maximum", Period=300,
         EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold", AlarmActions=[topic],
     )  # fmt: skip
-    return {"warning_topic": topic}
+    dead_letters = session.client("sqs").create_queue(QueueName=DEAD_LETTERS)["QueueUrl"]
+    return {"warning_topic": topic, "dead_letters": dead_letters}
 
 
 # The log archive bucket `deployed` creates, under Object Lock with a record of today.

@@ -89,6 +89,7 @@ class DeployedStack:
             "AWS::SecretsManager::Secret": "Name",
             "AWS::Budgets::Budget": "BudgetName",
             "AWS::DynamoDB::Table": "TableName",
+            "AWS::SQS::Queue": "QueueName",
         }.get(resource_type)
         if explicit == "BudgetName":
             value = props.get("Budget", {}).get("BudgetName")
@@ -113,6 +114,8 @@ class DeployedStack:
         name = self.name(logical_id) if resource_type in _NAMED else None
         if resource_type == "AWS::SNS::Topic":
             return _arn("sns", region, account, str(name))
+        if resource_type == "AWS::SQS::Queue":  # its URL
+            return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
         if resource_type == "AWS::IAM::ManagedPolicy":
             return f"arn:aws:iam::{account}:policy/{name}"
         if resource_type == "AWS::SecretsManager::Secret":
@@ -161,6 +164,9 @@ class DeployedStack:
                 ),
                 "AWS::ECR::Repository": lambda: _arn("ecr", region, account, f"repository/{name}"),
                 "AWS::DynamoDB::Table": lambda: _arn("dynamodb", region, account, f"table/{name}"),
+                "AWS::SQS::Queue": lambda: _arn("sqs", region, account, str(name)),
+                # Rules are named by CloudFormation; `name` gives the generated stand-in.
+                "AWS::Events::Rule": lambda: _arn("events", region, account, f"rule/{self.name(logical_id)}"),
             }
             if resource_type in arns:
                 return arns[resource_type]()
@@ -180,7 +186,7 @@ class DeployedStack:
             return f"targetgroup/{self.name(logical_id)}/0123456789abcdef"
         if resource_type == "AWS::SNS::Topic" and attribute == "TopicArn":
             return self.ref(logical_id)
-        if attribute in ("Name", "TopicName", "AlarmName") and resource_type in _NAMED:
+        if attribute in ("Name", "TopicName", "AlarmName", "QueueName") and resource_type in _NAMED:
             return self.name(logical_id)
         return f"{logical_id}.{attribute}"
 
@@ -251,6 +257,7 @@ class DeployedStack:
 # Types whose Ref or ARN is built from a physical name.
 _NAMED = {
     "AWS::DynamoDB::Table",
+    "AWS::SQS::Queue",
     "AWS::S3::Bucket",
     "AWS::Logs::LogGroup",
     "AWS::IAM::Role",

@@ -93,13 +93,22 @@ def secret_policy(app: DeployedApp, secret_arn: str) -> dict[str, Any] | None:
     return None
 
 
-def topic_policy(app: DeployedApp, topic_arn: str) -> dict[str, Any] | None:
+def _merged_policy(app: DeployedApp, resource_type: str, applies_to: str, physical: str) -> dict[str, Any] | None:
+    """Every statement of the `resource_type` policies whose `applies_to` list names `physical`, as one policy."""
     statements = []
-    for stack, logical_id in app.resources("AWS::SNS::TopicPolicy"):
+    for stack, logical_id in app.resources(resource_type):
         props = stack.resolved(logical_id)
-        if topic_arn in props["Topics"]:
+        if physical in props[applies_to]:
             statements += document(props["PolicyDocument"])["Statement"]
     return {"Version": "2012-10-17", "Statement": statements} if statements else None
+
+
+def topic_policy(app: DeployedApp, topic_arn: str) -> dict[str, Any] | None:
+    return _merged_policy(app, "AWS::SNS::TopicPolicy", "Topics", topic_arn)
+
+
+def queue_policy(app: DeployedApp, queue_url: str) -> dict[str, Any] | None:
+    return _merged_policy(app, "AWS::SQS::QueuePolicy", "Queues", queue_url)
 
 
 def logs_resource_policy(app: DeployedApp, region: str) -> dict[str, Any]:
@@ -300,6 +309,45 @@ def event_notifications(app: DeployedApp, region: str) -> Iterator[Path]:
             # the encryption context.
             key_context = {"kms:EncryptionContext:aws:sns:topicArn": topic}
             yield _publish(app, stack, logical_id, "events.amazonaws.com", topic, context, region, "rule", key_context)
+
+
+def event_dead_letters(app: DeployedApp, region: str) -> Iterator[Path]:
+    """EventBridge puts an event it cannot deliver to a rule's target into the target's dead-letter queue: every
+    target that can fail has one, and EventBridge may send to it and encrypt with its key."""
+    for stack, logical_id in app.resources("AWS::Events::Rule", region):
+        props = stack.resolved(logical_id)
+        rule_arn = f"arn:aws:events:{region}:{stack.account}:rule/{stack.name(logical_id)}"
+        context = {"aws:SourceArn": rule_arn, "aws:SourceAccount": stack.account}
+        for target in props.get("Targets", []):
+            description = f"rule {logical_id} -> {target['Id']}'s dead-letter queue"
+            queue_arn = target.get("DeadLetterConfig", {}).get("Arn")
+            if queue_arn is None:
+                yield Path(source(stack, logical_id), description, problems=("an undelivered event is dropped",))
+                continue
+            found = app.find("AWS::SQS::Queue", str(queue_arn), region)
+            if found is None:
+                yield Path(source(stack, logical_id), description, problems=(f"queue {queue_arn} does not exist",))
+                continue
+            queue_stack, queue_id = found
+            policy = queue_policy(app, str(queue_stack.ref(queue_id)))
+            decisions = [
+                Decision(
+                    "events.amazonaws.com", "sqs:SendMessage", str(queue_arn), queue_stack.account, tls(context),
+                    resource_policy=policy,
+                )
+            ]  # fmt: skip
+            problems: tuple[str, ...] = () if policy else (f"{queue_arn} has no queue policy",)
+            master_key = queue_stack.resolved(queue_id).get("KmsMasterKeyId")
+            if master_key:
+                # SQS names the queue in the encryption context of its data keys.
+                key_context = {"kms:EncryptionContext:aws:sqs:arn": str(queue_arn)}
+                more, missing = key_decisions(
+                    app, str(master_key), region, "events.amazonaws.com", ("kms:GenerateDataKey", "kms:Decrypt"),
+                    key_context,
+                )  # fmt: skip
+                decisions += more
+                problems += missing
+            yield Path(source(stack, logical_id), description, tuple(decisions), problems)
 
 
 def _publish(
@@ -1228,6 +1276,12 @@ ALLOWED_ROWS: tuple[Row, ...] = (
         "EventBridge rules publish out-of-band changes to their topic",
         True,
         event_notifications,
+        ("AWS::Events::Rule",),
+    ),
+    Row(
+        "EventBridge rules put what they cannot deliver in a dead-letter queue",
+        True,
+        event_dead_letters,
         ("AWS::Events::Rule",),
     ),
     Row("VPC flow logs write the flow-log bucket", True, flow_logs, ("AWS::EC2::FlowLog",)),
