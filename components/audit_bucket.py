@@ -219,10 +219,10 @@ class AuditBucket(Construct):
                 f"as long as current ones, RETAIN on stack deletion{replica}",
             )
         if encryption_key is None:
-            acknowledge(
-                self.bucket,
-                "S3DefaultEncryptionKMS",
-                reason="ALB access-log and S3 server-access-log delivery accept only SSE-S3 (AES-256); "
+            reason = (
+                "ALB access-log and S3 server-access-log delivery accept only SSE-S3 (AES-256); "
                 "compensating controls: block public access, TLS-only bucket policy, bucket-owner-enforced "
-                "ownership and writes limited to the log delivery principals",
+                "ownership and writes limited to the log delivery principals"
             )
+            acknowledge(self.bucket, "S3DefaultEncryptionKMS", reason=reason)
+            acknowledge(self.bucket, "3.5.1-CustomerManagedKeys", packs=(PCI_DSS_401,), reason=reason)

@@ -7,12 +7,13 @@ the other resources of the same stack, where CloudFormation references can be re
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
 import jsii
-from aws_cdk import CfnResource, Stack
+from aws_cdk import CfnDeletionPolicy, CfnResource, Stack
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 from constructs import IConstruct
 
@@ -48,6 +49,24 @@ class StackIndex:
 
     def __init__(self) -> None:
         self._by_stack: dict[str, dict[str, list[CfnResource]]] = {}
+        self._everywhere: dict[str, list[CfnResource]] | None = None
+        self._properties: dict[str, dict[str, Any]] = {}
+
+    def properties(self, node: CfnResource) -> dict[str, Any]:
+        """`properties(node)`, resolved once per synth: several rules read the same resources."""
+        path = node.node.path
+        if path not in self._properties:
+            self._properties[path] = properties(node)
+        return self._properties[path]
+
+    def everywhere(self, node: CfnResource, resource_type: str) -> list[CfnResource]:
+        """Every resource of `resource_type` in the node's app, all stacks and regions (one walk per synth)."""
+        if self._everywhere is None:
+            self._everywhere = {}
+            for construct in node.node.root.node.find_all():
+                if isinstance(construct, CfnResource):
+                    self._everywhere.setdefault(construct.cfn_resource_type, []).append(construct)
+        return self._everywhere.get(resource_type, [])
 
     def siblings(self, node: CfnResource, resource_type: str) -> list[CfnResource]:
         """Every resource of `resource_type` in the node's stack."""
@@ -149,14 +168,8 @@ def _guarded_actions(node: CfnResource, index: StackIndex) -> set[str]:
     denied: set[str] = set()
     for policy in index.siblings(node, "AWS::S3::BucketPolicy"):
         props = properties(policy)
-        if not refers_to(props.get("bucket"), node):
-            continue
-        for statement in props.get("policyDocument", {}).get("Statement", []):
-            everyone = statement.get("Principal") in ("*", {"AWS": "*"})
-            named = "aws:PrincipalArn" in statement.get("Condition", {}).get("ArnNotEquals", {})
-            if statement.get("Effect") == "Deny" and everyone and named:
-                actions = statement.get("Action", [])
-                denied |= {actions} if isinstance(actions, str) else set(actions)
+        if refers_to(props.get("bucket"), node):
+            denied |= _denied_to_all_but_named(props.get("policyDocument", {}).get("Statement", []))
     return denied
 
 
@@ -269,8 +282,11 @@ def justified_wildcards(node: CfnResource, index: StackIndex) -> NagRuleComplian
 
 def _hardened(container: dict[str, Any]) -> bool:
     dropped = container.get("linuxParameters", {}).get("capabilities", {}).get("drop", [])
+    # `user` is "uid", "uid:gid" or a name; without one the image's user runs, root unless the image says otherwise.
+    user = str(container.get("user", "root")).split(":", 1)[0]
     return (
-        container.get("readonlyRootFilesystem") is True
+        user not in ("root", "0", "")
+        and container.get("readonlyRootFilesystem") is True
         and container.get("privileged") is not True
         and "ALL" in dropped
         and isinstance(container.get("memory"), int)
@@ -284,6 +300,281 @@ def hardened_containers(node: CfnResource, index: StackIndex) -> NagRuleComplian
     if all(_hardened(container) for container in containers):
         return NagRuleCompliance.COMPLIANT
     return NagRuleCompliance.NON_COMPLIANT
+
+
+def _compliant(ok: bool) -> NagRuleCompliance:
+    return NagRuleCompliance.COMPLIANT if ok else NagRuleCompliance.NON_COMPLIANT
+
+
+def no_public_ip_on_tasks(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    awsvpc = index.properties(node).get("networkConfiguration", {}).get("awsvpcConfiguration", {})
+    return _compliant(awsvpc.get("assignPublicIp") != "ENABLED")
+
+
+def default_security_group_closed(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    """CDK's `restrict_default_security_group` removes the default security group's rules at deploy time."""
+    restricted = any(
+        refers_to(index.properties(custom).get("DefaultSecurityGroupId"), node)
+        for custom in index.siblings(node, "Custom::VpcRestrictDefaultSG")
+    )
+    return _compliant(restricted)
+
+
+# What each kind of data store calls its customer-managed key, as a path into its properties.
+CUSTOMER_KEY_PATHS: dict[str, tuple[str, ...]] = {
+    "AWS::Logs::LogGroup": ("kmsKeyId",),
+    "AWS::SecretsManager::Secret": ("kmsKeyId",),
+    "AWS::SNS::Topic": ("kmsMasterKeyId",),
+    "AWS::SQS::Queue": ("kmsMasterKeyId",),
+    "AWS::DynamoDB::Table": ("sseSpecification", "kmsMasterKeyId"),
+    "AWS::KinesisFirehose::DeliveryStream": ("deliveryStreamEncryptionConfigurationInput", "keyArn"),
+}
+
+
+def _is_customer_key(value: Any) -> bool:
+    """A key reference that is not an AWS managed key (`alias/aws/...`)."""
+    return value is not None and "alias/aws/" not in json.dumps(value)
+
+
+def customer_managed_keys(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    props = index.properties(node)
+    if node.cfn_resource_type == "AWS::S3::Bucket":
+        rules = props.get("bucketEncryption", {}).get("serverSideEncryptionConfiguration", [])
+        defaults = [rule.get("serverSideEncryptionByDefault", {}) for rule in rules]
+        return _compliant(
+            bool(defaults)
+            and all(
+                d.get("sseAlgorithm", "").startswith("aws:kms") and _is_customer_key(d.get("kmsMasterKeyId"))
+                for d in defaults
+            )
+        )
+    if node.cfn_resource_type == "AWS::DynamoDB::Table":
+        sse = props.get("sseSpecification", {})
+        return _compliant(sse.get("sseEnabled") is True and _is_customer_key(sse.get("kmsMasterKeyId")))
+    if node.cfn_resource_type == "AWS::KinesisFirehose::DeliveryStream":
+        encryption = props.get("deliveryStreamEncryptionConfigurationInput", {})
+        return _compliant(
+            encryption.get("keyType") == "CUSTOMER_MANAGED_CMK" and _is_customer_key(encryption.get("keyArn"))
+        )
+    value: Any = props
+    for part in CUSTOMER_KEY_PATHS[node.cfn_resource_type]:
+        value = value.get(part) if isinstance(value, dict) else None
+    return _compliant(_is_customer_key(value))
+
+
+def _denied_to_all_but_named(statements: Any) -> set[str]:
+    """The actions statements deny to every principal whose `aws:PrincipalArn` is not named."""
+    denied: set[str] = set()
+    for statement in statements if isinstance(statements, list) else []:
+        everyone = statement.get("Principal") in ("*", {"AWS": "*"})
+        named = "aws:PrincipalArn" in statement.get("Condition", {}).get("ArnNotEquals", {})
+        if statement.get("Effect") == "Deny" and everyone and named:
+            actions = statement.get("Action", [])
+            denied |= {actions} if isinstance(actions, str) else set(actions)
+    return denied
+
+
+# What retires a key: only named custodians may (PCI DSS 3.6.1.2, 3.7.5); the rest is deletion protection.
+KEY_RETIRING_ACTIONS = frozenset({"kms:ScheduleKeyDeletion", "kms:DisableKey"})
+KEY_PENDING_WINDOW_DAYS = 30
+
+
+def key_custodians(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    props = index.properties(node)
+    statements = props.get("keyPolicy", {}).get("Statement", [])
+    guarded = KEY_RETIRING_ACTIONS.issubset(_denied_to_all_but_named(statements))
+    window = props.get("pendingWindowInDays", KEY_PENDING_WINDOW_DAYS)
+    retained = node.cfn_options.deletion_policy in (CfnDeletionPolicy.RETAIN, CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE)
+    return _compliant(guarded and window >= KEY_PENDING_WINDOW_DAYS and retained)
+
+
+def tls_to_targets(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    props = index.properties(node)
+    if props.get("targetType") == "lambda":
+        return NagRuleCompliance.NOT_APPLICABLE
+    return _compliant(props.get("protocol") in ("HTTPS", "TLS"))
+
+
+# AWS managed rule groups that detect and block the common web attacks (OWASP classes, known bad inputs).
+REQUIRED_WAF_GROUPS = frozenset({"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"})
+
+
+def managed_waf_rules(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    blocking = set()
+    for rule in index.properties(node).get("rules", []):
+        group = rule.get("statement", {}).get("managedRuleGroupStatement", {})
+        counts_only = "count" in rule.get("overrideAction", {})
+        if group.get("vendorName") == "AWS" and not counts_only:
+            blocking.add(group.get("name"))
+    return _compliant(REQUIRED_WAF_GROUPS.issubset(blocking))
+
+
+ADMINISTRATOR_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
+
+
+def no_full_administration(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    props = index.properties(node)
+    if node.cfn_resource_type == "AWS::IAM::Role":
+        documents = [policy.get("policyDocument") for policy in props.get("policies", [])]
+        managed = json.dumps(props.get("managedPolicyArns", []))
+        if any(f"policy/{name}" in managed for name in ADMINISTRATOR_POLICIES):
+            return NagRuleCompliance.NON_COMPLIANT
+    else:
+        documents = [props.get("policyDocument")]
+    for document in documents:
+        for statement in document.get("Statement", []) if isinstance(document, dict) else []:
+            actions = statement.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            if statement.get("Effect") == "Allow" and any(a in ("*", "*:*") for a in actions):
+                return NagRuleCompliance.NON_COMPLIANT
+    return NagRuleCompliance.COMPLIANT
+
+
+# Environment variables whose name says they hold a credential, and values that look like an AWS access key id.
+SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCESS_?KEY", re.IGNORECASE)
+ACCESS_KEY_VALUE = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
+
+
+def no_secrets_in_environment(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    for container in index.properties(node).get("containerDefinitions", []):
+        for variable in container.get("environment", []):
+            name, value = str(variable.get("name", "")), json.dumps(variable.get("value", ""))
+            if SECRET_NAME.search(name) or ACCESS_KEY_VALUE.search(value):
+                return NagRuleCompliance.NON_COMPLIANT
+    return NagRuleCompliance.COMPLIANT
+
+
+def components_logged(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    props = index.properties(node)
+    if node.cfn_resource_type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
+        if props.get("type", "application") != "application":
+            return NagRuleCompliance.NOT_APPLICABLE
+        attributes = {a.get("key"): a.get("value") for a in props.get("loadBalancerAttributes", [])}
+        return _compliant(attributes.get("access_logs.s3.enabled") == "true")
+    if node.cfn_resource_type == "AWS::WAFv2::WebACL":
+        return _compliant(
+            any(
+                refers_to(index.properties(config).get("resourceArn"), node)
+                for config in index.siblings(node, "AWS::WAFv2::LoggingConfiguration")
+            )
+        )
+    containers = props.get("containerDefinitions", [])
+    return _compliant(all("logConfiguration" in container for container in containers))
+
+
+def trail_records_everything(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    props = index.properties(node)
+    selectors = props.get("eventSelectors", [])
+    management = all(
+        s.get("includeManagementEvents", True) and s.get("readWriteType", "All") == "All" for s in selectors
+    )
+    return _compliant(
+        props.get("isLogging") is True
+        and props.get("isMultiRegionTrail") is True
+        and props.get("includeGlobalServiceEvents", True) is True
+        and management
+    )
+
+
+def trail_integrity(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    props = index.properties(node)
+    return _compliant(props.get("enableLogFileValidation") is True and _is_customer_key(props.get("kmsKeyId")))
+
+
+def trail_reviewed_automatically(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    """The trail feeds a log group whose metric filters each have an alarm: the review runs without a person."""
+    group_arn = index.properties(node).get("cloudWatchLogsLogGroupArn")
+    groups = [g for g in index.siblings(node, "AWS::Logs::LogGroup") if refers_to(group_arn, g)]
+    if not groups:
+        return NagRuleCompliance.NON_COMPLIANT
+    alarmed = {
+        (alarm.get("namespace"), alarm.get("metricName"))
+        for alarm in map(index.properties, index.siblings(node, "AWS::CloudWatch::Alarm"))
+    }
+    filters = [
+        index.properties(f)
+        for f in index.siblings(node, "AWS::Logs::MetricFilter")
+        if refers_to(index.properties(f).get("logGroupName"), groups[0])
+    ]
+    metrics = [
+        (t.get("metricNamespace"), t.get("metricName")) for f in filters for t in f.get("metricTransformations", [])
+    ]
+    return _compliant(bool(metrics) and all(metric in alarmed for metric in metrics))
+
+
+def undelivered_alerts_kept(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    targets = index.properties(node).get("targets", [])
+    return _compliant(all(target.get("deadLetterConfig", {}).get("arn") for target in targets))
+
+
+# What changing each kind of resource out of band is called in CloudTrail (one call each is enough to show a
+# watch exists; components/change_guard.py watches them all).
+CHANGE_CALLS = {
+    "AWS::ECS::Service": ("aws.ecs", "UpdateService"),
+    "AWS::EC2::SecurityGroup": ("aws.ec2", "AuthorizeSecurityGroupIngress"),
+    "AWS::S3::BucketPolicy": ("aws.s3", "PutBucketPolicy"),
+    "AWS::ElasticLoadBalancingV2::Listener": ("aws.elasticloadbalancing", "ModifyListener"),
+}
+
+
+def change_detected(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    source, call = CHANGE_CALLS[node.cfn_resource_type]
+    for rule in index.everywhere(node, "AWS::Events::Rule"):
+        pattern = index.properties(rule).get("eventPattern", {})
+        if (
+            isinstance(pattern, dict)
+            and source in pattern.get("source", [])
+            and "AWS API Call via CloudTrail" in pattern.get("detail-type", [])
+            and call in pattern.get("detail", {}).get("eventName", [])
+            and index.properties(rule).get("targets")
+        ):
+            return NagRuleCompliance.COMPLIANT
+    return NagRuleCompliance.NON_COMPLIANT
+
+
+def alarms_can_notify(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    """A topic alarms notify lets CloudWatch publish (its policy); who is subscribed is checked by preflight."""
+    notified = any(
+        any(refers_to(action, node) for action in index.properties(alarm).get("alarmActions", []))
+        for kind in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
+        for alarm in index.siblings(node, kind)
+    )
+    if not notified:
+        return NagRuleCompliance.NOT_APPLICABLE
+    for policy in index.siblings(node, "AWS::SNS::TopicPolicy"):
+        props = index.properties(policy)
+        if not any(refers_to(topic, node) for topic in props.get("topics", [])):
+            continue
+        for statement in props.get("policyDocument", {}).get("Statement", []):
+            principal = statement.get("Principal", {})
+            services = principal.get("Service", []) if isinstance(principal, dict) else []
+            services = [services] if isinstance(services, str) else services
+            if statement.get("Effect") == "Allow" and "cloudwatch.amazonaws.com" in services:
+                return NagRuleCompliance.COMPLIANT
+    return NagRuleCompliance.NON_COMPLIANT
+
+
+def runtime_threat_detection(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    props = index.properties(node)
+    for feature in props.get("features", []):
+        if feature.get("name") == "RUNTIME_MONITORING" and feature.get("status") == "ENABLED":
+            fargate = [
+                c for c in feature.get("additionalConfiguration", []) if c.get("name") == "ECS_FARGATE_AGENT_MANAGEMENT"
+            ]
+            return _compliant(props.get("enable") is True and any(c.get("status") == "ENABLED" for c in fargate))
+    return NagRuleCompliance.NON_COMPLIANT
+
+
+def image_scanning(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
+    props = index.properties(node)
+    if node.cfn_resource_type == "AWS::ECR::Repository":
+        return _compliant(props.get("imageScanningConfiguration", {}).get("scanOnPush") is True)
+    scans_all = any(
+        rule.get("scanFrequency") in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
+        and any(f.get("filter") == "*" for f in rule.get("repositoryFilters", []))
+        for rule in props.get("rules", [])
+    )
+    return _compliant(scans_all)
 
 
 @dataclass(frozen=True)
@@ -386,12 +677,159 @@ RULES: tuple[RuleDefinition, ...] = (
     ),
     RuleDefinition(
         "2.2-HardenedContainers",
-        "A container of the task definition is writable, privileged, keeps Linux capabilities or has no hard "
-        "memory limit - (Requirements 2.2.1, 2.2.6).",
-        "System components must be configured securely and prevent misuse: every container runs with a "
-        "read-only root filesystem, unprivileged, with every capability dropped and a hard memory limit.",
+        "A container of the task definition runs as root, is writable, privileged, keeps Linux capabilities or has "
+        "no hard memory limit - (Requirements 2.2.1, 2.2.5, 2.2.6).",
+        "System components must be configured securely and prevent misuse: every container runs as a non-root "
+        "user, with a read-only root filesystem, unprivileged, with every capability dropped and a hard memory "
+        "limit.",
         hardened_containers,
         frozenset({"AWS::ECS::TaskDefinition"}),
+    ),
+    RuleDefinition(
+        "1.4.4-NoPublicIpOnTasks",
+        "The ECS service gives its tasks public IP addresses - (Requirements 1.3.1, 1.4.4).",
+        "System components that process cardholder data are not directly reachable from untrusted networks: tasks "
+        "run in private subnets without public addresses and are reached through the load balancer only.",
+        no_public_ip_on_tasks,
+        frozenset({"AWS::ECS::Service"}),
+    ),
+    RuleDefinition(
+        "2.2.1-DefaultSecurityGroupClosed",
+        "The VPC's default security group keeps its rules - (Requirements 1.2.1, 2.2.1).",
+        "Vendor defaults are removed: the default security group of every VPC has no rules, so nothing placed in "
+        "it by default can talk (CDK's restrictDefaultSecurityGroup).",
+        default_security_group_closed,
+        frozenset({"AWS::EC2::VPC"}),
+    ),
+    RuleDefinition(
+        "3.5.1-CustomerManagedKeys",
+        "The data store is not encrypted with a customer-managed KMS key - (Requirements 3.5.1, 3.6.1).",
+        "Stored data is rendered unreadable with keys the organisation manages: buckets, log groups, tables, "
+        "secrets, topics, queues and delivery streams name a customer-managed key (not an AWS managed alias).",
+        customer_managed_keys,
+        frozenset({"AWS::S3::Bucket", *CUSTOMER_KEY_PATHS}),
+    ),
+    RuleDefinition(
+        "3.6.1-KeyCustodians",
+        "The KMS key can be disabled or scheduled for deletion by anyone its policy does not name, waits fewer "
+        "than 30 days before deletion, or is deleted with its stack - (Requirements 3.6.1, 3.6.1.2, 3.7.5).",
+        "Keys are protected against substitution and loss: the key policy denies kms:ScheduleKeyDeletion and "
+        "kms:DisableKey to all but named custodians (aws:PrincipalArn), a deletion waits the longest window, and "
+        "the key is retained when its stack is deleted.",
+        key_custodians,
+        frozenset({"AWS::KMS::Key"}),
+    ),
+    RuleDefinition(
+        "4.2.1-TlsToTargets",
+        "The target group is reached in plain text - (Requirement 4.2.1).",
+        "Data in transit stays encrypted behind the load balancer too: target groups use HTTPS (or TLS).",
+        tls_to_targets,
+        frozenset({"AWS::ElasticLoadBalancingV2::TargetGroup"}),
+    ),
+    RuleDefinition(
+        "6.4.1-ManagedWafRules",
+        "The web ACL does not block with AWS's common and known-bad-inputs rule groups - (Requirements 6.4.1, 6.4.2).",
+        "Public-facing web applications are protected against known attacks: the web ACL includes "
+        "AWSManagedRulesCommonRuleSet and AWSManagedRulesKnownBadInputsRuleSet, neither overridden to count only.",
+        managed_waf_rules,
+        frozenset({"AWS::WAFv2::WebACL"}),
+    ),
+    RuleDefinition(
+        "7.2.1-NoFullAdministration",
+        "The policy allows every action, or the role has an administrator's managed policy - (Requirements 7.2.1, "
+        "7.2.2).",
+        'Access is assigned by need: no statement allows Action "*", and no role carries AdministratorAccess, '
+        "PowerUserAccess or IAMFullAccess.",
+        no_full_administration,
+        frozenset({"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role"}),
+    ),
+    RuleDefinition(
+        "8.6.2-NoSecretsInEnvironment",
+        "A container's environment holds what looks like a credential - (Requirements 8.3.2, 8.6.2).",
+        "Passwords and keys of application accounts are not in configuration: an environment variable named like a "
+        "secret (PASSWORD, SECRET, TOKEN, API_KEY, PRIVATE_KEY, CREDENTIAL, ACCESS_KEY), or whose value is an AWS "
+        "access key id, fails; pass secrets through the task definition's `secrets` (Secrets Manager).",
+        no_secrets_in_environment,
+        frozenset({"AWS::ECS::TaskDefinition"}),
+    ),
+    RuleDefinition(
+        "10.2.1-ComponentsLogged",
+        "A component does not log its activity: an ALB without access logs, a web ACL without a logging "
+        "configuration, or a container without a log driver - (Requirements 10.2.1, 10.2.2).",
+        "Audit logs are enabled and active for every system component: ALB access logs, WAF logs, and a log "
+        "configuration on every container.",
+        components_logged,
+        frozenset({"AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::WAFv2::WebACL", "AWS::ECS::TaskDefinition"}),
+    ),
+    RuleDefinition(
+        "10.2.1-TrailRecordsEverything",
+        "The trail is not logging every region's management events, reads and writes - (Requirements 10.2.1, "
+        "10.2.1.2, 10.2.1.5).",
+        "CloudTrail records every administrative action: the trail logs, covers all regions and global services, "
+        "and does not narrow management events.",
+        trail_records_everything,
+        frozenset({"AWS::CloudTrail::Trail"}),
+    ),
+    RuleDefinition(
+        "10.3.4-TrailIntegrity",
+        "The trail's log files are not validated or not encrypted with a customer-managed key - (Requirements "
+        "10.3.2, 10.3.4).",
+        "Changes to audit logs are detected: log file validation is on, and the files are encrypted with a "
+        "customer-managed key.",
+        trail_integrity,
+        frozenset({"AWS::CloudTrail::Trail"}),
+    ),
+    RuleDefinition(
+        "10.4.1-TrailReviewedAutomatically",
+        "The trail does not feed a log group whose metric filters each have an alarm - (Requirements 10.4.1, "
+        "10.4.1.1).",
+        "Audit logs are reviewed by automated mechanisms: the trail is delivered to CloudWatch Logs, and each "
+        "metric filter on it (root use, IAM and key policy changes, sign-in without MFA, security group changes) "
+        "has an alarm.",
+        trail_reviewed_automatically,
+        frozenset({"AWS::CloudTrail::Trail"}),
+    ),
+    RuleDefinition(
+        "10.7.2-UndeliveredAlertsKept",
+        "An EventBridge rule's target has no dead-letter queue: an alert it cannot deliver is dropped - "
+        "(Requirements 10.7.2, 10.7.3).",
+        "Failures of critical security controls are detected and nothing is silently lost: every rule target has "
+        "a dead-letter queue, whose depth is alarmed (components/change_guard.py).",
+        undelivered_alerts_kept,
+        frozenset({"AWS::Events::Rule"}),
+    ),
+    RuleDefinition(
+        "11.5.2-ChangeDetection",
+        "Nothing in the app watches CloudTrail for changes of this kind of resource - (Requirements 10.2.1.2, 11.5.2).",
+        "A change-detection mechanism alerts on unauthorized modification: an EventBridge rule with a target on the "
+        "CloudTrail calls that change ECS services, security groups, bucket policies and listeners.",
+        change_detected,
+        frozenset(CHANGE_CALLS),
+    ),
+    RuleDefinition(
+        "12.10.5-AlarmsCanNotify",
+        "A topic alarms notify does not let CloudWatch publish to it - (Requirements 10.7.2, 12.10.5).",
+        "Alerts from security monitoring reach the incident response: the topic policy of every topic an alarm "
+        "notifies allows cloudwatch.amazonaws.com to publish (its subscribers are checked by make preflight).",
+        alarms_can_notify,
+        frozenset({"AWS::SNS::Topic"}),
+    ),
+    RuleDefinition(
+        "5.2.1-RuntimeThreatDetection",
+        "The GuardDuty detector does not monitor ECS Fargate tasks at run time - (Requirements 5.2.1, 5.2.2, "
+        "5.3.2, 11.5.1).",
+        "An anti-malware solution detects threats on the system components: GuardDuty is enabled with Runtime "
+        "Monitoring and its ECS Fargate agent managed.",
+        runtime_threat_detection,
+        frozenset({"AWS::GuardDuty::Detector"}),
+    ),
+    RuleDefinition(
+        "6.3.3-ImageScanning",
+        "Images are not scanned for vulnerabilities when pushed - (Requirements 6.3.1, 6.3.3, 11.3.1).",
+        "Vulnerabilities are identified: the repository scans on push, or the registry scans every repository "
+        "(filter *) on push or continuously.",
+        image_scanning,
+        frozenset({"AWS::ECR::Repository", "AWS::ECR::RegistryScanningConfiguration"}),
     ),
 )
 

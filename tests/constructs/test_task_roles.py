@@ -134,7 +134,9 @@ def pci_401_findings(*, sidecar_wildcard: bool) -> set[str]:
         roles.execution_policy.add_statements(
             iam.PolicyStatement(sid="Tracing", actions=["xray:Put*"], resources=["*"])
         )
-    return {finding.rule for finding in unacknowledged_findings(PCIDSS401Checks(app), app)}
+    # The least-privilege rules only: the stack's stand-ins for the log group and secret are not what is tested.
+    found = {finding.rule for finding in unacknowledged_findings(PCIDSS401Checks(app), app)}
+    return {rule for rule in found if rule.startswith(f"{PACK_NAME}-7.2")}
 
 
 def test_a_wildcard_added_to_an_acknowledged_policy_is_not_covered_by_its_reason() -> None:

@@ -5,17 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from aws_cdk import App, Duration, Stack, Validations
+from aws_cdk import App, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_guardduty as guardduty
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 
 from components.break_glass import deny_all_but
+from components.keys import guard_statements
 from rules.acknowledge import acknowledge_wildcards
 from rules.findings import unacknowledged_findings
 from rules.pci_dss_401 import ERASING_ACTIONS, PACK_NAME, RULES, UNPROTECTING_ACTIONS, PCIDSS401Checks
@@ -132,7 +140,7 @@ def ingress(port: int, cidr: str = "0.0.0.0/0") -> Builder:
     return build
 
 
-def task_definition(*, capabilities: list[str]) -> Builder:
+def task_definition(*, capabilities: list[str], user: str | None = "10001:10001") -> Builder:
     def build(stack: Stack) -> None:
         ecs.CfnTaskDefinition(
             stack,
@@ -141,6 +149,7 @@ def task_definition(*, capabilities: list[str]) -> Builder:
                 ecs.CfnTaskDefinition.ContainerDefinitionProperty(
                     name="app",
                     image="example",
+                    user=user,
                     memory=512,
                     readonly_root_filesystem=True,
                     linux_parameters=ecs.CfnTaskDefinition.LinuxParametersProperty(
@@ -177,6 +186,293 @@ def wildcard_policy(*, justified: bool) -> Builder:
     return build
 
 
+def service(*, public_ip: str) -> Builder:
+    def build(stack: Stack) -> None:
+        ecs.CfnService(
+            stack,
+            "Service",
+            task_definition="arn:task",
+            network_configuration=ecs.CfnService.NetworkConfigurationProperty(
+                awsvpc_configuration=ecs.CfnService.AwsVpcConfigurationProperty(
+                    subnets=["subnet-1"], assign_public_ip=public_ip
+                )
+            ),
+        )
+
+    return build
+
+
+def vpc(*, restricted: bool) -> Builder:
+    def build(stack: Stack) -> None:
+        ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0, restrict_default_security_group=restricted)
+
+    return build
+
+
+def bucket_encrypted(encryption: s3.BucketEncryption) -> Builder:
+    def build(stack: Stack) -> None:
+        key = kms.Key(stack, "Key") if encryption is s3.BucketEncryption.KMS else None
+        s3.Bucket(stack, "Bucket", encryption=encryption, encryption_key=key)
+
+    return build
+
+
+def key_with(*, guarded: bool, window: int = 30, retained: bool = True) -> Builder:
+    def build(stack: Stack) -> None:
+        key = kms.Key(
+            stack,
+            "Key",
+            enable_key_rotation=True,
+            pending_window=Duration.days(window),
+            removal_policy=RemovalPolicy.RETAIN if retained else RemovalPolicy.DESTROY,
+        )
+        if guarded:
+            for statement in guard_statements(CUSTODIANS):
+                key.add_to_resource_policy(statement)
+
+    return build
+
+
+def target_group(protocol: str) -> Builder:
+    return lambda s: elbv2.CfnTargetGroup(s, "Targets", protocol=protocol, port=8443, target_type="ip", vpc_id="vpc-1")
+
+
+def web_acl(*groups: tuple[str, bool]) -> Builder:
+    """A web ACL with AWS managed rule groups: (name, counts only)."""
+
+    def build(stack: Stack) -> None:
+        rules = [
+            wafv2.CfnWebACL.RuleProperty(
+                name=name,
+                priority=priority,
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=name
+                    )
+                ),
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(
+                    count={} if counts else None, none=None if counts else {}
+                ),
+                visibility_config=VISIBILITY,
+            )
+            for priority, (name, counts) in enumerate(groups)
+        ]
+        wafv2.CfnWebACL(
+            stack, "Acl", scope="REGIONAL", default_action={"allow": {}}, visibility_config=VISIBILITY, rules=rules
+        )
+
+    return build
+
+
+VISIBILITY = wafv2.CfnWebACL.VisibilityConfigProperty(
+    cloud_watch_metrics_enabled=True, metric_name="m", sampled_requests_enabled=True
+)
+COMMON, BAD_INPUTS = "AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"
+
+
+def role_with(*, actions: list[str], managed: str | None = None) -> Builder:
+    def build(stack: Stack) -> None:
+        role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+        role.add_to_policy(iam.PolicyStatement(actions=actions, resources=["arn:aws:s3:::bucket"]))
+        if managed:
+            role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(managed))
+
+    return build
+
+
+def container_environment(**environment: str) -> Builder:
+    def build(stack: Stack) -> None:
+        ecs.CfnTaskDefinition(
+            stack,
+            "Task",
+            container_definitions=[
+                ecs.CfnTaskDefinition.ContainerDefinitionProperty(
+                    name="app",
+                    image="example",
+                    environment=[
+                        ecs.CfnTaskDefinition.KeyValuePairProperty(name=k, value=v) for k, v in environment.items()
+                    ],
+                )
+            ],
+        )
+
+    return build
+
+
+def alb_logging(enabled: bool) -> Builder:
+    def build(stack: Stack) -> None:
+        elbv2.CfnLoadBalancer(
+            stack,
+            "Alb",
+            scheme="internal",
+            type="application",
+            subnets=["subnet-1", "subnet-2"],
+            load_balancer_attributes=[
+                elbv2.CfnLoadBalancer.LoadBalancerAttributeProperty(
+                    key="access_logs.s3.enabled", value="true" if enabled else "false"
+                )
+            ],
+        )
+
+    return build
+
+
+def trail(**overrides: object) -> Builder:
+    """A trail as the governance stack builds it: logging everywhere, validated, a customer key, into a log group
+    whose one metric filter has an alarm; `overrides` change its properties, `alarmed=False` drops the alarm."""
+
+    def build(stack: Stack) -> None:
+        alarmed = overrides.pop("alarmed", True)
+        group = logs.CfnLogGroup(stack, "TrailLogs", retention_in_days=400)
+        props: dict[str, object] = {
+            "is_logging": True,
+            "is_multi_region_trail": True,
+            "include_global_service_events": True,
+            "enable_log_file_validation": True,
+            "kms_key_id": "arn:aws:kms:us-east-1:1:key/k",
+            "s3_bucket_name": "trail",
+            "cloud_watch_logs_log_group_arn": group.attr_arn,
+            "cloud_watch_logs_role_arn": "arn:aws:iam::1:role/trail",
+        } | overrides
+        cloudtrail.CfnTrail(stack, "Trail", **props)  # type: ignore[arg-type]
+        logs.CfnMetricFilter(
+            stack,
+            "RootUse",
+            log_group_name=group.ref,
+            filter_pattern='{ $.userIdentity.type = "Root" }',
+            metric_transformations=[
+                logs.CfnMetricFilter.MetricTransformationProperty(
+                    metric_namespace="Trail", metric_name="RootUse", metric_value="1"
+                )
+            ],
+        )
+        if alarmed:
+            cloudwatch.CfnAlarm(
+                stack,
+                "RootUseAlarm",
+                namespace="Trail",
+                metric_name="RootUse",
+                statistic="Sum",
+                period=300,
+                evaluation_periods=1,
+                threshold=1,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+            )
+
+    return build
+
+
+def rule_to_topic(*, dead_letters: bool) -> Builder:
+    def build(stack: Stack) -> None:
+        target = events.CfnRule.TargetProperty(
+            id="Warn",
+            arn="arn:aws:sns:us-east-1:1:warning",
+            dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn="arn:aws:sqs:us-east-1:1:dlq")
+            if dead_letters
+            else None,
+        )
+        events.CfnRule(stack, "Rule", event_pattern={"source": ["aws.ecs"]}, targets=[target])
+
+    return build
+
+
+def watched_service(*, watched: bool) -> Builder:
+    def build(stack: Stack) -> None:
+        service(public_ip="DISABLED")(stack)
+        calls = ["UpdateService"] if watched else ["CreateCluster"]
+        pattern = {
+            "source": ["aws.ecs"],
+            "detail-type": ["AWS API Call via CloudTrail"],
+            "detail": {"eventName": calls},
+        }
+        target = events.CfnRule.TargetProperty(id="Warn", arn="arn:aws:sns:us-east-1:1:warning")
+        events.CfnRule(stack, "Guard", event_pattern=pattern, targets=[target])
+
+    return build
+
+
+def alarmed_topic(*, cloudwatch_may_publish: bool) -> Builder:
+    def build(stack: Stack) -> None:
+        topic = sns.Topic(stack, "Topic")
+        if cloudwatch_may_publish:
+            topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                    actions=["sns:Publish"],
+                    resources=[topic.topic_arn],
+                )
+            )
+        alarm = cloudwatch.Alarm(
+            stack,
+            "Alarm",
+            metric=cloudwatch.Metric(namespace="N", metric_name="M"),
+            threshold=1,
+            evaluation_periods=1,
+        )
+        alarm.add_alarm_action(actions.SnsAction(topic))
+
+    return build
+
+
+def detector(*, fargate: str) -> Builder:
+    def build(stack: Stack) -> None:
+        guardduty.CfnDetector(
+            stack,
+            "Detector",
+            enable=True,
+            features=[
+                guardduty.CfnDetector.CFNFeatureConfigurationProperty(
+                    name="RUNTIME_MONITORING",
+                    status="ENABLED",
+                    additional_configuration=[
+                        guardduty.CfnDetector.CFNFeatureAdditionalConfigurationProperty(
+                            name="ECS_FARGATE_AGENT_MANAGEMENT", status=fargate
+                        )
+                    ],
+                )
+            ],
+        )
+
+    return build
+
+
+def registry_scanning(repository_filter: str) -> Builder:
+    def build(stack: Stack) -> None:
+        ecr.CfnRegistryScanningConfiguration(
+            stack,
+            "Scanning",
+            scan_type="ENHANCED",
+            rules=[
+                ecr.CfnRegistryScanningConfiguration.ScanningRuleProperty(
+                    scan_frequency="CONTINUOUS_SCAN",
+                    repository_filters=[
+                        ecr.CfnRegistryScanningConfiguration.RepositoryFilterProperty(
+                            filter=repository_filter, filter_type="WILDCARD"
+                        )
+                    ],
+                )
+            ],
+        )
+
+    return build
+
+
+def aws_managed_key_bucket(stack: Stack) -> None:
+    s3.CfnBucket(
+        stack,
+        "Bucket",
+        bucket_encryption=s3.CfnBucket.BucketEncryptionProperty(
+            server_side_encryption_configuration=[
+                s3.CfnBucket.ServerSideEncryptionRuleProperty(
+                    server_side_encryption_by_default=s3.CfnBucket.ServerSideEncryptionByDefaultProperty(
+                        sse_algorithm="aws:kms", kms_master_key_id="alias/aws/s3"
+                    )
+                )
+            ]
+        ),
+    )
+
+
 CASES: dict[str, tuple[Builder, Builder]] = {
     # rule suffix: (bad, good)
     "6.4.2-WafOnPublicAlb": (lambda s: alb(s), lambda s: waf_association(s, alb(s))),
@@ -210,6 +506,32 @@ CASES: dict[str, tuple[Builder, Builder]] = {
     "2.2-HardenedContainers": (task_definition(capabilities=["NET_RAW"]), task_definition(capabilities=["ALL"])),
     "10.3.2-AuditLogsUnerasable": (audit_bucket(guarded=()), audit_bucket()),
     "10.3.3-AuditLogsLocked": (audit_bucket(), audit_bucket(locked_days=400)),
+    "1.4.4-NoPublicIpOnTasks": (service(public_ip="ENABLED"), service(public_ip="DISABLED")),
+    "2.2.1-DefaultSecurityGroupClosed": (vpc(restricted=False), vpc(restricted=True)),
+    "3.5.1-CustomerManagedKeys": (
+        bucket_encrypted(s3.BucketEncryption.S3_MANAGED),
+        bucket_encrypted(s3.BucketEncryption.KMS),
+    ),
+    "3.6.1-KeyCustodians": (key_with(guarded=False), key_with(guarded=True)),
+    "4.2.1-TlsToTargets": (target_group("HTTP"), target_group("HTTPS")),
+    "6.4.1-ManagedWafRules": (web_acl((COMMON, False)), web_acl((COMMON, False), (BAD_INPUTS, False))),
+    "7.2.1-NoFullAdministration": (role_with(actions=["*"]), role_with(actions=["s3:GetObject"])),
+    "8.6.2-NoSecretsInEnvironment": (
+        container_environment(DB_PASSWORD="hunter2"),
+        container_environment(LOG_LEVEL="info"),
+    ),
+    "10.2.1-ComponentsLogged": (alb_logging(False), alb_logging(True)),
+    "10.2.1-TrailRecordsEverything": (trail(is_multi_region_trail=False), trail()),
+    "10.3.4-TrailIntegrity": (trail(enable_log_file_validation=False), trail()),
+    "10.4.1-TrailReviewedAutomatically": (trail(alarmed=False), trail()),
+    "10.7.2-UndeliveredAlertsKept": (rule_to_topic(dead_letters=False), rule_to_topic(dead_letters=True)),
+    "11.5.2-ChangeDetection": (watched_service(watched=False), watched_service(watched=True)),
+    "12.10.5-AlarmsCanNotify": (
+        alarmed_topic(cloudwatch_may_publish=False),
+        alarmed_topic(cloudwatch_may_publish=True),
+    ),
+    "5.2.1-RuntimeThreatDetection": (detector(fargate="DISABLED"), detector(fargate="ENABLED")),
+    "6.3.3-ImageScanning": (registry_scanning("payments-*"), registry_scanning("*")),
 }
 
 
@@ -254,6 +576,32 @@ def test_rule_passes_on_a_good_construct(suffix: str) -> None:
         ("deleted records expire after 90 days", UNERASABLE, audit_bucket(noncurrent_days=90), False),
         ("lifecycle changes not guarded", UNERASABLE, audit_bucket(guarded=tuple(ERASING_ACTIONS)), False),
         ("locked shorter than kept", LOCKED, audit_bucket(locked_days=365), False),
+        ("runs as root by uid", "2.2-HardenedContainers", task_definition(capabilities=["ALL"], user="0:0"), False),
+        ("runs as the image's user", "2.2-HardenedContainers", task_definition(capabilities=["ALL"], user=None), False),
+        ("bucket on an AWS managed key", "3.5.1-CustomerManagedKeys", aws_managed_key_bucket, False),
+        ("key deleted after 7 days", "3.6.1-KeyCustodians", key_with(guarded=True, window=7), False),
+        ("key deleted with its stack", "3.6.1-KeyCustodians", key_with(guarded=True, retained=False), False),
+        ("managed group counting only", "6.4.1-ManagedWafRules", web_acl((COMMON, False), (BAD_INPUTS, True)), False),
+        (
+            "role with AdministratorAccess",
+            "7.2.1-NoFullAdministration",
+            role_with(actions=["s3:GetObject"], managed="AdministratorAccess"),
+            False,
+        ),
+        (
+            "an access key id as a value",
+            "8.6.2-NoSecretsInEnvironment",
+            container_environment(UPLOADER="AKIAABCDEFGHIJKLMNOP"),
+            False,
+        ),
+        (
+            "trail narrowed to writes",
+            "10.2.1-TrailRecordsEverything",
+            trail(event_selectors=[cloudtrail.CfnTrail.EventSelectorProperty(read_write_type="WriteOnly")]),
+            False,
+        ),
+        ("trail on an AWS key", "10.3.4-TrailIntegrity", trail(kms_key_id=None), False),
+        ("topic no alarm notifies", "12.10.5-AlarmsCanNotify", lambda s: sns.Topic(s, "Topic"), True),
     ],
 )
 def test_rule_edges(name: str, suffix: str, build: Builder, compliant: bool) -> None:
