@@ -220,9 +220,10 @@ class AuditBucket(Construct):
             )
         if encryption_key is None:
             reason = (
-                "ALB access-log and S3 server-access-log delivery accept only SSE-S3 (AES-256); "
-                "compensating controls: block public access, TLS-only bucket policy, bucket-owner-enforced "
-                "ownership and writes limited to the log delivery principals"
+                "ALB access-log and S3 server-access-log delivery accept only SSE-S3 (AES-256), and the bucket "
+                "holds request metadata, not cardholder data; compensating controls: block public access, TLS-only "
+                "bucket policy, bucket-owner-enforced ownership, and a policy that lets only the break-glass role "
+                "erase a record (rule 10.3.2-AuditLogsUnerasable)"
             )
             acknowledge(self.bucket, "S3DefaultEncryptionKMS", reason=reason)
             acknowledge(self.bucket, "3.5.1-CustomerManagedKeys", packs=(PCI_DSS_401,), reason=reason)

@@ -4,10 +4,12 @@ web ACL and its association, security groups and audit buckets' protection, when
 CloudFormation (or from Application Auto Scaling setting the desired count). Each publishes a one-line description
 to the warning topic.
 
-A warning EventBridge cannot deliver (the topic or its key refusing it, the topic deleted) is not dropped: it goes
-to a dead-letter queue encrypted with the topics' key, and an alarm on that queue's depth notifies the paging topic,
-the other way to someone (`make verify` also fails while the queue holds a message). The queue holds copies of
-CloudTrail events, which the trail keeps; it is deleted with its stack.
+A warning EventBridge cannot deliver (the topic or its policy refusing it, the topic deleted, the topics' key
+refusing it) is not dropped: it goes to a dead-letter queue encrypted with the data key, not the topics' key, so one
+broken key cannot refuse both. Two alarms notify the paging topic, the other way to someone: any failed invocation of
+a guard rule (which also counts a warning that could not even reach the queue), and a message waiting in the queue
+(received or not, until someone deletes it). `make verify` fails on either. The queue holds copies of CloudTrail
+events, which the trail keeps; it is deleted with its stack, and a message expires after SQS's 14 days.
 
 CloudTrail delivers management events to EventBridge only where a trail logs them in the region (PCI DSS 10.2:
 one should; `make preflight` checks it). `python -m ops drift` then names what changed, property by property.
@@ -91,6 +93,9 @@ WATCHED: dict[str, tuple[str, str, tuple[str, ...]]] = {
 Identifier = str | Mapping[str, str]
 # SQS keeps a message at most this long: the undelivered warning waits for someone to read it.
 DEAD_LETTER_RETENTION = Duration.days(14)
+# An alarm's metric math reads at most 10 metrics (a hard CloudWatch limit): rules are summed in groups of this many.
+METRICS_PER_ALARM = 10
+FIVE_MINUTES = Duration.minutes(5)
 
 
 def listener_rules_of(stack: Stack, load_balancer_full_name: str) -> Identifier:
@@ -105,8 +110,8 @@ def listener_rules_of(stack: Stack, load_balancer_full_name: str) -> Identifier:
 class OutOfBandChangeGuard(Construct):
     """`watched`: for each kind of WATCHED, the identifiers its request field takes for this app's resources
     (cluster names and ARNs, task definition families, load balancer, listener and target group ARNs, the web ACL's
-    name, security group ids, bucket names). `key`: the topics' key, which also encrypts the dead-letter queue
-    (components/keys.py lets this account's rules use it for this account's queues)."""
+    name, security group ids, bucket names). `dead_letter_key`: encrypts the dead-letter queue; the data key, whose
+    policy lets this account's rules use it for this account's queues (components/keys.py)."""
 
     def __init__(
         self,
@@ -116,14 +121,14 @@ class OutOfBandChangeGuard(Construct):
         watched: Mapping[str, Sequence[Identifier]],
         warning_topic: sns.ITopic,
         paging_topic: sns.ITopic,
-        key: kms.IKey,
+        dead_letter_key: kms.IKey,
     ) -> None:
         super().__init__(scope, id_)
         self.dead_letters = sqs.Queue(
             self,
             "Undelivered",
             encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=key,
+            encryption_master_key=dead_letter_key,
             retention_period=DEAD_LETTER_RETENTION,
             enforce_ssl=True,
         )
@@ -174,23 +179,58 @@ class OutOfBandChangeGuard(Construct):
                 conditions={"ArnEquals": {"aws:SourceArn": [rule.rule_arn for rule in self.rules.values()]}},
             )
         )
-        # The queue keeps a message until it is read; an inactive empty queue publishes no metric (not a breach).
+        # Paging, not warning: the warning topic is what failed.
+        page = actions.SnsAction(paging_topic)
+        # A message counts until it is deleted, visible or being read; an empty inactive queue publishes nothing.
         self.undelivered_alarm = cloudwatch.Alarm(
             self,
             "UndeliveredAlarm",
             alarm_description="A warning of an out-of-band change could not reach the warning topic and waits in "
-            "the change guard's dead-letter queue: read it (it names the change), repair the topic or its key, "
-            "then delete the message",
-            metric=self.dead_letters.metric_approximate_number_of_messages_visible(
-                statistic="Maximum", period=Duration.minutes(5)
+            "the change guard's dead-letter queue: read it (it names the change), repair the topic, its policy or "
+            "its key, then delete the message",
+            metric=cloudwatch.MathExpression(
+                expression="FILL(visible, 0) + FILL(reading, 0)",
+                using_metrics={
+                    "visible": self.dead_letters.metric_approximate_number_of_messages_visible(statistic="Maximum"),
+                    "reading": self.dead_letters.metric_approximate_number_of_messages_not_visible(statistic="Maximum"),
+                },
+                period=FIVE_MINUTES,
             ),
             threshold=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        # Paging, not warning: the warning topic is what failed.
-        self.undelivered_alarm.add_alarm_action(actions.SnsAction(paging_topic))
+        self.undelivered_alarm.add_alarm_action(page)
+        # Every invocation that failed for good, whether or not its event reached the queue.
+        kinds = list(self.rules)
+        self.failed_alarms: list[cloudwatch.Alarm] = []
+        for group, start in enumerate(range(0, len(kinds), METRICS_PER_ALARM)):
+            chunk = kinds[start : start + METRICS_PER_ALARM]
+            metrics = {
+                f"rule{i}": cloudwatch.Metric(
+                    namespace="AWS/Events",
+                    metric_name="FailedInvocations",
+                    dimensions_map={"RuleName": self.rules[kind].rule_name},
+                    statistic="Sum",
+                )
+                for i, kind in enumerate(chunk)
+            }
+            alarm = cloudwatch.Alarm(
+                self,
+                "FailedInvocationsAlarm" if group == 0 else f"FailedInvocationsAlarm{group}",
+                alarm_description=f"EventBridge could not deliver an out-of-band change warning ({', '.join(chunk)}): "
+                "read the change guard's dead-letter queue; if it is empty, the queue refused it too",
+                metric=cloudwatch.MathExpression(
+                    expression=" + ".join(f"FILL({m}, 0)" for m in metrics), using_metrics=metrics, period=FIVE_MINUTES
+                ),
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(page)
+            self.failed_alarms.append(alarm)
 
 
 @jsii.implements(events.IRuleTarget)

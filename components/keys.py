@@ -88,8 +88,23 @@ class LogEncryptionKey(Construct):
         )
 
 
+def _events_may_use(*, sid: str, context_key: str, arns: str) -> iam.PolicyStatement:
+    """EventBridge's KMS requests carry no source keys (SNS guide, key management: "Adding the aws:SourceAccount and
+    aws:SourceArn to a AWS KMS policy is not supported for EventBridge-to-encrypted topics"); the service it writes
+    through names the topic or queue in the encryption context: this account's, here."""
+    return iam.PolicyStatement(
+        sid=sid,
+        principals=[iam.ServicePrincipal("events.amazonaws.com")],
+        actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources=["*"],
+        conditions={"ArnLike": {f"kms:EncryptionContext:{context_key}": arns}},
+    )
+
+
 class DataEncryptionKey(Construct):
-    """KMS key for the audit trail at rest: the audit buckets, their replicas and the log archive stream."""
+    """KMS key for the audit trail at rest: the audit buckets, their replicas, the log archive stream, and the change
+    guard's dead-letter queue (what EventBridge could not deliver; a key apart from the topics', which may be what
+    refused it)."""
 
     def __init__(self, scope: Construct, id_: str, *, alias: str, custodians: Custodians) -> None:
         super().__init__(scope, id_)
@@ -112,6 +127,11 @@ class DataEncryptionKey(Construct):
                     "StringEquals": {"aws:SourceAccount": stack.account},
                     "ArnLike": {"aws:SourceArn": source_arns.log_delivery(stack)},
                 },
+            )
+        )
+        self.key.add_to_resource_policy(
+            _events_may_use(
+                sid="AllowEventRulesToDeadLetter", context_key="aws:sqs:arn", arns=source_arns.queues(stack)
             )
         )
 
@@ -144,24 +164,12 @@ class TopicEncryptionKey(Construct):
                     },
                 )
             )
-        # EventBridge publishes to encrypted topics without source keys in its KMS requests (SNS guide, key
-        # management: "Adding the aws:SourceAccount and aws:SourceArn to a AWS KMS policy is not supported for
-        # EventBridge-to-encrypted topics"); SNS names the topic in the encryption context: this account's, here.
-        # What the rules cannot publish goes to the change guard's dead-letter queue, encrypted with this key
-        # (components/change_guard.py); SQS names the queue in the encryption context likewise.
-        for sid, context_key, arns in (
-            ("AllowEventRulesToPublish", "kms:EncryptionContext:aws:sns:topicArn", source_arns.topics(stack)),
-            ("AllowEventRulesToDeadLetter", "kms:EncryptionContext:aws:sqs:arn", source_arns.queues(stack)),
-        ):
-            self.key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid=sid,
-                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    resources=["*"],
-                    conditions={"ArnLike": {context_key: arns}},
-                )
+        # EventBridge rules publish to the encrypted warning topic (components/change_guard.py).
+        self.key.add_to_resource_policy(
+            _events_may_use(
+                sid="AllowEventRulesToPublish", context_key="aws:sns:topicArn", arns=source_arns.topics(stack)
             )
+        )
 
 
 class SecretEncryptionKey(Construct):

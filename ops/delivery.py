@@ -227,23 +227,42 @@ def archive_stream_delivers(cloudwatch: Any, stream: str, now: datetime | None =
     return passed(name, f"{stream}: every delivery to S3 in the last hour succeeded")
 
 
-def change_warnings_delivered(sqs: Any, queue_url: str) -> Check:
-    """The change guard's dead-letter queue is empty: every out-of-band change warning reached the warning topic.
-    A message there is a warning nobody received (components/change_guard.py)."""
+def change_warnings_delivered(
+    sqs: Any, cloudwatch: Any, queue_url: str, rules: list[str], now: datetime | None = None
+) -> Check:
+    """Every out-of-band change warning of the last day reached the warning topic: no guard rule's invocation failed
+    (`FailedInvocations`, which also counts one that could not reach the dead-letter queue:
+    `InvocationsFailedToBeSentToDLQ`), and the change guard's dead-letter queue is empty (components/change_guard.py).
+    No failure cannot be caused on demand without breaking the topic; this reads what EventBridge reports."""
     name = "change warnings delivered"
+    now = now or datetime.now(UTC)
+    totals = dict.fromkeys(("FailedInvocations", "InvocationsFailedToBeSentToDLQ"), 0.0)
+    for metric in totals:
+        for rule in rules:
+            datapoints = cloudwatch.get_metric_statistics(
+                Namespace="AWS/Events", MetricName=metric, Dimensions=[{"Name": "RuleName", "Value": rule}],
+                StartTime=now - timedelta(days=1), EndTime=now, Period=3600, Statistics=["Sum"],
+            )["Datapoints"]  # fmt: skip
+            totals[metric] += sum(d["Sum"] for d in datapoints)
     attributes = sqs.get_queue_attributes(
         QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
-    waiting = sum(int(attributes.get(a, 0)) for a in ("ApproximateNumberOfMessages",
-                                                        "ApproximateNumberOfMessagesNotVisible"))  # fmt: skip
+    waiting = sum(int(value) for value in attributes.values())
     queue = queue_url.rsplit("/", 1)[-1]
-    if waiting:
+    if totals["InvocationsFailedToBeSentToDLQ"]:
         return failed(
             name,
-            f"{waiting} out-of-band change warning(s) could not reach the warning topic and wait in {queue}: read "
-            "them (`aws sqs receive-message`), repair the topic or its key, then delete them",
+            f"{totals['InvocationsFailedToBeSentToDLQ']:g} out-of-band change warning(s) in the last 24 h reached "
+            f"neither the warning topic nor {queue}: they are lost; check both policies and the keys",
         )
-    return passed(name, f"no undelivered warning in {queue}")
+    if waiting or totals["FailedInvocations"]:
+        return failed(
+            name,
+            f"{waiting} out-of-band change warning(s) could not reach the warning topic and wait in {queue} "
+            f"({totals['FailedInvocations']:g} failed in the last 24 h): read them (`aws sqs receive-message`), "
+            "repair the topic, its policy or its key, then delete them",
+        )
+    return passed(name, f"{len(rules)} rules, no failed invocation in 24 h, nothing waiting in {queue}")
 
 
 # S3 Replication Time Control replicates 99.99 % of objects within 15 minutes: a canary still pending after that

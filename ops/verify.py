@@ -253,12 +253,14 @@ def _delivered(
     checks += run("alarm reaches a subscriber", lambda: delivery.alarm_reaches_subscriber(
         clients.cloudwatch, clients.sns, clients.sqs, observability["CanaryAlarmName"],
         observability["WarningTopicArn"], sleep=pause))  # fmt: skip
-    if "ChangeGuardDeadLetterQueueUrl" not in observability:
-        checks.append(failed("change warnings delivered", "the Observability stack has no dead-letter queue output: "
-                             "deploy it"))  # fmt: skip
+    guard = ("ChangeGuardDeadLetterQueueUrl", "ChangeGuardRuleNames")
+    if missing := [output for output in guard if output not in observability]:
+        checks.append(failed("change warnings delivered", f"the Observability stack has no output "
+                             f"{', '.join(missing)}: deploy it"))  # fmt: skip
     else:
         checks += run("change warnings delivered", lambda: delivery.change_warnings_delivered(
-            clients.sqs, observability["ChangeGuardDeadLetterQueueUrl"]))  # fmt: skip
+            clients.sqs, clients.cloudwatch, observability["ChangeGuardDeadLetterQueueUrl"],
+            observability["ChangeGuardRuleNames"].split(",")))  # fmt: skip
     return checks
 
 

@@ -42,6 +42,7 @@ class ObservabilityStack(Stack):
         app_log_group: logs.ILogGroup,
         waf_log_group: logs.ILogGroup,
         topics_key: kms.IKey,
+        data_key: kms.IKey,
         audit_trail: AuditTrail,
         audit_buckets: Sequence[s3.IBucket],
         endpoint_security_group: ec2.ISecurityGroup,
@@ -86,7 +87,7 @@ class ObservabilityStack(Stack):
             },
             warning_topic=self.topics.warning,
             paging_topic=self.topics.paging,
-            key=topics_key,
+            dead_letter_key=data_key,
         )
         if config.network.processor_hosts:
             EgressFirewallAlarm(
@@ -136,12 +137,19 @@ class ObservabilityStack(Stack):
                     *(a.alarm_name for a in self.audit_alarms.alarms.values()),
                     canary.alarm.alarm_name,
                     self.change_guard.undelivered_alarm.alarm_name,
+                    *(a.alarm_name for a in self.change_guard.failed_alarms),
                 ],
             ),
             description="Every alarm of this environment, the paging composite first (read by make verify)",
         )
         CfnOutput(self, "CanaryAlarmName", value=canary.alarm.alarm_name)
         CfnOutput(self, "ChangeGuardDeadLetterQueueUrl", value=self.change_guard.dead_letters.queue_url)
+        CfnOutput(
+            self,
+            "ChangeGuardRuleNames",
+            value=Fn.join(",", [rule.rule_name for rule in self.change_guard.rules.values()]),
+            description="The out-of-band change guard's rules, whose failed invocations make verify reads",
+        )
         CfnOutput(self, "PagingTopicArn", value=self.topics.paging.topic_arn)
         CfnOutput(self, "WarningTopicArn", value=self.topics.warning.topic_arn)
         CfnOutput(self, "TaskStopExperimentId", value=drill.template.attr_id)

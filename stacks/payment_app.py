@@ -114,6 +114,7 @@ def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentS
         app_log_group=security.app_log_group,
         waf_log_group=security.waf_log_group,
         topics_key=security.topics_key,
+        data_key=security.data_key,
         audit_trail=AuditTrail(
             archive_stream=security.log_archive_stream_name,
             replicated=security.replicated_buckets,

@@ -28,7 +28,7 @@ def document() -> dict[str, Any]:
         watched=IDENTIFIERS,
         warning_topic=sns.Topic(stack, "Warning"),
         paging_topic=sns.Topic(stack, "Paging"),
-        key=kms.Key(stack, "TopicsKey"),
+        dead_letter_key=kms.Key(stack, "DataKey"),
     )
     return template(stack)
 
@@ -100,16 +100,60 @@ def test_only_the_guards_own_rules_may_send_to_its_queue(document: dict[str, Any
                for s in policy["PolicyDocument"]["Statement"])  # fmt: skip
 
 
+def alarms_by_id(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {lid: r["Properties"] for lid, r in resources(document, "AWS::CloudWatch::Alarm").items()}
+
+
 def test_a_waiting_warning_pages_because_the_warning_topic_is_what_failed(document: dict[str, Any]) -> None:
-    alarm = one(document, "AWS::CloudWatch::Alarm")
+    """Received or not, a message counts until someone deletes it: reading it must not clear the page."""
+    (alarm,) = [a for lid, a in alarms_by_id(document).items() if "Undelivered" in lid]
     queue = only(document, "AWS::SQS::Queue")
-    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
-    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
-    assert (alarm["Statistic"], alarm["Period"], alarm["Threshold"]) == ("Maximum", Duration.minutes(5).to_seconds(), 1)
-    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    metrics = {m["Id"]: m for m in alarm["Metrics"]}
+    assert metrics["expr_1"]["Expression"] == "FILL(visible, 0) + FILL(reading, 0)"
+    for name, metric in (("visible", "ApproximateNumberOfMessagesVisible"),
+                         ("reading", "ApproximateNumberOfMessagesNotVisible")):  # fmt: skip
+        stat = metrics[name]["MetricStat"]
+        assert (stat["Metric"]["Namespace"], stat["Metric"]["MetricName"]) == ("AWS/SQS", metric)
+        assert stat["Metric"]["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+        assert (stat["Stat"], stat["Period"]) == ("Maximum", Duration.minutes(5).to_seconds())
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     assert alarm["TreatMissingData"] == "notBreaching"  # an empty, inactive queue publishes nothing
-    paging = next(t for t in resources(document, "AWS::SNS::Topic") if t.startswith("Paging"))
-    assert alarm["AlarmActions"] == [{"Ref": paging}]
+    assert alarm["AlarmActions"] == [{"Ref": topic_id(document, "Paging")}]
+
+
+def topic_id(document: dict[str, Any], prefix: str) -> str:
+    return next(t for t in resources(document, "AWS::SNS::Topic") if t.startswith(prefix))
+
+
+def test_a_failed_invocation_of_any_rule_pages_even_when_the_queue_refused_it(document: dict[str, Any]) -> None:
+    """FailedInvocations counts every invocation that failed for good, whether or not it reached the queue; an
+    alarm's metric math reads at most 10 metrics, so the rules are summed in groups."""
+    failed = [a for lid, a in alarms_by_id(document).items() if "FailedInvocations" in lid]
+    rules = resources(document, "AWS::Events::Rule")
+    watched = []
+    for alarm in failed:
+        stats = [m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m]
+        assert 1 <= len(stats) <= 10
+        for stat in stats:
+            assert (stat["Metric"]["Namespace"], stat["Metric"]["MetricName"], stat["Stat"]) == (
+                "AWS/Events",
+                "FailedInvocations",
+                "Sum",
+            )
+            ((dimension,),) = [stat["Metric"]["Dimensions"]]
+            watched.append(dimension["Value"]["Ref"])
+        assert alarm["AlarmActions"] == [{"Ref": topic_id(document, "Paging")}]
+        assert alarm["TreatMissingData"] == "notBreaching"
+    assert sorted(watched) == sorted(rules)
+
+
+def test_the_dead_letters_are_encrypted_with_a_key_apart_from_the_topics(each_profile: Synthesized) -> None:
+    """If the topics' key is what refused the warning, the same key would refuse its dead letter."""
+    document = each_profile.documents["Observability"]
+    (queue,) = properties(document, "AWS::SQS::Queue")
+    (key_import,) = queue["KmsMasterKeyId"].values()
+    assert "DataKey" in key_import
+    assert "TopicsKey" not in key_import
 
 
 def test_the_app_guards_its_own_resources_in_every_region(each_profile: Synthesized) -> None:

@@ -54,7 +54,7 @@ def test_logs_key_admits_only_cloudwatch_logs_of_this_account_and_region(keys: d
 @pytest.mark.parametrize(
     ("key", "services"),
     [
-        ("DataKey", {"delivery.logs.amazonaws.com"}),
+        ("DataKey", {"delivery.logs.amazonaws.com", "events.amazonaws.com"}),
         ("TopicsKey", {"cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.amazonaws.com"}),
         ("SecretsKey", set()),
     ],
@@ -70,12 +70,13 @@ def test_each_key_admits_its_services_only_for_this_accounts_own_sources(
     for statement in statements:
         assert "kms:*" not in statement["Action"]
         if statement["Principal"]["Service"] == "events.amazonaws.com":
-            # No source keys reach KMS from EventBridge; the topic or queue named in the encryption context is this
-            # account's.
-            assert statement["Condition"] in (
-                {"ArnLike": {"kms:EncryptionContext:aws:sns:topicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:*"}},
-                {"ArnLike": {"kms:EncryptionContext:aws:sqs:arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:*"}},
-            )
+            # No source keys reach KMS from EventBridge; the topic (topics key) or the change guard's dead-letter
+            # queue (data key) named in the encryption context is this account's.
+            expected = {
+                "TopicsKey": {"kms:EncryptionContext:aws:sns:topicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:*"},
+                "DataKey": {"kms:EncryptionContext:aws:sqs:arn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:*"},
+            }[key]
+            assert statement["Condition"] == {"ArnLike": expected}
             continue
         assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
         assert "aws:SourceArn" in statement["Condition"]["ArnLike"]

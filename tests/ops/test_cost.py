@@ -104,7 +104,7 @@ def test_alarms_are_billed_per_metric_they_read(dev: Synthesized) -> None:
     items = estimate(dev.documents, next(iter(PRICES)))
     (alarms,) = [i for i in items if i.item == "CloudWatch alarms"]
     # The log volume's anomaly alarm counts as three (its metric and the two bounds of its band).
-    assert alarms.basis == "17 alarms reading 24 metrics, 1 composite"
+    assert alarms.basis == "18 alarms reading 35 metrics, 1 composite"
 
 
 def test_estimate_without_a_price_table_for_the_region_is_refused(dev: Synthesized) -> None:

@@ -24,6 +24,7 @@ from tests.support.aws import (
     ARCHIVE,
     CANARY,
     DEAD_LETTERS,
+    GUARD_RULES,
     STREAM,
     DeployedAlarms,
     configured,
@@ -180,13 +181,13 @@ def test_verify_checks_the_composite_alarm_that_pages(session: boto3.Session, al
     deployed(session, config, alarms)
     (page,) = alarms.composite
     assert page == config.names.page_alarm
-    assert len(alarms.composite + alarms.metric) == 18
+    assert len(alarms.composite + alarms.metric) == 19
     (check,) = [c for c in run_verify(session, config, alarms) if c.name == "alarms"]
-    assert (check.status, check.reason) == (PASS, f"18 alarms, the page ({page}) among them, none in ALARM")
+    assert (check.status, check.reason) == (PASS, f"19 alarms, the page ({page}) among them, none in ALARM")
     (check,) = [c for c in run_verify(session, config, alarms, firing=(page,)) if c.name == "alarms"]
     assert (check.status, check.reason) == (FAIL, f"in ALARM: {page}")
     (check,) = [c for c in run_verify(session, config, alarms, composites=()) if c.name == "alarms"]
-    assert (check.status, check.reason) == (FAIL, f"17 of 18 alarms exist; missing: {page}")
+    assert (check.status, check.reason) == (FAIL, f"18 of 19 alarms exist; missing: {page}")
 
 
 def test_verify_fails_on_an_unhealthy_target(
@@ -586,8 +587,37 @@ def test_verify_fails_while_a_change_warning_waits_in_the_dead_letter_queue(
     sqs.send_message(QueueUrl=queue, MessageBody='{"detail": {"eventName": "AuthorizeSecurityGroupIngress"}}')
     check = {c.name: c for c in run_verify(session, config, alarms)}["change warnings delivered"]
     assert check.status == FAIL
-    assert check.reason.startswith(f"1 out-of-band change warning(s) could not reach the warning topic and wait in "
-                                   f"{DEAD_LETTERS}")  # fmt: skip
+    assert check.reason.startswith(
+        f"1 out-of-band change warning(s) could not reach the warning topic and wait in {DEAD_LETTERS}"
+    )
+
+
+def failed_invocations(session: boto3.Session, metric: str, rule: str) -> None:
+    """What EventBridge publishes for a rule whose target refused an event an hour ago."""
+    session.client("cloudwatch").put_metric_data(Namespace="AWS/Events", MetricData=[{
+        "MetricName": metric, "Value": 1.0, "Timestamp": datetime.now(UTC) - timedelta(hours=1),
+        "Dimensions": [{"Name": "RuleName", "Value": rule}]}])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("metrics", "reason"),
+    [
+        (("FailedInvocations",), "0 out-of-band change warning(s) could not reach the warning topic and wait in "),
+        (("FailedInvocations", "InvocationsFailedToBeSentToDLQ"), "1 out-of-band change warning(s) in the last 24 h "
+         "reached neither the warning topic nor "),
+    ],
+)  # fmt: skip
+def test_verify_fails_on_a_failed_delivery_even_when_the_queue_is_empty(
+    session: boto3.Session, alarms: DeployedAlarms, metrics: tuple[str, ...], reason: str
+) -> None:
+    """An empty queue is also what a queue that refused the dead letter looks like: the rule's metrics tell."""
+    config = dev_config()
+    deployed(session, config, alarms)
+    for metric in metrics:
+        failed_invocations(session, metric, GUARD_RULES[1])
+    check = {c.name: c for c in run_verify(session, config, alarms)}["change warnings delivered"]
+    assert check.status == FAIL
+    assert check.reason.startswith(reason)
 
 
 def test_verify_in_an_idle_standby_checks_its_own_tasks_not_the_service_name(

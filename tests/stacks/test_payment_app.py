@@ -152,6 +152,7 @@ def test_outputs_give_the_service_url_and_what_operations_tooling_reads(each_pro
             "TaskStopExperimentId",
             "CanaryAlarmName",  # make verify sets it to ALARM to prove the warning topic delivers
             "ChangeGuardDeadLetterQueueUrl",  # make verify fails while a change warning waits there
+            "ChangeGuardRuleNames",  # or when one of them failed to deliver
         }
         assert "#dashboards:name=" in json.dumps(observability["DashboardUrl"]["Value"])
 

@@ -165,6 +165,7 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
                 "CanaryAlarmName": CANARY,
                 "WarningTopicArn": delivery["warning_topic"],
                 "ChangeGuardDeadLetterQueueUrl": delivery["dead_letters"],
+                "ChangeGuardRuleNames": ",".join(GUARD_RULES),
             },
         ),
     ):
@@ -180,6 +181,8 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
 ALB_LOGS, CANARY = "payments-dev-alb-logs", "payments-dev-Observability-DeliveryCanaryAlarm-1A2B3C4D5E6F"
 STREAM = "payments-dev-Security-LogArchiveStream-1A2B3C4D5E6F"
 DEAD_LETTERS = "payments-dev-Observability-OutOfBandChangesUndelivered-1A2B3C4D5E6F"
+GUARD_RULES = ("payments-dev-Observability-OutOfBandChangesEcsService-1A2B3C4D5E6F",
+               "payments-dev-Observability-OutOfBandChangesSecurityGroup-1A2B3C4D5E6F")  # fmt: skip
 
 
 def deployed_deliveries(session: boto3.Session, config: EnvironmentConfig) -> dict[str, str]:
