@@ -32,7 +32,7 @@ WITH_REGION = AWS_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(python -m too
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table alarm-table docs bench-service preflight verify drill drift load cost diff deploy destroy clean
+.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table alarm-table pci-doc docs bench-service preflight verify drill drift load cost diff deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -104,7 +104,10 @@ cost-table: deps ## Regenerate the cost table in README.md from every profile's 
 alarm-table: deps ## Regenerate the alarm table in docs/ARCHITECTURE.md from the alarms' own table
 	python -m tooling.alarm_table
 
-docs: register diagram settings-table cost-table alarm-table ## Regenerate every generated document
+pci-doc: deps ## Regenerate docs/PCI-DSS-4.0.1.md, the requirement-by-requirement evidence map
+	CDK_VALIDATION=false python -m tooling.pci_doc
+
+docs: register diagram settings-table cost-table alarm-table pci-doc ## Regenerate every generated document
 
 bench-service: $(VENV)/.installed $(BENCH_VENV)/.installed ## Load-test the reference service on one core (needs 2): req/s, p50/p90/p99, shedding, RSS
 	$(BENCH_VENV)/bin/python service/benchmarks/bench_service.py --service-python $(VENV)/bin/python

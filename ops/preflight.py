@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
+from ops import governance
 from ops.checks import Check, failed, passed, run, suffixed, warned
 from ops.clients import ClientSet
 from settings import ClientAuthentication, ConfigError, EnvironmentConfig
@@ -53,6 +54,10 @@ class Clients(ClientSet):
     sns: Any
     wafv2: Any
     cloudtrail: Any
+    config: Any
+    securityhub: Any
+    guardduty: Any
+    ecr: Any
 
 
 # A client of a service in a region (service, region): the standby region is checked with its own clients.
@@ -383,6 +388,12 @@ def region_checks(clients: Clients, config: EnvironmentConfig) -> list[Check]:
     checks += run("gateway prefix lists", lambda: prefix_lists(clients.ec2, region, "gateway prefix lists"))
     checks += run("WAF rule versions", lambda: rule_versions(config, clients.wafv2, "WAF rule versions"))
     checks += run("CloudTrail management events", lambda: management_trail(clients.cloudtrail, region))
+    # Runtime governance the PCI DSS mapping and acknowledgements cite (ops/governance.py).
+    checks += run(governance.TRAIL, lambda: governance.audit_trail(clients.cloudtrail, region))
+    checks += run(governance.RECORDER, lambda: governance.config_recorder(clients.config, region))
+    checks += run(governance.STANDARD, lambda: governance.pci_standard(clients.securityhub, region))
+    checks += run(governance.DETECTOR, lambda: governance.runtime_monitoring(clients.guardduty, region))
+    checks += run(governance.SCANNING, lambda: governance.image_scanning(clients.ecr, region))
     # Each region has its own paging topic: after a failover, the standby's alarms page there.
     checks += run(
         "paging subscribers",

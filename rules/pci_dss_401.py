@@ -635,14 +635,14 @@ RULES: tuple[RuleDefinition, ...] = (
     ),
     RuleDefinition(
         "3.7-KeyRotation",
-        "The KMS key does not rotate automatically - (Requirements 3.6, 3.7.4).",
+        "The KMS key does not rotate automatically - (Requirement 3.7.4).",
         "Cryptographic keys must be changed at the end of their cryptoperiod; enable yearly automatic rotation.",
         key_rotation,
         frozenset({"AWS::KMS::Key"}),
     ),
     RuleDefinition(
         "10.2-NetworkTrafficLogged",
-        "The VPC has no flow log capturing all traffic in its stack - (Requirements 10.2, 10.2.1).",
+        "The VPC has no flow log capturing all traffic in its stack - (Requirement 10.2.1).",
         "Audit logs must capture network activity; a flow log with traffic type ALL records accepted and "
         "rejected connections.",
         network_traffic_logged,
@@ -678,7 +678,7 @@ RULES: tuple[RuleDefinition, ...] = (
     RuleDefinition(
         "2.2-HardenedContainers",
         "A container of the task definition runs as root, is writable, privileged, keeps Linux capabilities or has "
-        "no hard memory limit - (Requirements 2.2.1, 2.2.5, 2.2.6).",
+        "no hard memory limit - (Requirements 2.2.1, 2.2.6).",
         "System components must be configured securely and prevent misuse: every container runs as a non-root "
         "user, with a read-only root filesystem, unprivileged, with every capability dropped and a hard memory "
         "limit.",

@@ -18,6 +18,7 @@ from tests.support.aws import (
     DeployedAlarms,
     account_prefix_lists,
     dev_config,
+    governed,
     imported_certificate,
 )
 from tests.support.synthesized import Synthesized
@@ -48,8 +49,13 @@ def ready_account(session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> En
     session.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
     session.client("s3").create_bucket(Bucket="organization-trail")
     cloudtrail = session.client("cloudtrail")
-    cloudtrail.create_trail(Name="organization", S3BucketName="organization-trail", IsMultiRegionTrail=True)
+    key = session.client("kms").create_key()["KeyMetadata"]["Arn"]
+    cloudtrail.create_trail(
+        Name="organization", S3BucketName="organization-trail", IsMultiRegionTrail=True,
+        EnableLogFileValidation=True, KmsKeyId=key,
+    )  # fmt: skip
     cloudtrail.start_logging(Name="organization")
+    governed(session, REGION)
     monkeypatch.setitem(regions.GATEWAY_PREFIX_LISTS, REGION, account_prefix_lists(session, REGION))
     return dev_config(
         tls=TlsSettings(certificate_arn=imported_certificate(session), client_authentication=ClientAuthentication.OFF),

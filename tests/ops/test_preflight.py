@@ -18,6 +18,7 @@ from settings.sections import VERSIONED_RULE_GROUPS
 from tests.support.aws import (
     ACCOUNT,
     REGION,
+    SecurityHubStandards,
     account_prefix_lists,
     configured,
     dev_config,
@@ -49,14 +50,26 @@ def run_preflight(
 ) -> list[Check]:
     clients = preflight_module.Clients.from_session(session)
     clients.wafv2 = ManagedRuleGroups()
+    clients.securityhub = SecurityHubStandards(config.region)
     return preflight_module.preflight(
         clients,
         config,
-        lambda service, region: (
-            ManagedRuleGroups() if service == "wafv2" else session.client(service, region_name=region)
-        ),
+        client_in(session),
         which=lambda tool: builder if tool == "docker" else None,
     )
+
+
+def client_in(session: boto3.Session) -> Any:
+    """A region's client, with the fakes of what moto does not implement."""
+
+    def client(service: str, region: str) -> Any:
+        if service == "wafv2":
+            return ManagedRuleGroups()
+        if service == "securityhub":
+            return SecurityHubStandards(region)
+        return session.client(service, region_name=region)
+
+    return client
 
 
 def deployed_paging_topic(where: Any, config: EnvironmentConfig) -> str:
@@ -110,6 +123,11 @@ def test_preflight_passes_on_a_ready_account(session: boto3.Session, ready_accou
         # Not pinned in the dev profile: WAF follows AWS's default version of each group.
         "WAF rule versions": WARN,
         "CloudTrail management events": PASS,
+        "audit trail": PASS,
+        "AWS Config recorder": PASS,
+        "Security Hub PCI DSS v4.0.1": PASS,
+        "GuardDuty runtime monitoring": PASS,
+        "ECR image scanning": PASS,
         "client certificates": PASS,
         "container build tool": PASS,
         "image in us-east-1": PASS,
@@ -365,9 +383,7 @@ def test_only_the_standby_region_when_asked(session: boto3.Session, ready_accoun
     clients = preflight_module.Clients.from_session(session)
     clients.wafv2 = ManagedRuleGroups()
     checks = preflight_module.preflight(
-        clients, config, lambda service, region: (
-            ManagedRuleGroups() if service == "wafv2" else session.client(service, region_name=region)
-        ), which=lambda tool: "/usr/bin/docker", regions=("standby",),
+        clients, config, client_in(session), which=lambda tool: "/usr/bin/docker", regions=("standby",),
     )  # fmt: skip
     regional = [c.name for c in checks if "quota" in c.name or "bootstrap" in c.name]
     assert regional
@@ -390,3 +406,102 @@ def test_preflight_fails_without_a_trail_logging_management_writes(
     cloudtrail.stop_logging(Name="organization")
     (check,) = [c for c in run_preflight(session, ready_account) if c.name == "CloudTrail management events"]
     assert (check.status, check.reason.startswith("no trail logs management write events in us-east-1")) == (FAIL, True)
+
+
+# -- runtime governance (ops/governance.py): a ready account passes (above); each missing control fails by name ------
+
+
+def governance_check(session: boto3.Session, config: EnvironmentConfig, name: str, **fakes: Any) -> Check:
+    clients = preflight_module.Clients.from_session(session)
+    clients.wafv2 = ManagedRuleGroups()
+    clients.securityhub = fakes.get("securityhub", SecurityHubStandards(config.region))
+    (check,) = [c for c in preflight_module.region_checks(clients, config) if c.name == name]
+    return check
+
+
+def without_validation(session: boto3.Session) -> None:
+    session.client("cloudtrail").update_trail(Name="organization", EnableLogFileValidation=False)
+
+
+def writes_only(session: boto3.Session) -> None:
+    session.client("cloudtrail").put_event_selectors(
+        TrailName="organization", EventSelectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]
+    )
+
+
+def recorder_stopped(session: boto3.Session) -> None:
+    session.client("config").stop_configuration_recorder(ConfigurationRecorderName="default")
+
+
+def recorder_partial(session: boto3.Session) -> None:
+    session.client("config").put_configuration_recorder(ConfigurationRecorder={
+        "name": "default", "roleARN": f"arn:aws:iam::{ACCOUNT}:role/config",
+        "recordingGroup": {"allSupported": False, "resourceTypes": ["AWS::S3::Bucket"]}})  # fmt: skip
+
+
+def runtime_monitoring_off(session: boto3.Session) -> None:
+    guardduty = session.client("guardduty")
+    (detector,) = guardduty.list_detectors()["DetectorIds"]
+    guardduty.update_detector(DetectorId=detector, Features=[{"Name": "RUNTIME_MONITORING", "Status": "DISABLED"}])
+
+
+def no_detector(session: boto3.Session) -> None:
+    guardduty = session.client("guardduty")
+    for detector in guardduty.list_detectors()["DetectorIds"]:
+        guardduty.delete_detector(DetectorId=detector)
+
+
+def some_repositories_scanned(session: boto3.Session) -> None:
+    some = [{"filter": "payments-*", "filterType": "WILDCARD"}]
+    session.client("ecr").put_registry_scanning_configuration(
+        scanType="BASIC", rules=[{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": some}]
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "breaks", "reason"),
+    [
+        ("audit trail", without_validation, "organization lacks log file validation"),
+        ("audit trail", writes_only, "organization lacks management reads and writes"),
+        ("AWS Config recorder", recorder_stopped, "default is not recording in us-east-1"),
+        ("AWS Config recorder", recorder_partial, "default records only some resource types"),
+        ("GuardDuty runtime monitoring", runtime_monitoring_off, "has Runtime Monitoring off"),
+        ("GuardDuty runtime monitoring", no_detector, "no GuardDuty detector in us-east-1"),
+        ("ECR image scanning", some_repositories_scanned, "does not scan every repository on push"),
+    ],
+)
+def test_preflight_names_the_governance_control_that_is_missing(
+    session: boto3.Session, ready_account: EnvironmentConfig, name: str, breaks: Any, reason: str
+) -> None:
+    breaks(session)
+    check = governance_check(session, ready_account, name)
+    assert check.status == FAIL
+    assert reason in check.reason
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (None, "the PCI DSS v4.0.1 standard is not enabled in us-east-1's Security Hub"),
+        ("INCOMPLETE", "enabled in us-east-1 but INCOMPLETE"),
+        ("hub off", "Security Hub is not enabled in us-east-1"),
+    ],
+)
+def test_preflight_needs_security_hubs_pci_dss_standard_ready(
+    session: boto3.Session, ready_account: EnvironmentConfig, status: str | None, reason: str
+) -> None:
+    hub = SecurityHubStandards(REGION, status)
+    check = governance_check(session, ready_account, "Security Hub PCI DSS v4.0.1", securityhub=hub)
+    assert (check.status, check.reason) == (FAIL, reason)
+
+
+def test_preflight_checks_governance_in_the_standby_region_too(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    """Config, GuardDuty and ECR scanning are per region: an organization that runs them in one misses the other."""
+    config = configured(ready_account, standby_region="us-west-2", standby_mode="warm")
+    config = dataclasses.replace(config, tls=WITH_ZONE)
+    checks = {c.name: c for c in run_preflight(session, config)}
+    assert checks["AWS Config recorder"].status == PASS
+    assert checks["AWS Config recorder in us-west-2"].status == FAIL
+    assert checks["GuardDuty runtime monitoring in us-west-2"].reason.startswith("no GuardDuty detector in us-west-2")

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import botocore.loaders
 import botocore.session
 from cryptography import x509
@@ -254,4 +255,41 @@ def account_prefix_lists(session: boto3.Session, region: str) -> GatewayPrefixLi
     }
     return GatewayPrefixLists(
         s3=lists[f"com.amazonaws.{region}.s3"], dynamodb=lists[f"com.amazonaws.{region}.dynamodb"]
+    )
+
+
+class SecurityHubStandards:
+    """Security Hub's enabled standards (moto implements neither GetEnabledStandards nor the standards): `status` of
+    the PCI DSS v4.0.1 subscription, None when it is not enabled, "hub off" when Security Hub itself is not."""
+
+    def __init__(self, region: str, status: str | None = "READY") -> None:
+        self.region, self.status = region, status
+
+    def get_enabled_standards(self) -> dict[str, Any]:
+        if self.status == "hub off":
+            error = {"Error": {"Code": "InvalidAccessException", "Message": "not subscribed to AWS Security Hub"}}
+            raise botocore.exceptions.ClientError(error, "GetEnabledStandards")
+        arn = f"arn:aws:securityhub:{self.region}::standards/pci-dss/v/4.0.1"
+        subscriptions = [{"StandardsArn": arn, "StandardsStatus": self.status}] if self.status else []
+        return {"StandardsSubscriptions": subscriptions}
+
+
+FARGATE_AGENT = [{"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "Status": "ENABLED"}]
+RUNTIME_MONITORING = [{"Name": "RUNTIME_MONITORING", "Status": "ENABLED", "AdditionalConfiguration": FARGATE_AGENT}]
+
+
+def governed(session: boto3.Session, region: str) -> None:
+    """The account-level controls an organization runs, as `make preflight` expects them in `region`
+    (ops/governance.py): AWS Config recording everything, GuardDuty with Fargate runtime monitoring, every repository
+    scanned on push. The trail is the account's organization trail (tests/ops/conftest.py)."""
+    config = session.client("config", region_name=region)
+    config.put_configuration_recorder(ConfigurationRecorder={
+        "name": "default", "roleARN": f"arn:aws:iam::{ACCOUNT}:role/config",
+        "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True}})  # fmt: skip
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "organization-trail"})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+    session.client("guardduty", region_name=region).create_detector(Enable=True, Features=RUNTIME_MONITORING)
+    session.client("ecr", region_name=region).put_registry_scanning_configuration(
+        scanType="BASIC",
+        rules=[{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}],
     )
