@@ -32,7 +32,7 @@ WITH_REGION = AWS_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(python -m too
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table alarm-table pci-doc docs bench-service preflight verify drill drift load cost diff deploy destroy clean
+.PHONY: help deps synth synth-all test lint format snapshot-update register diagram settings-table cost-table alarm-table pci-doc docs bench-service bench-synth preflight verify drill drift load cost diff deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -111,6 +111,9 @@ docs: register diagram settings-table cost-table alarm-table pci-doc ## Regenera
 
 bench-service: $(VENV)/.installed $(BENCH_VENV)/.installed ## Load-test the reference service on one core (needs 2): req/s, p50/p90/p99, shedding, RSS
 	$(BENCH_VENV)/bin/python service/benchmarks/bench_service.py --service-python $(VENV)/bin/python
+
+bench-synth: deps ## Synth wall time per profile (median of 3, every check on) and each cdk-nag pack's share of it
+	python -m tooling.bench_synth $(BENCH_SYNTH_ARGS)
 
 preflight: deps ## Check the account before deploying ENV: credentials, bootstrap, quotas, permissions, certificate
 	CDK_VALIDATION=false python -m ops preflight --env $(ENV) $(PREFLIGHT_ARGS) $(CDK_ARGS)

@@ -44,75 +44,107 @@ def logical_id(node: CfnResource) -> str:
 
 
 class StackIndex:
-    """Resources by stack and type, built once per pack run: relational rules would otherwise walk the
-    whole construct tree (across the jsii bridge) for every resource they check."""
+    """Every resource of the app by stack and type, with its properties and logical id, read once per synth.
+
+    Each read of a construct crosses the jsii bridge to JavaScript (about 0.2 ms a call), and the rules read the
+    same resources many times: the first check walks the app once and keeps, for each CfnResource, the Python
+    object the walk returned, its stack and type; properties and logical ids are read on first use. The rules get
+    those kept objects (`canonical`), so every later lookup is a dictionary hit keyed by `id()` (each entry holds its
+    object, so the id is not reused)."""
 
     def __init__(self) -> None:
+        self._by_path: dict[str, CfnResource] = {}
+        self._stack_of: dict[int, str] = {}
+        self._type_of: dict[int, str] = {}
         self._by_stack: dict[str, dict[str, list[CfnResource]]] = {}
-        self._everywhere: dict[str, list[CfnResource]] | None = None
-        self._properties: dict[str, dict[str, Any]] = {}
+        self._everywhere: dict[str, list[CfnResource]] = {}
+        self._cache: dict[tuple[str, int], tuple[CfnResource, Any]] = {}
+
+    def _build(self, node: IConstruct) -> None:
+        for stack in node.node.root.node.children:
+            if not Stack.is_stack(stack):
+                continue
+            stack_path = stack.node.path
+            by_type = self._by_stack.setdefault(stack_path, {})
+            resources = [c for c in stack.node.find_all() if isinstance(c, CfnResource)]
+            # One resolve per stack instead of one per resource.
+            resolved = cast(Stack, stack).resolve([r._cfn_properties for r in resources])
+            for construct, props in zip(resources, resolved, strict=True):
+                kind = construct.cfn_resource_type
+                self._by_path[construct.node.path] = construct
+                self._stack_of[id(construct)] = stack_path
+                self._type_of[id(construct)] = kind
+                self._cache[("properties", id(construct))] = (construct, props if isinstance(props, dict) else {})
+                by_type.setdefault(kind, []).append(construct)
+                self._everywhere.setdefault(kind, []).append(construct)
+
+    def canonical(self, node: CfnResource) -> CfnResource:
+        """The index's own object for `node` (one jsii read of its path, unless jsii handed the same object)."""
+        if not self._by_path:
+            self._build(node)
+        if id(node) in self._type_of:
+            return node
+        path = node.node.path
+        if path not in self._by_path:  # created after the walk (not in a synthesized app): index it alone
+            self._by_path[path] = node
+            self._stack_of[id(node)] = Stack.of(node).node.path
+            self._type_of[id(node)] = node.cfn_resource_type
+        return self._by_path[path]
+
+    def _cached(self, what: str, node: CfnResource, read: Callable[[CfnResource], Any]) -> Any:
+        key = (what, id(node))
+        if key not in self._cache:
+            self._cache[key] = (node, read(node))
+        return self._cache[key][1]
 
     def properties(self, node: CfnResource) -> dict[str, Any]:
-        """`properties(node)`, resolved once per synth: several rules read the same resources."""
-        path = node.node.path
-        if path not in self._properties:
-            self._properties[path] = properties(node)
-        return self._properties[path]
+        """`properties(node)`, resolved once per synth."""
+        found: dict[str, Any] = self._cached("properties", node, properties)
+        return found
+
+    def type_of(self, node: CfnResource) -> str:
+        return self._type_of[id(node)]
+
+    def refers_to(self, value: Any, target: CfnResource) -> bool:
+        """True if a resolved property value is a Ref or GetAtt of `target`."""
+        target_id = self._cached("logical id", target, logical_id)
+        if isinstance(value, dict):
+            if value.get("Ref") == target_id:
+                return True
+            get_att = value.get("Fn::GetAtt")
+            if isinstance(get_att, list) and get_att and get_att[0] == target_id:
+                return True
+        return False
 
     def everywhere(self, node: CfnResource, resource_type: str) -> list[CfnResource]:
-        """Every resource of `resource_type` in the node's app, all stacks and regions (one walk per synth)."""
-        if self._everywhere is None:
-            self._everywhere = {}
-            for construct in node.node.root.node.find_all():
-                if isinstance(construct, CfnResource):
-                    self._everywhere.setdefault(construct.cfn_resource_type, []).append(construct)
+        """Every resource of `resource_type` in the node's app, all stacks and regions."""
         return self._everywhere.get(resource_type, [])
 
     def siblings(self, node: CfnResource, resource_type: str) -> list[CfnResource]:
         """Every resource of `resource_type` in the node's stack."""
-        stack = Stack.of(node)
-        index = self._by_stack.get(stack.node.path)
-        if index is None:
-            index = {}
-            for construct in stack.node.find_all():
-                if isinstance(construct, CfnResource):
-                    index.setdefault(construct.cfn_resource_type, []).append(construct)
-            self._by_stack[stack.node.path] = index
-        return index.get(resource_type, [])
-
-
-def refers_to(value: Any, target: CfnResource) -> bool:
-    """True if a resolved property value is a Ref or GetAtt of `target`."""
-    target_id = logical_id(target)
-    if isinstance(value, dict):
-        if value.get("Ref") == target_id:
-            return True
-        get_att = value.get("Fn::GetAtt")
-        if isinstance(get_att, list) and get_att and get_att[0] == target_id:
-            return True
-    return False
+        return self._by_stack.get(self._stack_of[id(node)], {}).get(resource_type, [])
 
 
 Check = Callable[[CfnResource, StackIndex], NagRuleCompliance]
 
 
 def waf_on_public_alb(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::ElasticLoadBalancingV2::LoadBalancer":
+    if index.type_of(node) != "AWS::ElasticLoadBalancingV2::LoadBalancer":
         return NagRuleCompliance.NOT_APPLICABLE
-    props = properties(node)
+    props = index.properties(node)
     if props.get("type", "application") != "application" or props.get("scheme") != "internet-facing":
         return NagRuleCompliance.NOT_APPLICABLE
     associated = any(
-        refers_to(properties(association).get("resourceArn"), node)
+        index.refers_to(index.properties(association).get("resourceArn"), node)
         for association in index.siblings(node, "AWS::WAFv2::WebACLAssociation")
     )
     return NagRuleCompliance.COMPLIANT if associated else NagRuleCompliance.NON_COMPLIANT
 
 
 def strong_tls_listener(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::ElasticLoadBalancingV2::Listener":
+    if index.type_of(node) != "AWS::ElasticLoadBalancingV2::Listener":
         return NagRuleCompliance.NOT_APPLICABLE
-    props = properties(node)
+    props = index.properties(node)
     protocol = props.get("protocol")
     if protocol in ("HTTPS", "TLS"):
         policy = str(props.get("sslPolicy", ""))
@@ -126,7 +158,7 @@ def strong_tls_listener(node: CfnResource, index: StackIndex) -> NagRuleComplian
             for action in actions
         )
         forwarding_rules = any(
-            refers_to(properties(rule).get("listenerArn"), node)
+            index.refers_to(index.properties(rule).get("listenerArn"), node)
             for rule in index.siblings(node, "AWS::ElasticLoadBalancingV2::ListenerRule")
         )
         compliant = redirects_only and not forwarding_rules
@@ -135,8 +167,8 @@ def strong_tls_listener(node: CfnResource, index: StackIndex) -> NagRuleComplian
 
 
 def audit_log_retention(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
-    if node.cfn_resource_type == "AWS::Logs::LogGroup":
-        days = properties(node).get("retentionInDays")
+    if index.type_of(node) == "AWS::Logs::LogGroup":
+        days = index.properties(node).get("retentionInDays")
         if not isinstance(days, int):  # never expires
             return NagRuleCompliance.COMPLIANT
         if days < HOT_RETENTION_DAYS:
@@ -144,12 +176,12 @@ def audit_log_retention(node: CfnResource, index: StackIndex) -> NagRuleComplian
         if days >= ARCHIVE_RETENTION_DAYS:
             return NagRuleCompliance.COMPLIANT
         archived = any(
-            refers_to(properties(subscription).get("logGroupName"), node)
+            index.refers_to(index.properties(subscription).get("logGroupName"), node)
             for subscription in index.siblings(node, "AWS::Logs::SubscriptionFilter")
         )
         return NagRuleCompliance.COMPLIANT if archived else NagRuleCompliance.NON_COMPLIANT
-    if node.cfn_resource_type == "AWS::S3::Bucket":
-        rules = properties(node).get("lifecycleConfiguration", {}).get("rules", [])
+    if index.type_of(node) == "AWS::S3::Bucket":
+        rules = index.properties(node).get("lifecycleConfiguration", {}).get("rules", [])
         expirations = [rule["expirationInDays"] for rule in rules if isinstance(rule.get("expirationInDays"), int)]
         short = any(days < ARCHIVE_RETENTION_DAYS for days in expirations)
         return NagRuleCompliance.NON_COMPLIANT if short else NagRuleCompliance.COMPLIANT
@@ -167,16 +199,16 @@ def _guarded_actions(node: CfnResource, index: StackIndex) -> set[str]:
     """What the bucket's policy denies to every principal but named ones (`aws:PrincipalArn`)."""
     denied: set[str] = set()
     for policy in index.siblings(node, "AWS::S3::BucketPolicy"):
-        props = properties(policy)
-        if refers_to(props.get("bucket"), node):
+        props = index.properties(policy)
+        if index.refers_to(props.get("bucket"), node):
             denied |= _denied_to_all_but_named(props.get("policyDocument", {}).get("Statement", []))
     return denied
 
 
 def audit_logs_unerasable(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::S3::Bucket":
+    if index.type_of(node) != "AWS::S3::Bucket":
         return NagRuleCompliance.NOT_APPLICABLE
-    props = properties(node)
+    props = index.properties(node)
     versioned = props.get("versioningConfiguration", {}).get("status") == "Enabled"
     expiration = _bucket_expiration_days(props)
     noncurrent = [
@@ -190,9 +222,9 @@ def audit_logs_unerasable(node: CfnResource, index: StackIndex) -> NagRuleCompli
 
 
 def audit_logs_locked(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::S3::Bucket":
+    if index.type_of(node) != "AWS::S3::Bucket":
         return NagRuleCompliance.NOT_APPLICABLE
-    props = properties(node)
+    props = index.properties(node)
     retention = props.get("objectLockConfiguration", {}).get("rule", {}).get("defaultRetention", {})
     locked_days = retention.get("days") or 365 * retention.get("years", 0)
     needed = _bucket_expiration_days(props) or ARCHIVE_RETENTION_DAYS
@@ -201,19 +233,20 @@ def audit_logs_locked(node: CfnResource, index: StackIndex) -> NagRuleCompliance
 
 
 def key_rotation(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::KMS::Key":
+    if index.type_of(node) != "AWS::KMS::Key":
         return NagRuleCompliance.NOT_APPLICABLE
-    props = properties(node)
+    props = index.properties(node)
     if props.get("keySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
         return NagRuleCompliance.NOT_APPLICABLE  # AWS rotates only symmetric keys automatically
     return NagRuleCompliance.COMPLIANT if props.get("enableKeyRotation") is True else NagRuleCompliance.NON_COMPLIANT
 
 
 def network_traffic_logged(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::EC2::VPC":
+    if index.type_of(node) != "AWS::EC2::VPC":
         return NagRuleCompliance.NOT_APPLICABLE
     logged = any(
-        refers_to(properties(flow_log).get("resourceId"), node) and properties(flow_log).get("trafficType") == "ALL"
+        index.refers_to(index.properties(flow_log).get("resourceId"), node)
+        and index.properties(flow_log).get("trafficType") == "ALL"
         for flow_log in index.siblings(node, "AWS::EC2::FlowLog")
     )
     return NagRuleCompliance.COMPLIANT if logged else NagRuleCompliance.NON_COMPLIANT
@@ -230,20 +263,20 @@ def _open_rule_allowed(rule: dict[str, Any]) -> bool:
 
 
 def restricted_inbound(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
-    if node.cfn_resource_type == "AWS::EC2::SecurityGroup":
-        rules = properties(node).get("securityGroupIngress", [])
-    elif node.cfn_resource_type == "AWS::EC2::SecurityGroupIngress":
-        rules = [properties(node)]
+    if index.type_of(node) == "AWS::EC2::SecurityGroup":
+        rules = index.properties(node).get("securityGroupIngress", [])
+    elif index.type_of(node) == "AWS::EC2::SecurityGroupIngress":
+        rules = [index.properties(node)]
     else:
         return NagRuleCompliance.NOT_APPLICABLE
     return NagRuleCompliance.COMPLIANT if all(map(_open_rule_allowed, rules)) else NagRuleCompliance.NON_COMPLIANT
 
 
 def restricted_outbound(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
-    if node.cfn_resource_type == "AWS::EC2::SecurityGroup":
-        rules = properties(node).get("securityGroupEgress", [])
-    elif node.cfn_resource_type == "AWS::EC2::SecurityGroupEgress":
-        rules = [properties(node)]
+    if index.type_of(node) == "AWS::EC2::SecurityGroup":
+        rules = index.properties(node).get("securityGroupEgress", [])
+    elif index.type_of(node) == "AWS::EC2::SecurityGroupEgress":
+        rules = [index.properties(node)]
     else:
         return NagRuleCompliance.NOT_APPLICABLE
     opened = [r for r in rules if r.get("cidrIp") in OPEN_CIDRS or r.get("cidrIpv6") in OPEN_CIDRS]
@@ -263,10 +296,10 @@ def _wildcards(document: Any) -> list[dict[str, Any]]:
 
 
 def justified_wildcards(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
-    props = properties(node)
-    if node.cfn_resource_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+    props = index.properties(node)
+    if index.type_of(node) in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
         documents = [props.get("policyDocument")]
-    elif node.cfn_resource_type == "AWS::IAM::Role":
+    elif index.type_of(node) == "AWS::IAM::Role":
         documents = [policy.get("policyDocument") for policy in props.get("policies", [])]
     else:
         return NagRuleCompliance.NOT_APPLICABLE
@@ -294,9 +327,9 @@ def _hardened(container: dict[str, Any]) -> bool:
 
 
 def hardened_containers(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
-    if node.cfn_resource_type != "AWS::ECS::TaskDefinition":
+    if index.type_of(node) != "AWS::ECS::TaskDefinition":
         return NagRuleCompliance.NOT_APPLICABLE
-    containers = properties(node).get("containerDefinitions", [])
+    containers = index.properties(node).get("containerDefinitions", [])
     if all(_hardened(container) for container in containers):
         return NagRuleCompliance.COMPLIANT
     return NagRuleCompliance.NON_COMPLIANT
@@ -314,7 +347,7 @@ def no_public_ip_on_tasks(node: CfnResource, index: StackIndex) -> NagRuleCompli
 def default_security_group_closed(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     """CDK's `restrict_default_security_group` removes the default security group's rules at deploy time."""
     restricted = any(
-        refers_to(index.properties(custom).get("DefaultSecurityGroupId"), node)
+        index.refers_to(index.properties(custom).get("DefaultSecurityGroupId"), node)
         for custom in index.siblings(node, "Custom::VpcRestrictDefaultSG")
     )
     return _compliant(restricted)
@@ -338,7 +371,7 @@ def _is_customer_key(value: Any) -> bool:
 
 def customer_managed_keys(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     props = index.properties(node)
-    if node.cfn_resource_type == "AWS::S3::Bucket":
+    if index.type_of(node) == "AWS::S3::Bucket":
         rules = props.get("bucketEncryption", {}).get("serverSideEncryptionConfiguration", [])
         defaults = [rule.get("serverSideEncryptionByDefault", {}) for rule in rules]
         return _compliant(
@@ -348,16 +381,16 @@ def customer_managed_keys(node: CfnResource, index: StackIndex) -> NagRuleCompli
                 for d in defaults
             )
         )
-    if node.cfn_resource_type == "AWS::DynamoDB::Table":
+    if index.type_of(node) == "AWS::DynamoDB::Table":
         sse = props.get("sseSpecification", {})
         return _compliant(sse.get("sseEnabled") is True and _is_customer_key(sse.get("kmsMasterKeyId")))
-    if node.cfn_resource_type == "AWS::KinesisFirehose::DeliveryStream":
+    if index.type_of(node) == "AWS::KinesisFirehose::DeliveryStream":
         encryption = props.get("deliveryStreamEncryptionConfigurationInput", {})
         return _compliant(
             encryption.get("keyType") == "CUSTOMER_MANAGED_CMK" and _is_customer_key(encryption.get("keyArn"))
         )
     value: Any = props
-    for part in CUSTOMER_KEY_PATHS[node.cfn_resource_type]:
+    for part in CUSTOMER_KEY_PATHS[index.type_of(node)]:
         value = value.get(part) if isinstance(value, dict) else None
     return _compliant(_is_customer_key(value))
 
@@ -414,7 +447,7 @@ ADMINISTRATOR_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAcce
 
 def no_full_administration(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     props = index.properties(node)
-    if node.cfn_resource_type == "AWS::IAM::Role":
+    if index.type_of(node) == "AWS::IAM::Role":
         documents = [policy.get("policyDocument") for policy in props.get("policies", [])]
         managed = json.dumps(props.get("managedPolicyArns", []))
         if any(f"policy/{name}" in managed for name in ADMINISTRATOR_POLICIES):
@@ -446,15 +479,15 @@ def no_secrets_in_environment(node: CfnResource, index: StackIndex) -> NagRuleCo
 
 def components_logged(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     props = index.properties(node)
-    if node.cfn_resource_type == "AWS::ElasticLoadBalancingV2::LoadBalancer":
+    if index.type_of(node) == "AWS::ElasticLoadBalancingV2::LoadBalancer":
         if props.get("type", "application") != "application":
             return NagRuleCompliance.NOT_APPLICABLE
         attributes = {a.get("key"): a.get("value") for a in props.get("loadBalancerAttributes", [])}
         return _compliant(attributes.get("access_logs.s3.enabled") == "true")
-    if node.cfn_resource_type == "AWS::WAFv2::WebACL":
+    if index.type_of(node) == "AWS::WAFv2::WebACL":
         return _compliant(
             any(
-                refers_to(index.properties(config).get("resourceArn"), node)
+                index.refers_to(index.properties(config).get("resourceArn"), node)
                 for config in index.siblings(node, "AWS::WAFv2::LoggingConfiguration")
             )
         )
@@ -484,7 +517,7 @@ def trail_integrity(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
 def trail_reviewed_automatically(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     """The trail feeds a log group whose metric filters each have an alarm: the review runs without a person."""
     group_arn = index.properties(node).get("cloudWatchLogsLogGroupArn")
-    groups = [g for g in index.siblings(node, "AWS::Logs::LogGroup") if refers_to(group_arn, g)]
+    groups = [g for g in index.siblings(node, "AWS::Logs::LogGroup") if index.refers_to(group_arn, g)]
     if not groups:
         return NagRuleCompliance.NON_COMPLIANT
     alarmed = {
@@ -494,7 +527,7 @@ def trail_reviewed_automatically(node: CfnResource, index: StackIndex) -> NagRul
     filters = [
         index.properties(f)
         for f in index.siblings(node, "AWS::Logs::MetricFilter")
-        if refers_to(index.properties(f).get("logGroupName"), groups[0])
+        if index.refers_to(index.properties(f).get("logGroupName"), groups[0])
     ]
     metrics = [
         (t.get("metricNamespace"), t.get("metricName")) for f in filters for t in f.get("metricTransformations", [])
@@ -518,7 +551,7 @@ CHANGE_CALLS = {
 
 
 def change_detected(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
-    source, call = CHANGE_CALLS[node.cfn_resource_type]
+    source, call = CHANGE_CALLS[index.type_of(node)]
     for rule in index.everywhere(node, "AWS::Events::Rule"):
         pattern = index.properties(rule).get("eventPattern", {})
         if (
@@ -535,7 +568,7 @@ def change_detected(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
 def alarms_can_notify(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     """A topic alarms notify lets CloudWatch publish (its policy); who is subscribed is checked by preflight."""
     notified = any(
-        any(refers_to(action, node) for action in index.properties(alarm).get("alarmActions", []))
+        any(index.refers_to(action, node) for action in index.properties(alarm).get("alarmActions", []))
         for kind in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
         for alarm in index.siblings(node, kind)
     )
@@ -543,7 +576,7 @@ def alarms_can_notify(node: CfnResource, index: StackIndex) -> NagRuleCompliance
         return NagRuleCompliance.NOT_APPLICABLE
     for policy in index.siblings(node, "AWS::SNS::TopicPolicy"):
         props = index.properties(policy)
-        if not any(refers_to(topic, node) for topic in props.get("topics", [])):
+        if not any(index.refers_to(topic, node) for topic in props.get("topics", [])):
             continue
         for statement in props.get("policyDocument", {}).get("Statement", []):
             principal = statement.get("Principal", {})
@@ -567,7 +600,7 @@ def runtime_threat_detection(node: CfnResource, index: StackIndex) -> NagRuleCom
 
 def image_scanning(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     props = index.properties(node)
-    if node.cfn_resource_type == "AWS::ECR::Repository":
+    if index.type_of(node) == "AWS::ECR::Repository":
         return _compliant(props.get("imageScanningConfiguration", {}).get("scanOnPush") is True)
     scans_all = any(
         rule.get("scanFrequency") in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")
@@ -836,12 +869,13 @@ RULES: tuple[RuleDefinition, ...] = (
 
 @jsii.implements(IApplyRule)
 class _AppliedRule:
-    """One rule applied to one resource, in the shape cdk-nag's `applyRule` expects."""
+    """A finding of one rule on one resource, in the shape cdk-nag's `applyRule` expects: the check already ran in
+    Python (`compliance`), so cdk-nag's callback into it crosses the bridge once."""
 
-    def __init__(self, definition: RuleDefinition, node: CfnResource, index: StackIndex) -> None:
+    def __init__(self, definition: RuleDefinition, node: CfnResource, compliance: NagRuleCompliance) -> None:
         self._definition = definition
         self._node = node
-        self._index = index
+        self._compliance = compliance
 
     @property
     def node(self) -> CfnResource:
@@ -864,7 +898,7 @@ class _AppliedRule:
         return self._definition.suffix
 
     def rule(self, node: CfnResource) -> NagRuleCompliance:
-        return self._definition.check(node, self._index)
+        return self._compliance
 
 
 class PCIDSS401Checks(NagPack):
@@ -880,10 +914,15 @@ class PCIDSS401Checks(NagPack):
         return PACK_NAME
 
     def _check_resource(self, node: CfnResource) -> None:
-        resource_type = node.cfn_resource_type
+        """Run every rule for the resource's type in Python; hand cdk-nag only the findings (a compliant or
+        not-applicable result reports nothing), each with its acknowledgements looked up on `node` as usual."""
+        canonical = self._index.canonical(node)
+        resource_type = self._index.type_of(canonical)
         for definition in RULES:
             if resource_type not in definition.resource_types:
                 continue
-            # jsii reads these members as properties (plain attributes are not seen); they are read-only
-            # here, which the IApplyRule protocol's setters do not need.
-            self._apply_rule(cast(IApplyRule, _AppliedRule(definition, node, self._index)))
+            compliance = definition.check(canonical, self._index)
+            if compliance == NagRuleCompliance.NON_COMPLIANT:
+                # jsii reads these members as properties (plain attributes are not seen); they are read-only
+                # here, which the IApplyRule protocol's setters do not need.
+                self._apply_rule(cast(IApplyRule, _AppliedRule(definition, node, compliance)))

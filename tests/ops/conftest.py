@@ -47,6 +47,17 @@ def ready_account(session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> En
     """An account a dev deploy can go to: bootstrapped, quota room, an issued certificate, and the gateway prefix
     lists settings/regions.py names (moto makes up its own ids)."""
     session.client("ssm").put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="30", Type="String")
+    organization_trail(session)
+    governed(session, REGION)
+    monkeypatch.setitem(regions.GATEWAY_PREFIX_LISTS, REGION, account_prefix_lists(session, REGION))
+    return dev_config(
+        tls=TlsSettings(certificate_arn=imported_certificate(session), client_authentication=ClientAuthentication.OFF),
+        paging_emails=("oncall@example.com",),
+    )
+
+
+def organization_trail(session: boto3.Session) -> None:
+    """The organization's trail: every region, management reads and writes, validated, KMS-encrypted."""
     session.client("s3").create_bucket(Bucket="organization-trail")
     cloudtrail = session.client("cloudtrail")
     key = session.client("kms").create_key()["KeyMetadata"]["Arn"]
@@ -55,12 +66,14 @@ def ready_account(session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> En
         EnableLogFileValidation=True, KmsKeyId=key,
     )  # fmt: skip
     cloudtrail.start_logging(Name="organization")
+
+
+@pytest.fixture
+def governed_account(session: boto3.Session) -> EnvironmentConfig:
+    """Only what ops/governance.py reads: the organization's trail and the region's governance."""
+    organization_trail(session)
     governed(session, REGION)
-    monkeypatch.setitem(regions.GATEWAY_PREFIX_LISTS, REGION, account_prefix_lists(session, REGION))
-    return dev_config(
-        tls=TlsSettings(certificate_arn=imported_certificate(session), client_authentication=ClientAuthentication.OFF),
-        paging_emails=("oncall@example.com",),
-    )
+    return dev_config()
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from ops import governance
 from ops import preflight as preflight_module
 from ops.checks import FAIL, PASS, WARN, Check
 from settings import ConfigError, EnvironmentConfig, TlsSettings, regions
@@ -412,11 +413,21 @@ def test_preflight_fails_without_a_trail_logging_management_writes(
 # -- runtime governance (ops/governance.py): a ready account passes (above); each missing control fails by name ------
 
 
+# The check of each name (ops/governance.py), on the account's own clients.
+GOVERNANCE = {
+    "audit trail": lambda clients, region: governance.audit_trail(clients.cloudtrail, region),
+    "AWS Config recorder": lambda clients, region: governance.config_recorder(clients.config, region),
+    "Security Hub PCI DSS v4.0.1": lambda clients, region: governance.pci_standard(clients.securityhub, region),
+    "GuardDuty runtime monitoring": lambda clients, region: governance.runtime_monitoring(clients.guardduty, region),
+    "ECR image scanning": lambda clients, region: governance.image_scanning(clients.ecr, region),
+}
+
+
 def governance_check(session: boto3.Session, config: EnvironmentConfig, name: str, **fakes: Any) -> Check:
     clients = preflight_module.Clients.from_session(session)
-    clients.wafv2 = ManagedRuleGroups()
     clients.securityhub = fakes.get("securityhub", SecurityHubStandards(config.region))
-    (check,) = [c for c in preflight_module.region_checks(clients, config) if c.name == name]
+    check: Check = GOVERNANCE[name](clients, config.region)
+    assert check.name == name
     return check
 
 
@@ -471,10 +482,10 @@ def some_repositories_scanned(session: boto3.Session) -> None:
     ],
 )
 def test_preflight_names_the_governance_control_that_is_missing(
-    session: boto3.Session, ready_account: EnvironmentConfig, name: str, breaks: Any, reason: str
+    session: boto3.Session, governed_account: EnvironmentConfig, name: str, breaks: Any, reason: str
 ) -> None:
     breaks(session)
-    check = governance_check(session, ready_account, name)
+    check = governance_check(session, governed_account, name)
     assert check.status == FAIL
     assert reason in check.reason
 
@@ -488,10 +499,10 @@ def test_preflight_names_the_governance_control_that_is_missing(
     ],
 )
 def test_preflight_needs_security_hubs_pci_dss_standard_ready(
-    session: boto3.Session, ready_account: EnvironmentConfig, status: str | None, reason: str
+    session: boto3.Session, governed_account: EnvironmentConfig, status: str | None, reason: str
 ) -> None:
     hub = SecurityHubStandards(REGION, status)
-    check = governance_check(session, ready_account, "Security Hub PCI DSS v4.0.1", securityhub=hub)
+    check = governance_check(session, governed_account, "Security Hub PCI DSS v4.0.1", securityhub=hub)
     assert (check.status, check.reason) == (FAIL, reason)
 
 
@@ -509,13 +520,13 @@ def test_preflight_checks_governance_in_the_standby_region_too(
 
 @pytest.mark.parametrize("monitoring", [True, False])
 def test_preflight_never_passes_runtime_monitoring_the_tasks_cannot_report_to(
-    session: boto3.Session, ready_account: EnvironmentConfig, monitoring: bool
+    session: boto3.Session, governed_account: EnvironmentConfig, monitoring: bool
 ) -> None:
     """GuardDuty adds its agent to each task from its own repository; this app's execution role, ECR endpoints and
     task egress do not admit it, and GuardDuty starts the task anyway: enabled on paper, watching nothing."""
     if not monitoring:
         runtime_monitoring_off(session)
-    check = governance_check(session, ready_account, "GuardDuty runtime monitoring")
+    check = governance_check(session, governed_account, "GuardDuty runtime monitoring")
     assert check.status == WARN
     assert ("Runtime Monitoring on" if monitoring else "Runtime Monitoring off") in check.reason
     assert "cannot report from this app's tasks" in check.reason
