@@ -11,6 +11,7 @@ Performance lives here, not in the test suite: timings depend on the machine.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import subprocess
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     verdict = 0
     print(f"synth benchmark, median of {arguments.runs}, {os.cpu_count()} CPUs")
     for profile in arguments.profile or profile_names():
-        wall = median_seconds(lambda profile=profile: cli_synth(profile), arguments.runs)
+        wall = median_seconds(functools.partial(cli_synth, profile), arguments.runs)
         packs = pack_seconds(profile, arguments.runs)
         print(f"\n{profile}: cdk synth {wall:.1f} s wall (CLI, every check on)")
         for name, seconds in packs.items():
