@@ -54,6 +54,8 @@ class ServiceEndpoints(Construct):
         super().__init__(scope, id_)
         stack = Stack.of(self)
         region, account = stack.region, stack.account
+        # Where the endpoints are, and the ones AWS services create in the VPC (GuardDuty's, for its runtime agent).
+        self.vpc_cidr: str = vpc.vpc_cidr_block
         self.security_group: ec2.SecurityGroup = ec2.SecurityGroup(
             self,
             "SecurityGroup",

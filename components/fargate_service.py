@@ -106,7 +106,11 @@ class TaskEgress:
 
     With `processor_hosts_firewalled`, the processor is named by host, not address: HTTPS may leave for any
     address, and the egress firewall in the route to the NAT gateways passes only TLS to the processor's names
-    (components/egress_firewall.py)."""
+    (components/egress_firewall.py).
+
+    And HTTPS within the VPC (the endpoints' VPC): GuardDuty's Fargate agent, which GuardDuty adds to each task once
+    Runtime Monitoring manages it, reports through an interface endpoint GuardDuty creates with a security group of
+    its own (GuardDuty guide, How Runtime Monitoring works with Fargate), unknown to the template."""
 
     endpoints: ServiceEndpoints
     prefix_lists: GatewayPrefixLists
@@ -249,6 +253,11 @@ class PaymentFargateService(Construct):
         )
         self.security_group.add_egress_rule(
             ec2.Peer.prefix_list(egress.prefix_lists.dynamodb), HTTPS, "HTTPS to DynamoDB (ledger), gateway endpoint"
+        )
+        self.security_group.add_egress_rule(
+            ec2.Peer.ipv4(egress.endpoints.vpc_cidr),
+            HTTPS,
+            "HTTPS within the VPC: GuardDuty's runtime agent to its endpoint",
         )
         for cidr in egress.processor_cidrs:
             self.security_group.add_egress_rule(ec2.Peer.ipv4(cidr), HTTPS, "HTTPS to the payment processor")

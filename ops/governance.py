@@ -6,8 +6,8 @@ rather than creating them. Each check names what is missing.
   validation and a customer-managed key;
 - AWS Config recorder (11.5.2, 1.2.7, 2.2): recording every supported resource type, its last delivery not failed;
 - Security Hub PCI DSS v4.0.1 (the standard's controls, 10.4.1): the standard enabled and READY;
-- GuardDuty runtime monitoring (5.2.1-5.3.2, 11.5.1): an enabled detector; the tasks' runtime is reported as not
-  watched (a WARN) until the app opens the Fargate agent's path (AGENT_PATH_CLOSED);
+- GuardDuty runtime monitoring (5.2.1-5.3.2, 11.5.1): an enabled detector with Runtime Monitoring and its ECS
+  Fargate agent managed (the app admits the agent: see `runtime_monitoring`);
 - ECR image scanning (6.3.1, 6.3.3, 11.3.1): the registry scans every repository on push or continuously.
 
 `docs/PCI-DSS-4.0.1.md` cites each by these names; the acknowledgement reasons may cite them
@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ops.checks import Check, failed, passed, warned
+from ops.checks import Check, failed, passed
 
 TRAIL = "audit trail"
 RECORDER = "AWS Config recorder"
@@ -107,31 +107,24 @@ def pci_standard(securityhub: Any, region: str) -> Check:
     return failed(STANDARD, f"the PCI DSS v4.0.1 standard is not enabled in {region}'s Security Hub")
 
 
-# Why GuardDuty's Fargate agent cannot report from this app's tasks yet: GuardDuty adds it as a sidecar pulled
-# from GuardDuty's own ECR repository with the task execution role, and it reports through a VPC endpoint GuardDuty
-# creates with its own security group. The execution role pulls only the task's repositories, the ECR endpoints let
-# through only this account's (and pinned images') repositories, and the tasks' egress names its destinations.
-# GuardDuty does not stop a task whose sidecar fails, so the gap is silent (GuardDuty guide, How Runtime Monitoring
-# works with Fargate).
-AGENT_PATH_CLOSED = (
-    "its Fargate agent cannot report from this app's tasks (the execution role, the ECR endpoint policies and the "
-    "tasks' egress do not admit GuardDuty's agent repository and endpoint), so the tasks' runtime is not watched; "
-    "GuardDuty's other sources (CloudTrail, VPC flow logs, DNS) are"
-)
-
-
 def runtime_monitoring(guardduty: Any, region: str) -> Check:
-    """A GuardDuty detector is enabled (FAIL without one). Runtime Monitoring of this app's tasks is reported as a
-    WARN whatever the detector says: the agent's path is not open yet (AGENT_PATH_CLOSED)."""
+    """An enabled detector with Runtime Monitoring and its ECS Fargate agent managed by GuardDuty. The app lets the
+    agent in: the execution role and the ECR endpoints admit GuardDuty's agent repository of the region
+    (settings/regions.py), and the tasks may reach GuardDuty's endpoint within the VPC (components/fargate_service.py);
+    the delivery-path matrix proves the pull."""
     detectors = guardduty.list_detectors()["DetectorIds"]
     if not detectors:
         return failed(DETECTOR, f"no GuardDuty detector in {region} (PCI DSS 5.2.1): enable GuardDuty")
     detector = guardduty.get_detector(DetectorId=detectors[0])
     if detector.get("Status") != "ENABLED":
         return failed(DETECTOR, f"detector {detectors[0]} is {detector.get('Status')}")
-    runtime = [f for f in detector.get("Features", []) if f.get("Name") == "RUNTIME_MONITORING"]
-    state = "Runtime Monitoring on" if runtime and runtime[0].get("Status") == "ENABLED" else "Runtime Monitoring off"
-    return warned(DETECTOR, f"detector {detectors[0]} enabled in {region}, {state}; {AGENT_PATH_CLOSED}")
+    for feature in detector.get("Features", []):
+        if feature.get("Name") == "RUNTIME_MONITORING" and feature.get("Status") == "ENABLED":
+            agent = {c.get("Name"): c.get("Status") for c in feature.get("AdditionalConfiguration", [])}
+            if agent.get("ECS_FARGATE_AGENT_MANAGEMENT") == "ENABLED":
+                return passed(DETECTOR, f"detector {detectors[0]} manages the Fargate agent of new tasks in {region}")
+            return failed(DETECTOR, "Runtime Monitoring is on, but not its ECS Fargate agent management")
+    return failed(DETECTOR, f"detector {detectors[0]} has Runtime Monitoring off: the tasks are not watched")
 
 
 def image_scanning(ecr: Any, region: str) -> Check:

@@ -252,8 +252,14 @@ def network_traffic_logged(node: CfnResource, index: StackIndex) -> NagRuleCompl
     return NagRuleCompliance.COMPLIANT if logged else NagRuleCompliance.NON_COMPLIANT
 
 
+def _to_the_internet(rule: dict[str, Any]) -> bool:
+    """Whether a security group rule's range is the whole internet (a range from a token, such as another stack's
+    VPC, is not: CloudFormation resolves it to that value)."""
+    return any(isinstance(rule.get(key), str) and rule[key] in OPEN_CIDRS for key in ("cidrIp", "cidrIpv6"))
+
+
 def _open_rule_allowed(rule: dict[str, Any]) -> bool:
-    if rule.get("cidrIp") not in OPEN_CIDRS and rule.get("cidrIpv6") not in OPEN_CIDRS:
+    if not _to_the_internet(rule):
         return True
     return (
         rule.get("ipProtocol") == "tcp"
@@ -279,7 +285,7 @@ def restricted_outbound(node: CfnResource, index: StackIndex) -> NagRuleComplian
         rules = [index.properties(node)]
     else:
         return NagRuleCompliance.NOT_APPLICABLE
-    opened = [r for r in rules if r.get("cidrIp") in OPEN_CIDRS or r.get("cidrIpv6") in OPEN_CIDRS]
+    opened = [r for r in rules if _to_the_internet(r)]
     return NagRuleCompliance.NON_COMPLIANT if opened else NagRuleCompliance.COMPLIANT
 
 

@@ -95,15 +95,13 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         config_rule("ELB_TLS_HTTPS_LISTENERS_ONLY"))),
     Requirement("5.2.1", "An anti-malware solution is deployed on all system components", (
         rule("5.2.1-RuntimeThreatDetection"), preflight("GuardDuty runtime monitoring"),
-        outside("open: the tasks' runtime is not watched until the app admits GuardDuty's Fargate agent "
-                "(ops/governance.py, AGENT_PATH_CLOSED)"))),
+        test(f"{MATRIX_TEST}::the execution role starts the task"))),
     Requirement("5.2.2", "The anti-malware solution detects, removes or blocks and contains malware", (
         rule("5.2.1-RuntimeThreatDetection"), preflight("GuardDuty runtime monitoring"),
         outside("operations: acting on GuardDuty findings (docs/RUNBOOK.md)"))),
     Requirement("5.3.1", "The anti-malware solution is kept current", (outside("AWS: GuardDuty's detections"),)),
     Requirement("5.3.2", "Periodic scans or continuous behavioral analysis are performed", (
-        rule("5.2.1-RuntimeThreatDetection"), preflight("GuardDuty runtime monitoring"),
-        outside("open: as 5.2.1"))),
+        rule("5.2.1-RuntimeThreatDetection"), preflight("GuardDuty runtime monitoring"))),
     Requirement("6.3.1", "Security vulnerabilities are identified and managed", (
         rule("6.3.3-ImageScanning"), preflight("ECR image scanning"),
         config_rule("ECR_PRIVATE_IMAGE_SCANNING_ENABLED"))),

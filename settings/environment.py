@@ -16,7 +16,7 @@ from settings.limits import (
     image_problems,
 )
 from settings.naming import REPLICATED_BUCKETS, PhysicalNames
-from settings.regions import prefix_list_problems
+from settings.regions import region_problems
 from settings.sections import (
     AlertingSettings,
     ClientAuthentication,
@@ -215,7 +215,7 @@ class EnvironmentConfig:
         if not isinstance(self.region, str) or not REGION_PATTERN.match(self.region):
             found.append(f"region: {self.region!r} is not an AWS region name such as 'us-east-1'")
         else:
-            found += prefix_list_problems("region", self.region)
+            found += region_problems("region", self.region)
         if self.account is not None and (not isinstance(self.account, str) or not ACCOUNT_PATTERN.match(self.account)):
             found.append(f"account: {self.account!r} must be a 12-digit AWS account id")
         if self.data_classification not in set(DataClassification):

@@ -5,6 +5,10 @@ out besides the interface endpoints and the processor. Their ids are the same in
 `make preflight` compares them with the account's own (`gateway prefix lists`); to add a region, run
 `aws ec2 describe-managed-prefix-lists --region REGION --filters
 Name=prefix-list-name,Values=com.amazonaws.REGION.s3,com.amazonaws.REGION.dynamodb` and add its line.
+
+The account whose ECR repository `aws-guardduty-agent-fargate` holds GuardDuty's Fargate agent in each region
+(GuardDuty guide, "ECR Repository for GuardDuty agent on AWS Fargate"): once GuardDuty Runtime Monitoring manages
+the agent, it adds it to every task, pulled with the task's execution role through the ECR endpoints.
 """
 
 from __future__ import annotations
@@ -32,16 +36,36 @@ GATEWAY_PREFIX_LISTS: dict[str, GatewayPrefixLists] = {
 }
 
 
+GUARDDUTY_AGENT_ACCOUNTS: dict[str, str] = {
+    "us-east-1": "593207742271",
+    "us-east-2": "307168627858",
+    "us-west-2": "733349766148",
+}
+GUARDDUTY_AGENT_REPOSITORY = "aws-guardduty-agent-fargate"
+
+
+def guardduty_agent_repository(region: str) -> str:
+    """The ARN of GuardDuty's Fargate agent repository in `region` (refused first by `region_problems`)."""
+    return f"arn:aws:ecr:{region}:{GUARDDUTY_AGENT_ACCOUNTS[region]}:repository/{GUARDDUTY_AGENT_REPOSITORY}"
+
+
 def gateway_prefix_lists(region: str) -> GatewayPrefixLists:
-    """The region's lists; a region without them is refused by the configuration first (`prefix_list_problems`)."""
+    """The region's lists; a region without them is refused by the configuration first (`region_problems`)."""
     return GATEWAY_PREFIX_LISTS[region]
 
 
-def prefix_list_problems(setting: str, region: str) -> list[str]:
-    if region in GATEWAY_PREFIX_LISTS:
-        return []
-    return [
-        f"{setting}: {region!r} has no gateway prefix lists in settings/regions.py; synth looks nothing up, so add "
-        f"the ids of com.amazonaws.{region}.s3 and com.amazonaws.{region}.dynamodb there "
-        "(aws ec2 describe-managed-prefix-lists)"
-    ]
+def region_problems(setting: str, region: str) -> list[str]:
+    """What this module lacks for `region`, as one line each."""
+    found = []
+    if region not in GATEWAY_PREFIX_LISTS:
+        found.append(
+            f"{setting}: {region!r} has no gateway prefix lists in settings/regions.py; synth looks nothing up, so "
+            f"add the ids of com.amazonaws.{region}.s3 and com.amazonaws.{region}.dynamodb there "
+            "(aws ec2 describe-managed-prefix-lists)"
+        )
+    if region not in GUARDDUTY_AGENT_ACCOUNTS:
+        found.append(
+            f"{setting}: {region!r} has no GuardDuty Fargate agent account in settings/regions.py; add the account of "
+            f"its {GUARDDUTY_AGENT_REPOSITORY} repository there (GuardDuty guide, ECR repository for the agent)"
+        )
+    return found

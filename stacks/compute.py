@@ -23,7 +23,7 @@ from components.load_balancer import HttpsLoadBalancer
 from components.service_dns import ServiceDnsRecord
 from components.task_roles import TaskRoles
 from settings.environment import EnvironmentConfig
-from settings.regions import gateway_prefix_lists
+from settings.regions import gateway_prefix_lists, guardduty_agent_repository
 from settings.sections import ClientAuthentication
 
 
@@ -75,7 +75,13 @@ class ComputeStack(Stack):
         roles = TaskRoles(
             self,
             "Roles",
-            repository_arns=[image.repository_arn, *(pulled.repository_arn for pulled in sidecar_images.values())],
+            repository_arns=[
+                image.repository_arn,
+                *(pulled.repository_arn for pulled in sidecar_images.values()),
+                # GuardDuty adds its Fargate agent to every task once Runtime Monitoring manages it, pulled with
+                # this role; a refused pull leaves the task running unwatched (GuardDuty starts it anyway).
+                guardduty_agent_repository(config.region),
+            ],
             log_group=app_log_group,
             secret_arn=secret.secret_arn,
             key_arn=secrets_key.key_arn,

@@ -16,6 +16,7 @@ from components.generated_functions import harden_generated_functions
 from components.vpc import EGRESS, FIREWALL, PaymentVpc
 from settings.environment import EnvironmentConfig
 from settings.limits import ECR_IMAGE_PATTERN
+from settings.regions import GUARDDUTY_AGENT_ACCOUNTS
 
 
 class NetworkStack(Stack):
@@ -46,9 +47,9 @@ class NetworkStack(Stack):
             self,
             "Endpoints",
             vpc=self.vpc,
-            image_accounts=[
-                match["account"] for image in images if image and (match := ECR_IMAGE_PATTERN.match(image))
-            ],
+            image_accounts=[match["account"] for image in images if image and (match := ECR_IMAGE_PATTERN.match(image))]
+            # GuardDuty's Fargate agent, which the execution role pulls once Runtime Monitoring manages it.
+            + [GUARDDUTY_AGENT_ACCOUNTS[config.region]],
         )
         # What a task needs before it can start: egress through NAT, and the endpoints that stand in for it.
         self.egress_ready: list[IDependable] = [

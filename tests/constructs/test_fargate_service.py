@@ -240,19 +240,24 @@ def test_tasks_admit_only_the_load_balancer_and_reach_only_aws_endpoints_and_the
     document: dict[str, Any],
 ) -> None:
     """No route to the internet: HTTPS to the interface endpoints, to S3 and DynamoDB through their gateway
-    endpoints (the region's prefix lists) and to the processor's own networks; nothing else."""
+    endpoints (the region's prefix lists), within the VPC (GuardDuty's agent to the endpoint GuardDuty creates) and
+    to the processor's own networks; nothing else."""
     task_group_id, ingress, egress = task_group_rules(document)
     (from_alb,) = ingress
     assert from_alb["SourceSecurityGroupId"]["Fn::GetAtt"][0].startswith("AlbGroup")
     assert (from_alb["FromPort"], from_alb["ToPort"]) == (CONTRACT.port, CONTRACT.port)
     assert {(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in egress} == {("tcp", 443, 443)}
     lists = gateway_prefix_lists(REGION)
+    (vpc,) = resources(document, "AWS::EC2::VPC")
+    within_vpc = {"Fn::GetAtt": [vpc, "CidrBlock"]}
     destinations = sorted(
         str(r.get("CidrIp") or r.get("DestinationPrefixListId") or r["DestinationSecurityGroupId"]["Fn::GetAtt"][0])
         for r in egress
+        if r.get("CidrIp") != within_vpc
     )
     (endpoint_group,) = [lid for lid in resources(document, "AWS::EC2::SecurityGroup") if lid.startswith("Endpoints")]
     assert destinations == sorted([*PROCESSOR, lists.s3, lists.dynamodb, endpoint_group])
+    assert [r["CidrIp"] for r in egress if r.get("CidrIp") == within_vpc] == [within_vpc]
     alb_egress = [
         r for r in properties(document, "AWS::EC2::SecurityGroupEgress") if r.get("FromPort") == CONTRACT.port
     ]
@@ -262,7 +267,9 @@ def test_tasks_admit_only_the_load_balancer_and_reach_only_aws_endpoints_and_the
 def test_without_a_processor_network_the_tasks_reach_aws_endpoints_only() -> None:
     document, _ = build(ComputeSettings(container_image=IMAGE), processor=())
     _, _, egress = task_group_rules(document)
-    assert not [r for r in egress if "CidrIp" in r or "CidrIpv6" in r]
+    (vpc,) = resources(document, "AWS::EC2::VPC")
+    ranges = [r.get("CidrIp") or r.get("CidrIpv6") for r in egress if "CidrIp" in r or "CidrIpv6" in r]
+    assert ranges == [{"Fn::GetAtt": [vpc, "CidrBlock"]}]  # the VPC's own range only
 
 
 @pytest.mark.parametrize(

@@ -127,8 +127,7 @@ def test_preflight_passes_on_a_ready_account(session: boto3.Session, ready_accou
         "audit trail": PASS,
         "AWS Config recorder": PASS,
         "Security Hub PCI DSS v4.0.1": PASS,
-        # Enabled, but the app does not yet let GuardDuty's Fargate agent report: said, never passed.
-        "GuardDuty runtime monitoring": WARN,
+        "GuardDuty runtime monitoring": PASS,
         "ECR image scanning": PASS,
         "client certificates": PASS,
         "container build tool": PASS,
@@ -457,6 +456,14 @@ def runtime_monitoring_off(session: boto3.Session) -> None:
     guardduty.update_detector(DetectorId=detector, Features=[{"Name": "RUNTIME_MONITORING", "Status": "DISABLED"}])
 
 
+def agent_unmanaged(session: boto3.Session) -> None:
+    guardduty = session.client("guardduty")
+    (detector,) = guardduty.list_detectors()["DetectorIds"]
+    unmanaged = [{"Name": "ECS_FARGATE_AGENT_MANAGEMENT", "Status": "DISABLED"}]
+    guardduty.update_detector(DetectorId=detector, Features=[
+        {"Name": "RUNTIME_MONITORING", "Status": "ENABLED", "AdditionalConfiguration": unmanaged}])  # fmt: skip
+
+
 def no_detector(session: boto3.Session) -> None:
     guardduty = session.client("guardduty")
     for detector in guardduty.list_detectors()["DetectorIds"]:
@@ -477,6 +484,8 @@ def some_repositories_scanned(session: boto3.Session) -> None:
         ("audit trail", writes_only, "organization lacks management reads and writes"),
         ("AWS Config recorder", recorder_stopped, "default is not recording in us-east-1"),
         ("AWS Config recorder", recorder_partial, "default records only some resource types"),
+        ("GuardDuty runtime monitoring", runtime_monitoring_off, "has Runtime Monitoring off"),
+        ("GuardDuty runtime monitoring", agent_unmanaged, "not its ECS Fargate agent management"),
         ("GuardDuty runtime monitoring", no_detector, "no GuardDuty detector in us-east-1"),
         ("ECR image scanning", some_repositories_scanned, "does not scan every repository on push"),
     ],
@@ -516,17 +525,3 @@ def test_preflight_checks_governance_in_the_standby_region_too(
     assert checks["AWS Config recorder"].status == PASS
     assert checks["AWS Config recorder in us-west-2"].status == FAIL
     assert checks["GuardDuty runtime monitoring in us-west-2"].reason.startswith("no GuardDuty detector in us-west-2")
-
-
-@pytest.mark.parametrize("monitoring", [True, False])
-def test_preflight_never_passes_runtime_monitoring_the_tasks_cannot_report_to(
-    session: boto3.Session, governed_account: EnvironmentConfig, monitoring: bool
-) -> None:
-    """GuardDuty adds its agent to each task from its own repository; this app's execution role, ECR endpoints and
-    task egress do not admit it, and GuardDuty starts the task anyway: enabled on paper, watching nothing."""
-    if not monitoring:
-        runtime_monitoring_off(session)
-    check = governance_check(session, governed_account, "GuardDuty runtime monitoring")
-    assert check.status == WARN
-    assert ("Runtime Monitoring on" if monitoring else "Runtime Monitoring off") in check.reason
-    assert "cannot report from this app's tasks" in check.reason

@@ -176,6 +176,11 @@ def egress(cidr: str) -> Builder:
     return build
 
 
+def egress_to_a_vpc(stack: Stack) -> None:
+    vpc = ec2.CfnVPC(stack, "Vpc", cidr_block="10.0.0.0/16")
+    egress(vpc.attr_cidr_block)(stack)
+
+
 def wildcard_policy(*, justified: bool) -> Builder:
     def build(stack: Stack) -> None:
         login = iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"])
@@ -572,6 +577,7 @@ def test_rule_passes_on_a_good_construct(suffix: str) -> None:
         ("SSH open to IPv6 internet", "1.3-RestrictedInbound", ingress(22, "::/0"), False),
         ("SSH from a private range", "1.3-RestrictedInbound", ingress(22, "10.0.0.0/8"), True),
         ("HTTP open to the internet", "1.3-RestrictedInbound", ingress(80), True),
+        ("egress to another stack's VPC range (a token)", "1.3.2-RestrictedOutbound", egress_to_a_vpc, True),
         ("unversioned audit bucket", UNERASABLE, audit_bucket(versioned=False), False),
         ("deleted records expire after 90 days", UNERASABLE, audit_bucket(noncurrent_days=90), False),
         ("lifecycle changes not guarded", UNERASABLE, audit_bucket(guarded=tuple(ERASING_ACTIONS)), False),

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from settings.naming import REPLICATED_BUCKETS, SERVICE_CONTAINER
+from settings.regions import guardduty_agent_repository
 from tests.support import alarms as alarm_scenarios
 from tests.support.alarms import in_alarm
 from tests.support.synthesized import Synthesized
@@ -110,6 +111,8 @@ def test_pinned_images_run_in_each_region_from_that_regions_registry(each_profil
         ]
         assert len(pulls) == 1
         pulled = set(pulls[0] if isinstance(pulls[0], list) else [pulls[0]])
+        # GuardDuty's Fargate agent, which GuardDuty adds to each task (settings/regions.py).
+        pulled.remove(guardduty_agent_repository(str(region)))
         if config.compute.container_image is None:  # the reference image, built into the bootstrap repository
             (built,) = pulled - repositories
             assert built.startswith(f"arn:aws:ecr:{region}:{config.account}:repository/cdk-")

@@ -26,10 +26,18 @@ from components.audit_bucket import ERASING_ACTIONS, UNPROTECTING_ACTIONS
 from components.container_contract import LEDGER_KEY_ACTIONS, LEDGER_TABLE_ACTIONS
 from components.endpoints import layer_bucket
 from components.keys import RETIRING_ACTIONS
+from settings.regions import GUARDDUTY_AGENT_REPOSITORY, guardduty_agent_repository
 from tests.support.paths.deployed import DeployedApp, DeployedStack
 from tests.support.paths.simulator import Decision
 
 OUTSIDER = "arn:aws:iam::999999999999:role/outsider"
+# What GuardDuty's agent repository lets every account do (the GuardDuty guide asks only for the execution role's
+# ECR permissions).
+GUARDDUTY_REPOSITORY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": "*", "Resource": "*",
+                   "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]}],
+}  # fmt: skip
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 # What AWS gives an endpoint created without a policy: full access, for anyone.
 FULL_ACCESS = {
@@ -789,6 +797,14 @@ def task_calls(app: DeployedApp, stack: DeployedStack, props: dict[str, Any], re
                     else f"arn:aws:dynamodb:{region}:{account}:table/{table}"
                 )
                 calls += [Call("dynamodb", code, action, arn, account) for action in LEDGER_TABLE_ACTIONS]
+    # GuardDuty adds its Fargate agent to every task once Runtime Monitoring manages it, pulled with the execution
+    # role from GuardDuty's repository of the region (settings/regions.py); its layers come from ECR's bucket.
+    repository = guardduty_agent_repository(region)
+    calls += [
+        Call(endpoint, agent, action, repository, repository.split(":")[4])
+        for endpoint in ("ecr.api", "ecr.dkr")
+        for action in ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
+    ]
     return calls
 
 
@@ -881,7 +897,9 @@ def task_start(app: DeployedApp, region: str) -> Iterator[Path]:
         }
         for (action, resource, owner), endpoint in requests.items():
             if endpoint != "secretsmanager":
-                decisions.append(acts(agent, action, resource, owner, tls({})))
+                # GuardDuty's agent repository admits every account's pulls (its policy is AWS's, not the app's).
+                policy = GUARDDUTY_REPOSITORY_POLICY if resource.endswith(f"/{GUARDDUTY_AGENT_REPOSITORY}") else None
+                decisions.append(acts(agent, action, resource, owner, tls({}), policy))
                 continue
             found = app.find("AWS::SecretsManager::Secret", resource, region)
             if found is None:
