@@ -49,7 +49,9 @@ def preflight_command(
     try:
         config = profile(name, environ, overrides)
     except ConfigError as error:
-        return report(f"Preflight: {name}", [failed("configuration", problem) for problem in error.problems])
+        # Shown as the first check of the report, but a configuration mistake: exit 2, as every command's.
+        report(f"Preflight: {name}", [failed("configuration", problem) for problem in error.problems])
+        return 2
     regions = preflight_module.regions_to_check(config, region)
     print(f"preflight of {config.name} ({config.account}, {config.region}; {' and '.join(regions)})", file=sys.stderr)
     session = boto3.Session(region_name=config.region)

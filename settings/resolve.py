@@ -7,6 +7,7 @@ app.py sees the resulting `EnvironmentConfig` and nothing else.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import types
 import typing
 from collections.abc import Mapping
@@ -21,7 +22,9 @@ from settings.profiles import DEFAULT_PROFILE, PROFILES
 
 ENV_CONTEXT_KEY = "env"
 ENV_VARIABLE = "ENVIRONMENT_SUFFIX"
-REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION", "CDK_DEFAULT_REGION")
+# The variables a user sets to choose a region. Not CDK_DEFAULT_REGION: the CDK CLI sets it itself (to us-east-1 on
+# a machine without AWS configuration), and the stacks name their region explicitly, so it cannot redirect a deploy.
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 ACCOUNT_VARIABLE = "CDK_DEFAULT_ACCOUNT"
 OVERRIDE_PREFIX = "config."
 
@@ -82,6 +85,9 @@ def _profile_name(
     context: Mapping[str, Any], environ: Mapping[str, str], notices: list[str], profiles: Mapping[str, Any]
 ) -> str:
     from_context = context.get(ENV_CONTEXT_KEY)
+    if from_context is not None and (not isinstance(from_context, str) or not from_context):
+        raise ConfigError([f"environment: -c {ENV_CONTEXT_KEY}={from_context!r} is not a profile name; use one of "
+                           f"{sorted(profiles)}"])  # fmt: skip
     from_environ = environ.get(ENV_VARIABLE) or None
     if from_context is not None and from_environ is not None and from_context != from_environ:
         raise ConfigError(
@@ -121,14 +127,18 @@ def _zones(context: Mapping[str, Any], account: str, region: str, az_count: int)
 def _overrides(context: Mapping[str, Any]) -> dict[str, Any]:
     """`-c config.NAME=VALUE` context entries, by setting name, converted to the setting's type."""
     settings = catalog.by_name()
+    allowed = sorted(name for name, s in settings.items() if s.cli)
     overrides: dict[str, Any] = {}
     for key, raw in sorted(context.items()):
         if not key.startswith(OVERRIDE_PREFIX):
+            if key in settings:  # `-c min_tasks=3`: a setting without its prefix would otherwise be ignored
+                raise ConfigError([f"{key}: a setting is given as -c {OVERRIDE_PREFIX}{key}=VALUE"])
             continue
         setting = settings.get(key.removeprefix(OVERRIDE_PREFIX))
         if setting is None:
-            allowed = sorted(name for name, s in settings.items() if s.cli)
-            raise ConfigError([f"{key}: no such setting; settings are {', '.join(allowed)}"])
+            close = difflib.get_close_matches(key.removeprefix(OVERRIDE_PREFIX), allowed, n=1, cutoff=0.6)
+            hint = f"did you mean {OVERRIDE_PREFIX}{close[0]}?" if close else f"settings are {', '.join(allowed)}"
+            raise ConfigError([f"{key}: no such setting; {hint}"])
         if not setting.cli:
             raise ConfigError([f"{key}: set in the profile (settings/profiles.py), not with -c"])
         overrides[setting.name] = _convert(key, raw, setting.hint)
@@ -162,7 +172,7 @@ def _convert(setting: str, raw: Any, hint: Any) -> Any:
             return str(raw).lower() == "true"
         raise ConfigError([f"{setting}: {raw!r} is not true or false"])
     if hint is int:
-        if isinstance(raw, bool):
+        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
             raise ConfigError([f"{setting}: {raw!r} is not a whole number"])
         try:
             return int(raw)

@@ -21,12 +21,13 @@ def test_cli_reports_a_bad_profile_without_a_traceback(capsys: pytest.CaptureFix
     assert capsys.readouterr().err.startswith("error: environment: 'qa' is not a profile")
 
 
-def test_preflight_reports_a_region_mismatch_as_a_failed_check(
+def test_preflight_reports_a_region_mismatch_as_a_failed_check_and_exits_2(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A configuration mistake, shown as preflight's first check: exit 2, the code of every usage mistake."""
     elsewhere = "eu-west-1" if PROFILES[DEFAULT_PROFILE].region != "eu-west-1" else "eu-west-2"
     monkeypatch.setenv("AWS_REGION", elsewhere)
-    assert main(["preflight", "--env", DEFAULT_PROFILE]) == 1
+    assert main(["preflight", "--env", DEFAULT_PROFILE]) == 2
     output = capsys.readouterr().out
     region = PROFILES[DEFAULT_PROFILE].region
     assert f"configuration  FAIL    AWS_REGION={elsewhere!r} disagrees with region {region!r}" in output
@@ -79,3 +80,29 @@ def test_the_ops_commands_see_the_overrides_synth_sees(capsys: pytest.CaptureFix
     assert profile(DEFAULT_PROFILE, {}, {"config.account": "222222222222"}).account == "222222222222"
     assert main(["cost", "--env", DEFAULT_PROFILE, "-c", "config.task_cpu=999"]) == 2
     assert "task_cpu: 999 is not a Fargate CPU size" in capsys.readouterr().err
+
+
+# One exit-code contract for every entry point: 0 all passed, 1 a check failed, 2 a usage or configuration mistake.
+COMMANDS = ["preflight", "verify", "drill", "drift", "load", "cost", "failover", "failback"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        (["--env", ""], "environment: -c env='' is not a profile name"),
+        (["--env", "qa"], "environment: 'qa' is not a profile"),
+        (["--env", DEFAULT_PROFILE, "-c", "config.min_taks=3"], "config.min_taks: no such setting; did you mean "
+         "config.min_tasks?"),
+        (["--env", DEFAULT_PROFILE, "-c", "min_tasks=3"], "min_tasks: a setting is given as -c config.min_tasks=VALUE"),
+        (["--env", DEFAULT_PROFILE, "-c", "config.max_tasks=many"], "config.max_tasks: 'many' is not a whole number"),
+    ],
+)  # fmt: skip
+def test_every_command_exits_2_on_a_configuration_mistake_naming_it(
+    command: str, arguments: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = ["--rps", "1", "--duration", "1"] if command == "load" else []
+    assert main([command, *arguments, *extra]) == 2
+    captured = capsys.readouterr()
+    assert error in captured.err + captured.out
+    assert "Traceback" not in captured.err

@@ -58,12 +58,45 @@ def test_unknown_environment_lists_the_profiles() -> None:
     assert f"'qa' is not a profile; use one of {sorted(PROFILES)}" in error_of({"env": "qa"})
 
 
-@pytest.mark.parametrize("variable", ["AWS_REGION", "AWS_DEFAULT_REGION", "CDK_DEFAULT_REGION"])
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        # an empty or non-text environment is a mistake, not "no environment given"
+        ({"env": ""}, "environment: -c env='' is not a profile name; use one of"),
+        ({"env": ["prod"]}, "environment: -c env=['prod'] is not a profile name"),
+        ({"env": 3}, "environment: -c env=3 is not a profile name"),
+        # a setting without its prefix would be ignored by CDK: refused, with the right spelling
+        ({"max_tasks": "6"}, "max_tasks: a setting is given as -c config.max_tasks=VALUE"),
+        ({"log_retention_days": "400"}, "log_retention_days: a setting is given as -c config.log_retention_days=VALUE"),
+        # a typo gets the closest setting, not the whole list
+        ({"config.max_task": "6"}, "config.max_task: no such setting; did you mean config.max_tasks?"),
+        ({"config.standby_regoin": "us-west-2"}, "did you mean config.standby_region?"),
+        ({"config.zzz": "1"}, "config.zzz: no such setting; settings are "),
+        # whole numbers are whole: a fraction is not truncated
+        ({"config.max_tasks": 6.5}, "config.max_tasks: 6.5 is not a whole number"),
+        ({"config.max_tasks": "6.5"}, "config.max_tasks: '6.5' is not a whole number"),
+    ],
+)  # fmt: skip
+def test_a_mistyped_or_misplaced_setting_is_one_line_naming_it(context: dict[str, Any], expected: str) -> None:
+    message = error_of(context)
+    assert expected in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("variable", ["AWS_REGION", "AWS_DEFAULT_REGION"])
 def test_region_variable_that_disagrees_with_the_profile_is_refused(variable: str) -> None:
     region = PROFILES[DEFAULT_PROFILE].region
     elsewhere = "eu-west-1" if region != "eu-west-1" else "eu-west-2"
     message = error_of(environ={variable: elsewhere})
     assert f"{variable}={elsewhere!r} disagrees with region {region!r}" in message
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_the_region_the_cdk_cli_sets_itself_is_not_a_disagreement(name: str) -> None:
+    """On a machine without AWS configuration the CLI sets CDK_DEFAULT_REGION to us-east-1; a profile elsewhere
+    must still synth (the CI runner's case)."""
+    assert resolve({"env": name}, {"CDK_DEFAULT_REGION": "us-east-1"}).region == PROFILES[name].region
+    assert resolve({"env": name}, {"CDK_DEFAULT_REGION": "ap-southeast-2"}).region == PROFILES[name].region
 
 
 def test_region_variable_that_agrees_is_accepted() -> None:
