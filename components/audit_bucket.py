@@ -129,6 +129,7 @@ class AuditBucket(Construct):
         lock: s3.ObjectLockRetention | None = None,
         unlocked_because: str | None = None,
         unreplicated_reason: str | None = None,
+        is_replica: bool = False,
     ) -> None:
         super().__init__(scope, id_)
         if (lock is None) == (unlocked_because is None):
@@ -191,7 +192,7 @@ class AuditBucket(Construct):
             self.bucket.add_to_resource_policy(statement)
         if replication is not None:
             replication.register(self.bucket, encryption_key)
-        if bucket_name is not None:
+        if is_replica:
             acknowledge(
                 self.bucket,
                 "S3BucketReplicationEnabled",

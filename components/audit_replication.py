@@ -164,6 +164,7 @@ def add_replica_buckets(
             server_access_logs=server_access_logs,
             server_access_logs_prefix=f"{kind}-replica/",
             bucket_name=names.replica_bucket(kind, account, region),
+            is_replica=True,
         ).bucket
         for kind in REPLICATED_BUCKETS
     }

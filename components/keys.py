@@ -106,7 +106,9 @@ class DataEncryptionKey(Construct):
     guard's dead-letter queue (what EventBridge could not deliver; a key apart from the topics', which may be what
     refused it)."""
 
-    def __init__(self, scope: Construct, id_: str, *, alias: str, custodians: Custodians) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, *, alias: str, custodians: Custodians, trail: str | None = None
+    ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
         self.key: kms.Key = _rotated_key(
@@ -116,6 +118,35 @@ class DataEncryptionKey(Construct):
             description="Encrypts the audit buckets and the log archive stream",
             custodians=custodians,
         )
+        if trail is not None:
+            # The management trail of `governance: create` (components/governance.py) encrypts its log files with
+            # this key (CloudTrail guide, "Configure AWS KMS key policies for CloudTrail").
+            source = {"aws:SourceArn": stack.format_arn(service="cloudtrail", resource="trail", resource_name=trail)}
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowCloudTrailToEncryptLogs",
+                    principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+                    actions=["kms:GenerateDataKey*"],
+                    resources=["*"],
+                    conditions={
+                        "StringEquals": source,
+                        "StringLike": {
+                            "kms:EncryptionContext:aws:cloudtrail:arn": stack.format_arn(
+                                service="cloudtrail", region="*", resource="trail", resource_name="*"
+                            )
+                        },
+                    },
+                )
+            )
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowCloudTrailToDescribeKey",
+                    principals=[iam.ServicePrincipal("cloudtrail.amazonaws.com")],
+                    actions=["kms:DescribeKey"],
+                    resources=["*"],
+                    conditions={"StringEquals": source},
+                )
+            )
         # VPC flow-log delivery writes SSE-KMS objects into the flow-log bucket.
         self.key.add_to_resource_policy(
             iam.PolicyStatement(

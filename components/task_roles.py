@@ -85,7 +85,7 @@ class TaskRoles(Construct):
             granular="Resource::*",
             statements=[ecr_login],
             reason="ecr:GetAuthorizationToken supports no resource ARN; compensating control: image pulls are "
-            "limited to the task's own repositories by the PullImage statement",
+            "limited by the PullImage statement to the task's own repositories and GuardDuty's agent repository",
         )
         self.task_role, self.task_policy = role_with_policy(
             self,

@@ -40,7 +40,10 @@ class TrafficAssumptions:
             f"{self.nat_gb_per_month} GB through NAT, {self.endpoint_gb_per_month} GB through interface endpoints, "
             f"{self.flow_log_gb_per_month} GB of flow logs a month",
             "tasks at desired_tasks all month (no scale-out), Spot at the table's discount",
-            "excluded: data transfer out, Container Insights, Route 53 queries, free tiers",
+            "excluded: data transfer out, Container Insights, Route 53 queries, free tiers, and with `governance: "
+            "create` the usage-priced services of the Governance stack (AWS Config items and rule evaluations, "
+            "Security Hub checks, GuardDuty, the trail's events in CloudWatch Logs), which follow the account's "
+            "activity, not this app's traffic",
         ]
 
 

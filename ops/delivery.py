@@ -31,6 +31,10 @@ LIVE_CHECKS: dict[str, str] = {
     "out of band; `make drift` shows such changes",
     "EventBridge rules put what they cannot deliver in a dead-letter queue": "change warnings delivered",
     "VPC flow logs write the flow-log bucket": "flow-log objects",
+    "CloudTrail writes the governance bucket and its log group": "make preflight: audit trail (the trail logs, and "
+    "CloudTrail reports no LatestDeliveryError)",
+    "AWS Config delivers to the governance bucket": "make preflight: AWS Config recorder (recording, and the "
+    "delivery channel's last delivery succeeded)",
     "WAF writes its log group": "WAF log events",
     "Network Firewall writes its alert log group": "not provable without a dropped flow; the firewall's alert "
     "metric filter warns when one is logged",

@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ops.checks import Check, failed, passed
+from ops.checks import Check, failed, passed, warned
 
 TRAIL = "audit trail"
 RECORDER = "AWS Config recorder"
@@ -47,8 +47,11 @@ def _management_reads_and_writes(cloudtrail: Any, trail: str) -> bool:
 
 def _trail_lacks(cloudtrail: Any, trail: dict[str, Any]) -> list[str]:
     lacking = []
-    if not cloudtrail.get_trail_status(Name=trail["TrailARN"]).get("IsLogging"):
+    status = cloudtrail.get_trail_status(Name=trail["TrailARN"])
+    if not status.get("IsLogging"):
         lacking.append("logging")
+    if status.get("LatestDeliveryError"):
+        lacking.append(f"delivery to its bucket ({status['LatestDeliveryError']})")
     if not _management_reads_and_writes(cloudtrail, trail["TrailARN"]):
         lacking.append("management reads and writes")
     if not trail.get("LogFileValidationEnabled"):
@@ -59,37 +62,58 @@ def _trail_lacks(cloudtrail: Any, trail: dict[str, Any]) -> list[str]:
 
 
 def audit_trail(cloudtrail: Any, region: str) -> Check:
-    """A trail covering the region logs, records every management read and write, validates its log files and
-    encrypts them with a customer-managed key. Names what the closest trail lacks."""
-    shortfalls = []
+    """A trail covering the region logs and delivers, records every management read and write, validates its log
+    files and encrypts them with a customer-managed key. Names what the closest trail lacks; an organization's
+    trail that this account may not read is a WARN (confirm it with its owner), never a pass."""
+    shortfalls, unreadable = [], []
     for trail in cloudtrail.describe_trails(includeShadowTrails=True)["trailList"]:
         if not (trail.get("IsMultiRegionTrail") or trail.get("HomeRegion") == region):
             continue
         try:
             lacking = _trail_lacks(cloudtrail, trail)
         except ClientError as error:  # an organization trail of another account may not be readable here
-            shortfalls.append(f"{trail['Name']}: unreadable ({error.response.get('Error', {}).get('Code')})")
+            unreadable.append(f"{trail['Name']} ({error.response.get('Error', {}).get('Code')})")
             continue
         if not lacking:
             return passed(TRAIL, f"{trail['Name']} logs every management event in {region}, validated, KMS-encrypted")
         shortfalls.append(f"{trail['Name']} lacks {', '.join(lacking)}")
-    detail = "; ".join(shortfalls) if shortfalls else "no trail covers the region"
+    if unreadable and not shortfalls:
+        return warned(
+            TRAIL, f"could not read {', '.join(unreadable)} from this account: confirm with its owner that it logs "
+            "every management read and write, validated and KMS-encrypted",
+        )  # fmt: skip
+    detail = "; ".join(shortfalls + [f"{u} unreadable" for u in unreadable]) or "no trail covers the region"
     return failed(TRAIL, f"{detail} (PCI DSS 10.2.1, 10.3.4): enable them on your organization's trail or create one")
 
 
 def config_recorder(config: Any, region: str) -> Check:
+    """A recorder records every supported resource type, and the delivery channel's last deliveries succeeded."""
     recorders = {r["name"]: r for r in config.describe_configuration_recorders()["ConfigurationRecorders"]}
     statuses = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+    if not statuses:
+        return failed(RECORDER, f"no configuration recorder in {region} (PCI DSS 11.5.2): enable AWS Config")
+    shortfalls = []
     for status in statuses:
         group = recorders.get(status["name"], {}).get("recordingGroup", {})
         if not status.get("recording"):
-            return failed(RECORDER, f"{status['name']} is not recording in {region}: start it")
-        if status.get("lastStatus") == "FAILURE":
-            return failed(RECORDER, f"{status['name']}: last delivery failed ({status.get('lastErrorCode')})")
-        if not group.get("allSupported", False):
-            return failed(RECORDER, f"{status['name']} records only some resource types; record all supported")
-        return passed(RECORDER, f"{status['name']} records every supported resource type in {region}")
-    return failed(RECORDER, f"no configuration recorder in {region} (PCI DSS 11.5.2): enable AWS Config")
+            shortfalls.append(f"{status['name']} is not recording in {region}: start it")
+        elif not group.get("allSupported", False):
+            shortfalls.append(f"{status['name']} records only some resource types; record all supported")
+        else:
+            channels = config.describe_delivery_channel_status()["DeliveryChannelsStatus"]
+            deliveries = ("configHistoryDeliveryInfo", "configSnapshotDeliveryInfo")
+            failing = sorted(
+                {
+                    f"{channel['name']} ({info.get('lastErrorCode', 'failed')})"
+                    for channel in channels
+                    for info in (channel.get(kind, {}) for kind in deliveries)
+                    if info.get("lastStatus") == "Failure"
+                }
+            )
+            if failing:
+                return failed(RECORDER, f"{status['name']} records, but deliveries fail: {', '.join(failing)}")
+            return passed(RECORDER, f"{status['name']} records every supported resource type in {region}")
+    return failed(RECORDER, "; ".join(shortfalls))
 
 
 def pci_standard(securityhub: Any, region: str) -> Check:
@@ -137,3 +161,31 @@ def image_scanning(ecr: Any, region: str) -> Check:
     return failed(
         SCANNING, f"the registry in {region} does not scan every repository on push (PCI DSS 6.3.3): add a rule for *"
     )
+
+
+CREATABLE = "governance can be created"
+
+
+def creatable(clients: Any, region: str, trail: str | None) -> Check:
+    """With `governance: create`: none of the account's singletons the Governance stack creates exists in `region`
+    (a second detector, hub or recorder is refused, and the stack's create would fail and roll back), nor a trail
+    of the name it gives (`trail`, primary region only)."""
+    found = []
+    if clients.guardduty.list_detectors()["DetectorIds"]:
+        found.append("a GuardDuty detector")
+    try:
+        clients.securityhub.describe_hub()
+        found.append("Security Hub")
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("InvalidAccessException", "ResourceNotFoundException"):
+            raise
+    if clients.config.describe_configuration_recorders()["ConfigurationRecorders"]:
+        found.append("an AWS Config recorder")
+    if trail and any(t["Name"] == trail for t in clients.cloudtrail.describe_trails()["trailList"]):
+        found.append(f"a trail named {trail}")
+    if found:
+        return failed(
+            CREATABLE, f"{region} already has {', '.join(found)}: the Governance stack would fail to create it; set "
+            "governance to verify (make preflight then checks them) or remove them",
+        )  # fmt: skip
+    return passed(CREATABLE, f"no detector, hub, recorder or trail of that name in {region}: the Governance stack can")

@@ -19,7 +19,7 @@ from ops.clients import ClientSet
 from settings import ClientAuthentication, ConfigError, EnvironmentConfig
 from settings.limits import ECR_IMAGE_PATTERN
 from settings.regions import gateway_prefix_lists
-from settings.sections import VERSIONED_RULE_GROUPS
+from settings.sections import VERSIONED_RULE_GROUPS, GovernanceMode
 
 BOOTSTRAP_QUALIFIER = "hnb659fds"
 # The synthesized templates' CheckBootstrapVersion rule refuses bootstrap versions 1 to 5.
@@ -388,12 +388,17 @@ def region_checks(clients: Clients, config: EnvironmentConfig) -> list[Check]:
     checks += run("gateway prefix lists", lambda: prefix_lists(clients.ec2, region, "gateway prefix lists"))
     checks += run("WAF rule versions", lambda: rule_versions(config, clients.wafv2, "WAF rule versions"))
     checks += run("CloudTrail management events", lambda: management_trail(clients.cloudtrail, region))
-    # Runtime governance the PCI DSS mapping and acknowledgements cite (ops/governance.py).
-    checks += run(governance.TRAIL, lambda: governance.audit_trail(clients.cloudtrail, region))
-    checks += run(governance.RECORDER, lambda: governance.config_recorder(clients.config, region))
-    checks += run(governance.STANDARD, lambda: governance.pci_standard(clients.securityhub, region))
-    checks += run(governance.DETECTOR, lambda: governance.runtime_monitoring(clients.guardduty, region))
-    checks += run(governance.SCANNING, lambda: governance.image_scanning(clients.ecr, region))
+    # Runtime governance the PCI DSS mapping and acknowledgements cite (ops/governance.py): the organization's,
+    # checked, or the Governance stack's, whose singletons must not exist yet.
+    if config.governance is GovernanceMode.CREATE:
+        trail = None if config.is_standby else config.names.trail
+        checks += run(governance.CREATABLE, lambda: governance.creatable(clients, region, trail))
+    else:
+        checks += run(governance.TRAIL, lambda: governance.audit_trail(clients.cloudtrail, region))
+        checks += run(governance.RECORDER, lambda: governance.config_recorder(clients.config, region))
+        checks += run(governance.STANDARD, lambda: governance.pci_standard(clients.securityhub, region))
+        checks += run(governance.DETECTOR, lambda: governance.runtime_monitoring(clients.guardduty, region))
+        checks += run(governance.SCANNING, lambda: governance.image_scanning(clients.ecr, region))
     # Each region has its own paging topic: after a failover, the standby's alarms page there.
     checks += run(
         "paging subscribers",

@@ -57,6 +57,7 @@ class StackIndex:
         self._stack_of: dict[int, str] = {}
         self._type_of: dict[int, str] = {}
         self._by_stack: dict[str, dict[str, list[CfnResource]]] = {}
+        self._region_of_stack: dict[str, str] = {}
         self._everywhere: dict[str, list[CfnResource]] = {}
         self._cache: dict[tuple[str, int], tuple[CfnResource, Any]] = {}
 
@@ -65,6 +66,7 @@ class StackIndex:
             if not Stack.is_stack(stack):
                 continue
             stack_path = stack.node.path
+            self._region_of_stack[stack_path] = str(cast(Stack, stack).region)
             by_type = self._by_stack.setdefault(stack_path, {})
             resources = [c for c in stack.node.find_all() if isinstance(c, CfnResource)]
             # One resolve per stack instead of one per resource.
@@ -116,9 +118,15 @@ class StackIndex:
                 return True
         return False
 
-    def everywhere(self, node: CfnResource, resource_type: str) -> list[CfnResource]:
-        """Every resource of `resource_type` in the node's app, all stacks and regions."""
-        return self._everywhere.get(resource_type, [])
+    def in_region(self, node: CfnResource, resource_type: str) -> list[CfnResource]:
+        """Every resource of `resource_type` in the stacks of the node's region (an EventBridge rule sees only its
+        own region's CloudTrail events)."""
+        region = self._region_of_stack.get(self._stack_of[id(node)])
+        return [
+            found
+            for found in self._everywhere.get(resource_type, [])
+            if self._region_of_stack.get(self._stack_of[id(found)]) == region
+        ]
 
     def siblings(self, node: CfnResource, resource_type: str) -> list[CfnResource]:
         """Every resource of `resource_type` in the node's stack."""
@@ -148,8 +156,9 @@ def strong_tls_listener(node: CfnResource, index: StackIndex) -> NagRuleComplian
     protocol = props.get("protocol")
     if protocol in ("HTTPS", "TLS"):
         policy = str(props.get("sslPolicy", ""))
-        # Policies that allow only TLS 1.2 and 1.3; the CloudFormation default (2016-08) allows TLS 1.0.
-        strong = "TLS13" in policy or "TLS-1-2" in policy or "FS-1-2" in policy
+        # Policies whose oldest protocol is TLS 1.2 or 1.3 (ELBSecurityPolicy-TLS13-1-2-..., -TLS13-1-3-...,
+        # -TLS-1-2-..., -FS-1-2-...). Not every TLS13 policy: ELBSecurityPolicy-TLS13-1-0-2021-06 allows TLS 1.0.
+        strong = re.search(r"TLS13-1-[23]-|TLS-1-2-|FS-1-2-", policy) is not None
         return NagRuleCompliance.COMPLIANT if strong else NagRuleCompliance.NON_COMPLIANT
     if protocol == "HTTP":
         actions = props.get("defaultActions", [])
@@ -414,7 +423,7 @@ def _denied_to_all_but_named(statements: Any) -> set[str]:
 
 
 # What retires a key: only named custodians may (PCI DSS 3.6.1.2, 3.7.5); the rest is deletion protection.
-KEY_RETIRING_ACTIONS = frozenset({"kms:ScheduleKeyDeletion", "kms:DisableKey"})
+KEY_RETIRING_ACTIONS = frozenset({"kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy"})
 KEY_PENDING_WINDOW_DAYS = 30
 
 
@@ -465,6 +474,8 @@ def no_full_administration(node: CfnResource, index: StackIndex) -> NagRuleCompl
             actions = statement.get("Action", [])
             actions = [actions] if isinstance(actions, str) else actions
             if statement.get("Effect") == "Allow" and any(a in ("*", "*:*") for a in actions):
+                return NagRuleCompliance.NON_COMPLIANT
+            if statement.get("Effect") == "Allow" and "NotAction" in statement:  # all but a few actions
                 return NagRuleCompliance.NON_COMPLIANT
     return NagRuleCompliance.COMPLIANT
 
@@ -558,7 +569,7 @@ CHANGE_CALLS = {
 
 def change_detected(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     source, call = CHANGE_CALLS[index.type_of(node)]
-    for rule in index.everywhere(node, "AWS::Events::Rule"):
+    for rule in index.in_region(node, "AWS::Events::Rule"):
         pattern = index.properties(rule).get("eventPattern", {})
         if (
             isinstance(pattern, dict)
@@ -725,10 +736,11 @@ RULES: tuple[RuleDefinition, ...] = (
         frozenset({"AWS::ECS::TaskDefinition"}),
     ),
     RuleDefinition(
-        "1.4.4-NoPublicIpOnTasks",
-        "The ECS service gives its tasks public IP addresses - (Requirements 1.3.1, 1.4.4).",
-        "System components that process cardholder data are not directly reachable from untrusted networks: tasks "
-        "run in private subnets without public addresses and are reached through the load balancer only.",
+        "1.3.1-NoPublicIpOnTasks",
+        "The ECS service gives its tasks public IP addresses - (Requirements 1.3.1, 1.4.1).",
+        "Inbound traffic to the CDE is restricted and network security controls stand between it and untrusted "
+        "networks: tasks run in private subnets without public addresses and are reached through the load "
+        "balancer only.",
         no_public_ip_on_tasks,
         frozenset({"AWS::ECS::Service"}),
     ),
@@ -750,11 +762,12 @@ RULES: tuple[RuleDefinition, ...] = (
     ),
     RuleDefinition(
         "3.6.1-KeyCustodians",
-        "The KMS key can be disabled or scheduled for deletion by anyone its policy does not name, waits fewer "
-        "than 30 days before deletion, or is deleted with its stack - (Requirements 3.6.1, 3.6.1.2, 3.7.5).",
-        "Keys are protected against substitution and loss: the key policy denies kms:ScheduleKeyDeletion and "
-        "kms:DisableKey to all but named custodians (aws:PrincipalArn), a deletion waits the longest window, and "
-        "the key is retained when its stack is deleted.",
+        "The KMS key can be disabled, re-policied or scheduled for deletion by anyone its policy does not name, "
+        "waits fewer than 30 days before deletion, or is deleted with its stack - (Requirements 3.6.1, 3.6.1.3, "
+        "3.7.5, 3.7.7).",
+        "Keys are protected against substitution and loss: the key policy denies kms:ScheduleKeyDeletion, "
+        "kms:DisableKey and kms:PutKeyPolicy to all but named custodians (aws:PrincipalArn), a deletion waits the "
+        "longest window, and the key is retained when its stack is deleted.",
         key_custodians,
         frozenset({"AWS::KMS::Key"}),
     ),
@@ -839,7 +852,8 @@ RULES: tuple[RuleDefinition, ...] = (
     ),
     RuleDefinition(
         "11.5.2-ChangeDetection",
-        "Nothing in the app watches CloudTrail for changes of this kind of resource - (Requirements 10.2.1.2, 11.5.2).",
+        "Nothing in the resource's region watches CloudTrail for changes of this kind of resource - (Requirement "
+        "11.5.2).",
         "A change-detection mechanism alerts on unauthorized modification: an EventBridge rule with a target on the "
         "CloudTrail calls that change ECS services, security groups, bucket policies and listeners.",
         change_detected,

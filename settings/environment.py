@@ -24,6 +24,7 @@ from settings.sections import (
     DataClassification,
     DisasterRecoverySettings,
     EdgeSettings,
+    GovernanceMode,
     LedgerSettings,
     NetworkSettings,
     RetentionSettings,
@@ -55,6 +56,13 @@ class EnvironmentConfig:
         DataClassification.RESTRICTED,
         help="`DataClassification` tag",
         allowed="`internal`, `confidential`, `restricted`",
+    )
+    governance: GovernanceMode = setting(
+        GovernanceMode.VERIFY,
+        help="the account-level controls PCI DSS v4.0.1 asks for (a trail, AWS Config, Security Hub's PCI DSS "
+        "standard, GuardDuty runtime monitoring, ECR scanning): `verify` when your organization runs them (make "
+        "preflight checks each), `create` for an account without them (a Governance stack in each region)",
+        allowed="`verify`, `create`",
     )
     termination_protection: bool = setting(
         False,
@@ -216,6 +224,13 @@ class EnvironmentConfig:
             found.append(f"region: {self.region!r} is not an AWS region name such as 'us-east-1'")
         else:
             found += region_problems("region", self.region)
+            if self.governance is GovernanceMode.CREATE:
+                for region in {self.region, self.standby_region} - {None}:
+                    name = self.names.governance_bucket(self.account or "0" * 12, str(region))
+                    if len(name) > 63:
+                        found.append(
+                            f"name: {self.name!r} makes the governance bucket name {name!r} longer than 63 characters"
+                        )
         if self.account is not None and (not isinstance(self.account, str) or not ACCOUNT_PATTERN.match(self.account)):
             found.append(f"account: {self.account!r} must be a 12-digit AWS account id")
         if self.data_classification not in set(DataClassification):

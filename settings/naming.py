@@ -46,6 +46,11 @@ class PhysicalNames:
         return f"{self.prefix}-web-acl"
 
     @property
+    def trail(self) -> str:
+        """The management trail of `governance: create` (components/governance.py)."""
+        return f"{self.prefix}-trail"
+
+    @property
     def waf_log_group(self) -> str:
         # WAF only delivers to log groups whose name starts with this prefix.
         return f"aws-waf-logs-{self.prefix}"
@@ -112,6 +117,11 @@ class PhysicalNames:
     @property
     def logs_key_alias(self) -> str:
         return f"alias/{self.prefix}/logs"
+
+    def governance_bucket(self, account: str, region: str) -> str:
+        """Name of the bucket the trail and AWS Config deliver into (`governance: create`); set, because the
+        Governance stack names it without importing it."""
+        return f"{self.prefix}-governance-{account}-{region}"
 
     def replica_bucket(self, kind: str, account: str, region: str) -> str:
         """Name of the standby region's replica of an audit bucket; set, because the primary region's

@@ -73,6 +73,11 @@ class ClientAuthentication(StrEnum):
     OFF = "off"
 
 
+class GovernanceMode(StrEnum):
+    VERIFY = "verify"
+    CREATE = "create"
+
+
 class DataClassification(StrEnum):
     INTERNAL = "internal"
     CONFIDENTIAL = "confidential"

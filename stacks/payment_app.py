@@ -11,6 +11,7 @@ from rules.packs import register_checks
 from settings.environment import EnvironmentConfig
 from settings.errors import ConfigError
 from stacks.compute import ComputeStack
+from stacks.governance import GovernanceStack
 from stacks.network import NetworkStack
 from stacks.observability import ObservabilityStack
 from stacks.security import SecurityStack
@@ -25,10 +26,13 @@ class PaymentServiceStacks:
     compute: ComputeStack
     observability: ObservabilityStack
     standby: PaymentServiceStacks | None = None
+    # With `governance: create` only.
+    governance: GovernanceStack | None = None
 
     def all(self) -> tuple[Stack, ...]:
         """This region's stacks (the standby region's are in `standby`)."""
-        return (self.security, self.network, self.compute, self.observability)
+        stacks: tuple[Stack, ...] = (self.security, self.network, self.compute, self.observability)
+        return stacks + ((self.governance,) if self.governance else ())
 
     def every_region(self) -> tuple[Stack, ...]:
         return self.all() + (self.standby.all() if self.standby else ())
@@ -60,6 +64,7 @@ def build_payment_app(app: App, config: EnvironmentConfig, *, checks: bool = Tru
         compute=primary.compute,
         observability=primary.observability,
         standby=standby,
+        governance=primary.governance,
     )
 
 
@@ -133,4 +138,21 @@ def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentS
         stack_name=names.stack("Observability"),
         description=f"{config.service_name} ({where}): alarms, dashboard, log queries, cost budget",
     )
-    return PaymentServiceStacks(security=security, network=network, compute=compute, observability=observability)
+    governance = (
+        GovernanceStack(
+            app,
+            f"{prefix}Governance",
+            config=config,
+            data_key=security.data_key,
+            logs_key=security.logs_key,
+            warning_topic=observability.topics.warning,
+            env=env,
+            stack_name=names.stack("Governance"),
+            description=f"{config.service_name} ({where}): trail, AWS Config, Security Hub, GuardDuty, ECR scanning",
+        )
+        if security.governance_bucket is not None
+        else None
+    )
+    return PaymentServiceStacks(
+        security=security, network=network, compute=compute, observability=observability, governance=governance
+    )

@@ -19,6 +19,7 @@ from components.audit_replication import AuditReplication, add_replica_buckets
 from components.break_glass import Custodians, create_custodian_roles
 from components.certificate import ServiceCertificate
 from components.generated_functions import log_retention_days
+from components.governance import GovernanceBucket
 from components.keys import DataEncryptionKey, LogEncryptionKey, SecretEncryptionKey, TopicEncryptionKey
 from components.ledger_table import PaymentLedgerTable
 from components.log_archive import LogArchive
@@ -26,6 +27,7 @@ from components.log_group import EncryptedLogGroup, vended_log_delivery
 from components.processor_secret import ProcessorSecret
 from components.web_acl import RegionalWebAcl
 from settings.environment import EnvironmentConfig
+from settings.sections import GovernanceMode
 
 # Why the standby region's own audit buckets are not replicated (the register shows it for those buckets).
 STANDBY_OWN_RECORDS = (
@@ -53,8 +55,9 @@ class SecurityStack(Stack):
             self, "LogsKey", alias=names.logs_key_alias, custodians=custodians
         ).key
         # One key per kind of data, so that no single key opens audit records, payment data and alerts together.
+        trail = names.trail if config.governance is GovernanceMode.CREATE and not config.is_standby else None
         self.data_key: kms.IKey = DataEncryptionKey(
-            self, "DataKey", alias=names.data_key_alias, custodians=custodians
+            self, "DataKey", alias=names.data_key_alias, custodians=custodians, trail=trail
         ).key
         self.secrets_key: kms.IKey = SecretEncryptionKey(
             self, "SecretsKey", alias=names.secrets_key_alias, custodians=custodians
@@ -150,6 +153,22 @@ class SecurityStack(Stack):
         CfnOutput(self, "FlowLogBucketName", value=self.flow_log_bucket.bucket_name)
         CfnOutput(self, "AlbLogBucketName", value=self.alb_log_bucket.bucket_name)
         CfnOutput(self, "AccessLogBucketName", value=self.server_access_log_bucket.bucket_name)
+        # With `governance: create`, the bucket the trail and AWS Config deliver into (stacks/governance.py): here,
+        # with the other audit buckets, so that its access logs name it as their source.
+        self.governance_bucket: s3.IBucket | None = (
+            GovernanceBucket(
+                self,
+                "GovernanceBucket",
+                bucket_name=names.governance_bucket(self.account, self.region),
+                retention=archive,
+                custodians=custodians,
+                data_key=self.data_key,
+                server_access_logs=self.server_access_log_bucket,
+                trail=trail,
+            ).bucket
+            if config.governance is GovernanceMode.CREATE
+            else None
+        )
         # The name, not the construct: the Observability stack imports it.
         self.log_archive_stream_name: str = log_archive.stream.ref
         CfnOutput(self, "LogArchiveStreamName", value=self.log_archive_stream_name)

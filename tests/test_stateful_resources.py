@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from settings.sections import GovernanceMode
 from stacks.payment_app import STANDBY_PREFIX
 from tests.support.synthesized import Synthesized
 
@@ -49,16 +50,22 @@ RETAINED_WITH_FIREWALL = {"EgressLogGroup63543ED9": "AWS::Logs::LogGroup"}
 # Written while their own stack is created (the other buckets' access logs; CloudWatch Logs' test message through
 # the archive stream), so a rollback could not delete them (tests/test_deploy_traps.py); everything else is empty
 # until later stacks deploy. A protected ledger table cannot be deleted by a rollback either.
+# With `governance: create`: the Security stack's governance bucket (each region), the trail's log group (primary).
+RETAINED_IN_GOVERNANCE = {"GovernanceBucketAuditBucket8B83BE6A": "AWS::S3::Bucket"}
+RETAINED_WITH_TRAIL = {"ManagementTrailEventsLogGroup9062A465": "AWS::Logs::LogGroup"}
 KEPT_AFTER_A_FAILED_CREATE = {"ServerAccessLogBucket34279BE9", "LogArchiveBucket1DC6EEA8"}
 KEPT = {"Retain", "RetainExceptOnCreate", "Snapshot"}
 
 
 def expected(stack: str, synthesized: Synthesized) -> dict[str, str]:
     firewall = RETAINED_WITH_FIREWALL if synthesized.config.network.processor_hosts else {}
+    governance = RETAINED_IN_GOVERNANCE if synthesized.config.governance is GovernanceMode.CREATE else {}
     if stack == "Security":
-        return RETAINED | firewall
+        return RETAINED | firewall | governance
     if stack == f"{STANDBY_PREFIX}Security":
-        return RETAINED | RETAINED_IN_STANDBY | firewall
+        return RETAINED | RETAINED_IN_STANDBY | firewall | governance
+    if stack == "Governance":
+        return RETAINED_WITH_TRAIL
     return {}
 
 

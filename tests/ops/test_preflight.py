@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from ops import governance
@@ -19,6 +20,7 @@ from settings.sections import VERSIONED_RULE_GROUPS
 from tests.support.aws import (
     ACCOUNT,
     REGION,
+    ConfigDelivery,
     SecurityHubStandards,
     account_prefix_lists,
     configured,
@@ -52,6 +54,7 @@ def run_preflight(
     clients = preflight_module.Clients.from_session(session)
     clients.wafv2 = ManagedRuleGroups()
     clients.securityhub = SecurityHubStandards(config.region)
+    clients.config = ConfigDelivery(clients.config)
     return preflight_module.preflight(
         clients,
         config,
@@ -68,6 +71,8 @@ def client_in(session: boto3.Session) -> Any:
             return ManagedRuleGroups()
         if service == "securityhub":
             return SecurityHubStandards(region)
+        if service == "config":
+            return ConfigDelivery(session.client(service, region_name=region))
         return session.client(service, region_name=region)
 
     return client
@@ -425,6 +430,7 @@ GOVERNANCE = {
 def governance_check(session: boto3.Session, config: EnvironmentConfig, name: str, **fakes: Any) -> Check:
     clients = preflight_module.Clients.from_session(session)
     clients.securityhub = fakes.get("securityhub", SecurityHubStandards(config.region))
+    clients.config = ConfigDelivery(clients.config, fakes.get("delivery", "Success"))
     check: Check = GOVERNANCE[name](clients, config.region)
     assert check.name == name
     return check
@@ -525,3 +531,61 @@ def test_preflight_checks_governance_in_the_standby_region_too(
     assert checks["AWS Config recorder"].status == PASS
     assert checks["AWS Config recorder in us-west-2"].status == FAIL
     assert checks["GuardDuty runtime monitoring in us-west-2"].reason.startswith("no GuardDuty detector in us-west-2")
+
+
+def test_preflight_fails_a_recorder_whose_deliveries_fail(
+    session: boto3.Session, governed_account: EnvironmentConfig
+) -> None:
+    check = governance_check(session, governed_account, "AWS Config recorder", delivery="Failure")
+    assert (check.status, check.reason) == (FAIL, "default records, but deliveries fail: default (AccessDenied)")
+
+
+class UnreadableTrail:
+    """CloudTrail as a member account sees its organization's trail: listed, but its status and selectors refused."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def get_trail_status(self, **kwargs: Any) -> dict[str, Any]:
+        raise ClientError({"Error": {"Code": "TrailNotFoundException", "Message": "not yours"}}, "GetTrailStatus")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def test_an_organization_trail_this_account_cannot_read_is_a_warning_not_a_pass_or_a_failure(
+    session: boto3.Session, governed_account: EnvironmentConfig
+) -> None:
+    check = governance.audit_trail(UnreadableTrail(session.client("cloudtrail")), REGION)
+    assert check.status == WARN
+    assert check.reason.startswith("could not read organization (TrailNotFoundException) from this account")
+
+
+def test_with_governance_created_preflight_checks_nothing_of_it_exists_yet(session: boto3.Session) -> None:
+    """A fresh account: no detector, hub, recorder or trail of the name the Governance stack gives."""
+    config = configured(dev_config(), governance="create")
+    clients = preflight_module.Clients.from_session(session)
+    clients.securityhub = SecurityHubStandards(REGION, "hub off")
+    check = governance.creatable(clients, REGION, config.names.trail)
+    assert check.status == PASS
+
+
+def test_with_governance_created_preflight_names_what_already_exists(
+    session: boto3.Session, governed_account: EnvironmentConfig
+) -> None:
+    """An account whose organization runs them already: the stack's create would fail; preflight says so first."""
+    config = configured(governed_account, governance="create")
+    clients = preflight_module.Clients.from_session(session)
+    clients.securityhub = SecurityHubStandards(REGION)
+    check = governance.creatable(clients, REGION, config.names.trail)
+    assert check.status == FAIL
+    assert check.reason.startswith("us-east-1 already has a GuardDuty detector, Security Hub, an AWS Config recorder")
+    assert check.reason.endswith("set governance to verify (make preflight then checks them) or remove them")
+
+
+def test_preflight_runs_the_creatable_check_instead_of_the_governance_checks_in_create_mode(
+    session: boto3.Session, ready_account: EnvironmentConfig
+) -> None:
+    names = {c.name for c in run_preflight(session, configured(ready_account, governance="create"))}
+    assert governance.CREATABLE in names
+    assert not names & set(governance.CHECKS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from aws_cdk import App, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import App, Duration, Environment, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -478,6 +478,18 @@ def aws_managed_key_bucket(stack: Stack) -> None:
     )
 
 
+def key_without_policy_guard(stack: Stack) -> None:
+    key = kms.Key(stack, "Key", enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN)
+    for statement in guard_statements(CUSTODIANS):
+        if statement.sid != "OnlyDeploysOrKeyAdministratorChangePolicy":
+            key.add_to_resource_policy(statement)
+
+
+def not_action_policy(stack: Stack) -> None:
+    iam.ManagedPolicy(stack, "Policy", statements=[
+        iam.PolicyStatement(not_actions=["iam:*"], resources=["arn:aws:s3:::bucket"])])  # fmt: skip
+
+
 CASES: dict[str, tuple[Builder, Builder]] = {
     # rule suffix: (bad, good)
     "6.4.2-WafOnPublicAlb": (lambda s: alb(s), lambda s: waf_association(s, alb(s))),
@@ -511,7 +523,7 @@ CASES: dict[str, tuple[Builder, Builder]] = {
     "2.2-HardenedContainers": (task_definition(capabilities=["NET_RAW"]), task_definition(capabilities=["ALL"])),
     "10.3.2-AuditLogsUnerasable": (audit_bucket(guarded=()), audit_bucket()),
     "10.3.3-AuditLogsLocked": (audit_bucket(), audit_bucket(locked_days=400)),
-    "1.4.4-NoPublicIpOnTasks": (service(public_ip="ENABLED"), service(public_ip="DISABLED")),
+    "1.3.1-NoPublicIpOnTasks": (service(public_ip="ENABLED"), service(public_ip="DISABLED")),
     "2.2.1-DefaultSecurityGroupClosed": (vpc(restricted=False), vpc(restricted=True)),
     "3.5.1-CustomerManagedKeys": (
         bucket_encrypted(s3.BucketEncryption.S3_MANAGED),
@@ -608,10 +620,35 @@ def test_rule_passes_on_a_good_construct(suffix: str) -> None:
         ),
         ("trail on an AWS key", "10.3.4-TrailIntegrity", trail(kms_key_id=None), False),
         ("topic no alarm notifies", "12.10.5-AlarmsCanNotify", lambda s: sns.Topic(s, "Topic"), True),
+        (
+            "a TLS 1.3 policy that still allows TLS 1.0",
+            "4.2.1-StrongTlsListener",
+            lambda s: listener(
+                s,
+                port=443,
+                protocol="HTTPS",
+                certificates=CERTIFICATE,
+                default_actions=FORWARD,
+                ssl_policy="ELBSecurityPolicy-TLS13-1-0-2021-06",
+            ),
+            False,
+        ),
+        ("a key anyone may re-policy", "3.6.1-KeyCustodians", key_without_policy_guard, False),
+        ("Allow with NotAction", "7.2.1-NoFullAdministration", not_action_policy, False),
     ],
 )
 def test_rule_edges(name: str, suffix: str, build: Builder, compliant: bool) -> None:
     assert (rule_id(suffix) not in findings_of(build)) == compliant, name
+
+
+def test_a_change_watch_in_one_region_does_not_cover_another() -> None:
+    """EventBridge sees only its own region's CloudTrail events."""
+    app = App()
+    watched_service(watched=True)(Stack(app, "East", env=Environment(account="1", region="us-east-1")))
+    service(public_ip="DISABLED")(Stack(app, "West", env=Environment(account="1", region="us-west-2")))
+    found = {(f.rule, f.construct_path.split("/")[0]) for f in unacknowledged_findings(PCIDSS401Checks(app), app)}
+    assert (rule_id("11.5.2-ChangeDetection"), "West") in found
+    assert (rule_id("11.5.2-ChangeDetection"), "East") not in found
 
 
 def test_pack_fails_cdk_synth_when_registered() -> None:

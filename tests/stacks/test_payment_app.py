@@ -10,12 +10,19 @@ from typing import Any
 
 import pytest
 
+from settings.sections import GovernanceMode
 from stacks.payment_app import STANDBY_PREFIX
 from tests.support.adoption import CONTEXT, PROFILES_WITH_ADOPTION
 from tests.support.synthesized import Synthesized, synthesize
 
 # The layers, bottom first: a stack may import only from a stack of a lower layer in its own region.
-LAYERS = ("Security", "Network", "Compute", "Observability")
+LAYERS = ("Security", "Network", "Compute", "Observability", "Governance")
+
+
+def layers(synthesized: Synthesized) -> list[str]:
+    """The stacks of one region: the four, and Governance with `governance: create`."""
+    created = synthesized.config.governance is GovernanceMode.CREATE
+    return [name for name in LAYERS if name != "Governance" or created]
 
 
 def imports_between_stacks(documents: Mapping[str, dict[str, Any]]) -> dict[str, set[str]]:
@@ -80,7 +87,7 @@ def test_cdk_orders_the_stacks_as_their_imports_need(each_profile: Synthesized) 
 def test_each_region_has_the_four_stacks_under_the_same_names(each_profile: Synthesized) -> None:
     config = each_profile.config
     stacks = each_profile.stacks
-    assert [stack.node.id for stack in stacks.all()] == list(LAYERS)
+    assert [stack.node.id for stack in stacks.all()] == layers(each_profile)
     for stack in stacks.all():
         assert (stack.account, stack.region) == (config.account, config.region)
         assert stack.stack_name == config.names.stack(stack.node.id)
@@ -90,7 +97,7 @@ def test_each_region_has_the_four_stacks_under_the_same_names(each_profile: Synt
         return
     assert stacks.standby is not None
     standby = stacks.standby.all()
-    assert [stack.node.id for stack in standby] == [f"{STANDBY_PREFIX}{name}" for name in LAYERS]
+    assert [stack.node.id for stack in standby] == [f"{STANDBY_PREFIX}{name}" for name in layers(each_profile)]
     assert {(stack.account, stack.region) for stack in standby} == {(config.account, config.standby_region)}
     assert [stack.stack_name for stack in standby] == [stack.stack_name for stack in stacks.all()]
 
@@ -143,7 +150,7 @@ def test_outputs_give_the_service_url_and_what_operations_tooling_reads(each_pro
             assert url == f"https://{domain}"
         else:  # an imported certificate and no zone: the ALB's own name
             assert url["Fn::Join"][1][0] == "https://"
-        observability = documents[f"{prefix}Observability"]["Outputs"]
+        observability = {n: o for n, o in documents[f"{prefix}Observability"]["Outputs"].items() if "Export" not in o}
         assert set(observability) == {
             "DashboardUrl",
             "AlarmNames",

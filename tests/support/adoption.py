@@ -18,6 +18,7 @@ from settings import (
     DisasterRecoverySettings,
     EdgeSettings,
     EnvironmentConfig,
+    GovernanceMode,
     NetworkSettings,
     RetentionSettings,
     Sidecar,
@@ -36,6 +37,8 @@ ADOPTED = EnvironmentConfig(
     account=ACCOUNT,
     region=REGION,
     cost_center="payments-trial",
+    # An account without an organization's trail, Config, Security Hub or GuardDuty: the app creates them.
+    governance=GovernanceMode.CREATE,
     network=NetworkSettings(
         az_count=2,
         vpc_cidr="10.40.0.0/16",

@@ -265,6 +265,12 @@ class SecurityHubStandards:
     def __init__(self, region: str, status: str | None = "READY") -> None:
         self.region, self.status = region, status
 
+    def describe_hub(self) -> dict[str, Any]:
+        if self.status == "hub off":
+            error = {"Error": {"Code": "InvalidAccessException", "Message": "not subscribed to AWS Security Hub"}}
+            raise botocore.exceptions.ClientError(error, "DescribeHub")
+        return {"HubArn": f"arn:aws:securityhub:{self.region}:{ACCOUNT}:hub/default"}
+
     def get_enabled_standards(self) -> dict[str, Any]:
         if self.status == "hub off":
             error = {"Error": {"Code": "InvalidAccessException", "Message": "not subscribed to AWS Security Hub"}}
@@ -293,3 +299,21 @@ def governed(session: boto3.Session, region: str) -> None:
         scanType="BASIC",
         rules=[{"scanFrequency": "SCAN_ON_PUSH", "repositoryFilters": [{"filter": "*", "filterType": "WILDCARD"}]}],
     )
+
+
+class ConfigDelivery:
+    """moto's AWS Config, which does not implement DescribeDeliveryChannelStatus: answered here, every channel's
+    last deliveries with `status` ("Success", or "Failure" with an error code as S3 would refuse them)."""
+
+    def __init__(self, client: Any, status: str = "Success") -> None:
+        self.client, self.status = client, status
+
+    def describe_delivery_channel_status(self) -> dict[str, Any]:
+        info = {"lastStatus": self.status} | ({"lastErrorCode": "AccessDenied"} if self.status == "Failure" else {})
+        channels = self.client.describe_delivery_channels()["DeliveryChannels"]
+        return {"DeliveryChannelsStatus": [
+            {"name": c["name"], "configHistoryDeliveryInfo": info, "configSnapshotDeliveryInfo": info}
+            for c in channels]}  # fmt: skip
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)

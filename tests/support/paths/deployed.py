@@ -65,8 +65,10 @@ class DeployedStack:
     def _generated(self, logical_id: str, lower: bool = False, limit: int = 255) -> str:
         # Stacks have the same names in both regions; CloudFormation's random suffix keeps global names (IAM
         # roles, S3 buckets) apart, which the region stands in for here.
-        name = f"{self.stack_name}-{logical_id}-{self.region}"
-        return (name.lower() if lower else name)[:limit]
+        # Truncated before the region, which must survive: two regions' buckets of the same logical id would
+        # otherwise resolve to one name (CloudFormation's random suffix keeps them apart).
+        name = f"{self.stack_name}-{logical_id}"[: limit - len(self.region) - 1] + f"-{self.region}"
+        return name.lower() if lower else name
 
     def name(self, logical_id: str) -> str:
         """The physical name of a named resource type, set or generated."""

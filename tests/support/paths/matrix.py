@@ -199,6 +199,10 @@ def role(app: DeployedApp, arn: str) -> Role:
     name = stack.name(logical_id)
     policies = [document(p["PolicyDocument"]) for p in props.get("Policies", [])]
     for policy_arn in props.get("ManagedPolicyArns", []):
+        if ":iam::aws:policy/" in str(policy_arn):
+            # AWS managed (AWS Config's read access): it could only add allows, so a row that holds without it
+            # holds with it.
+            continue
         managed = app.find("AWS::IAM::ManagedPolicy", policy_arn)
         if managed is None:
             raise AssertionError(f"{arn}: managed policy {policy_arn} is not in the templates (AWS managed?)")
@@ -356,6 +360,77 @@ def event_dead_letters(app: DeployedApp, region: str) -> Iterator[Path]:
                 decisions += more
                 problems += missing
             yield Path(source(stack, logical_id), description, tuple(decisions), problems)
+
+
+def trail_delivery(app: DeployedApp, region: str) -> Iterator[Path]:
+    """CloudTrail writes each trail's log files into its bucket with its key, and its events into its log group
+    through its role (`governance: create`, components/governance.py)."""
+    for stack, logical_id in app.resources("AWS::CloudTrail::Trail", region):
+        props = stack.resolved(logical_id)
+        account = stack.account
+        arn = f"arn:aws:cloudtrail:{region}:{account}:trail/{props['TrailName']}"
+        context = {"aws:SourceArn": arn, "aws:SourceAccount": account}
+        bucket = str(props["S3BucketName"])
+        policy = bucket_policy(app, bucket)
+        log_file = f"AWSLogs/{account}/CloudTrail/{region}/{YEAR}/{MONTH}/{DAY}/{account}_CloudTrail_{region}.json.gz"
+        service = "cloudtrail.amazonaws.com"
+        decisions = [
+            Decision(
+                service, "s3:GetBucketAcl", f"arn:aws:s3:::{bucket}", account, tls(context), resource_policy=policy
+            ),
+            Decision(
+                service, "s3:PutObject", f"arn:aws:s3:::{bucket}/{log_file}", account,
+                tls(context | {"s3:x-amz-acl": "bucket-owner-full-control"}), resource_policy=policy,
+            ),
+        ]  # fmt: skip
+        problems: tuple[str, ...] = () if bucket_exists(app, bucket) else (f"bucket {bucket} does not exist",)
+        more, missing = key_decisions(
+            app, str(props["KMSKeyId"]), region, service, ("kms:GenerateDataKey",),
+            context | {"kms:EncryptionContext:aws:cloudtrail:arn": arn},
+        )  # fmt: skip
+        decisions += more
+        problems += missing
+        writer = role(app, str(props["CloudWatchLogsRoleArn"]))
+        group = str(props["CloudWatchLogsLogGroupArn"]).removesuffix(":*")
+        stream = f"{group}:log-stream:{account}_CloudTrail_{region}"
+        decisions.append(assume(service, writer, context))
+        decisions += [acts(writer, a, stream, account, tls({})) for a in ("logs:CreateLogStream", "logs:PutLogEvents")]
+        yield Path(source(stack, logical_id), f"trail {props['TrailName']} -> s3://{bucket} and {group}",
+                   tuple(decisions), problems)  # fmt: skip
+
+
+def config_delivery(app: DeployedApp, region: str) -> Iterator[Path]:
+    """AWS Config assumes its recorder's role and delivers snapshots into the channel's bucket, encrypted with the
+    channel's key through S3 (`governance: create`)."""
+    for stack, logical_id in app.resources("AWS::Config::DeliveryChannel", region):
+        props = stack.resolved(logical_id)
+        account = stack.account
+        recorders = [stack.resolved(r) for _, r in app.resources("AWS::Config::ConfigurationRecorder", region)]
+        (recorder,) = recorders
+        deliverer = role(app, str(recorder["RoleARN"]))
+        bucket = str(props["S3BucketName"])
+        policy = bucket_policy(app, bucket)
+        key_path = (
+            f"{props.get('S3KeyPrefix', '')}/AWSLogs/{account}/Config/{region}/{YEAR}/{MONTH}/{DAY}/snapshot.json.gz"
+        )
+        decisions = [
+            assume("config.amazonaws.com", deliverer, {"aws:SourceAccount": account}),
+            acts(deliverer, "s3:GetBucketAcl", f"arn:aws:s3:::{bucket}", account, tls({}), policy),
+            acts(deliverer, "s3:PutObject", f"arn:aws:s3:::{bucket}/{key_path}", account,
+                 tls({"s3:x-amz-acl": "bucket-owner-full-control"}), policy),
+        ]  # fmt: skip
+        problems: tuple[str, ...] = () if bucket_exists(app, bucket) else (f"bucket {bucket} does not exist",)
+        kms_context = {
+            "kms:ViaService": f"s3.{region}.amazonaws.com",
+            "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{bucket}",
+        }
+        more, missing = key_decisions(
+            app, str(props["S3KmsKeyArn"]), region, deliverer.arn, ("kms:GenerateDataKey",), kms_context,
+            deliverer.policies,
+        )  # fmt: skip
+        decisions += more
+        problems += missing
+        yield Path(source(stack, logical_id), f"AWS Config -> s3://{bucket}/{key_path}", tuple(decisions), problems)
 
 
 def _publish(
@@ -1303,6 +1378,8 @@ ALLOWED_ROWS: tuple[Row, ...] = (
         ("AWS::Events::Rule",),
     ),
     Row("VPC flow logs write the flow-log bucket", True, flow_logs, ("AWS::EC2::FlowLog",)),
+    Row("CloudTrail writes the governance bucket and its log group", True, trail_delivery, ("AWS::CloudTrail::Trail",)),
+    Row("AWS Config delivers to the governance bucket", True, config_delivery, ("AWS::Config::DeliveryChannel",)),
     Row("WAF writes its log group", True, waf_logs, ("AWS::WAFv2::LoggingConfiguration",)),
     Row(
         "Network Firewall writes its alert log group",
