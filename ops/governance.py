@@ -189,3 +189,24 @@ def creatable(clients: Any, region: str, trail: str | None) -> Check:
             "governance to verify (make preflight then checks them) or remove them",
         )  # fmt: skip
     return passed(CREATABLE, f"no detector, hub, recorder or trail of that name in {region}: the Governance stack can")
+
+
+COVERAGE = "GuardDuty covers the tasks"
+
+
+def task_coverage(guardduty: Any, cluster: str, region: str) -> Check:
+    """After a deploy (`make verify`): GuardDuty's Runtime Monitoring coverage of the payment cluster is HEALTHY.
+    GuardDuty starts a task whose agent sidecar fails, so only its coverage says the tasks are watched."""
+    detectors = guardduty.list_detectors()["DetectorIds"]
+    if not detectors:
+        return failed(COVERAGE, f"no GuardDuty detector in {region}: the tasks are not watched (PCI DSS 5.2.1)")
+    criteria = {"FilterCriterion": [{"CriterionKey": "ECS_CLUSTER_NAME", "FilterCondition": {"Equals": [cluster]}}]}
+    resources = guardduty.list_coverage(DetectorId=detectors[0], FilterCriteria=criteria)["Resources"]
+    if not resources:
+        return warned(COVERAGE, f"GuardDuty reports no coverage of {cluster} yet: it does within minutes of a task "
+                                "start with Runtime Monitoring on; run again")  # fmt: skip
+    unhealthy = [r for r in resources if r.get("CoverageStatus") != "HEALTHY"]
+    if unhealthy:
+        issues = sorted({str(r.get("Issue", r.get("CoverageStatus"))) for r in unhealthy})
+        return failed(COVERAGE, f"{cluster}: GuardDuty coverage {', '.join(issues)}: the tasks are not watched")
+    return passed(COVERAGE, f"{cluster}: GuardDuty coverage HEALTHY")

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import ClientError
 
-from ops import delivery
+from ops import delivery, governance
 from ops.checks import Check, failed, passed, run, warned
 from ops.clients import ClientSet
 from settings import ClientAuthentication, EnvironmentConfig
@@ -160,6 +160,7 @@ class Clients(ClientSet):
     s3: Any
     sns: Any
     sqs: Any
+    guardduty: Any
 
 
 def outputs(clients: Clients, stack_name: str) -> dict[str, str]:
@@ -217,6 +218,8 @@ def verify(
     checks += run("log groups", lambda: _log_groups(clients, config, found))
     checks += run("alarms", lambda: _alarms(clients, found["observability"]["AlarmNames"].split(",")))
     checks += run("dashboard", lambda: _dashboard(clients, found))
+    checks += run(governance.COVERAGE, lambda: governance.task_coverage(
+        clients.guardduty, found["compute"]["ClusterName"], config.region))  # fmt: skip
     checks += _delivered(clients, config, found, pause)
     if page_test:  # pages whoever is on call: only when asked
         page, signal = found["observability"]["AlarmNames"].split(",")[:2]

@@ -102,13 +102,14 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         test(f"{MATRIX_TEST}::plain HTTP is refused by every bucket and topic"))),
     Requirement("5.2.1", "An anti-malware solution is deployed on all system components", (
         rule("5.2.1-RuntimeThreatDetection"), preflight("GuardDuty runtime monitoring"),
-        test(f"{MATRIX_TEST}::the execution role starts the task"))),
+        verify("GuardDuty covers the tasks"), test(f"{MATRIX_TEST}::the execution role starts the task"))),
     Requirement("5.2.2", "The anti-malware solution detects, removes or blocks and contains malware", (
         rule("5.2.1-RuntimeThreatDetection"), preflight("GuardDuty runtime monitoring"),
         outside("operations: acting on GuardDuty findings (docs/RUNBOOK.md)"))),
     Requirement("5.3.1", "The anti-malware solution is kept current", (outside("AWS: GuardDuty's detections"),)),
     Requirement("5.3.2", "Periodic scans or continuous behavioral analysis are performed", (
-        rule("5.2.1-RuntimeThreatDetection"), preflight("GuardDuty runtime monitoring"))),
+        rule("5.2.1-RuntimeThreatDetection"), preflight("GuardDuty runtime monitoring"),
+        verify("GuardDuty covers the tasks"))),
     Requirement("6.3.1", "Security vulnerabilities are identified and managed", (
         rule("6.3.3-ImageScanning"), preflight("ECR image scanning"),
         config_rule("ECR_PRIVATE_IMAGE_SCANNING_ENABLED"))),

@@ -27,6 +27,7 @@ from tests.support.aws import (
     GUARD_RULES,
     STREAM,
     DeployedAlarms,
+    GuardDutyCoverage,
     configured,
     deployed,
     dev_config,
@@ -130,12 +131,14 @@ def run_verify(
     firing: tuple[str, ...] = (),
     certificate: ClientCertificate | None = None,
     deliver: bool = True,
+    coverage: GuardDutyCoverage | None = None,
 ) -> list[Check]:
     if composites is None:
         composites = alarms.composite if alarms else ()
     clients = verify_module.Clients.from_session(session)
     clients.s3 = WithRetention(clients.s3)
     clients.cloudwatch = WithComposites(AlarmActions(clients.cloudwatch, clients.sns, deliver), composites, firing)
+    clients.guardduty = coverage or GuardDutyCoverage()
     return verify_module.verify(
         clients, config, get, certificate, pause=lambda _: None, post=accepting(session, config, counted=True)
     )
@@ -165,7 +168,7 @@ def test_verify_passes_on_a_healthy_deploy(session: boto3.Session, alarms: Deplo
     deployed(session, config, alarms)
     checks = run_verify(session, config, alarms)
     assert all(check.status == PASS for check in checks), table(checks)
-    assert len(checks) == 18
+    assert len(checks) == 19
 
 
 def test_verify_fails_when_an_alarm_is_in_alarm(session: boto3.Session, alarms: DeployedAlarms) -> None:
@@ -762,3 +765,28 @@ def test_verify_fails_when_a_test_payment_is_refused_or_not_counted(
     )  # fmt: skip
     assert check.status == FAIL
     assert expected in check.reason
+
+
+@pytest.mark.parametrize(
+    ("coverage", "status", "reason"),
+    [
+        (GuardDutyCoverage(), PASS, "payments: GuardDuty coverage HEALTHY"),
+        (GuardDutyCoverage(("HEALTHY", "UNHEALTHY")), FAIL,
+         "payments: GuardDuty coverage Failed to pull the GuardDuty agent image: the tasks are not watched"),
+        (GuardDutyCoverage(()), WARN, "GuardDuty reports no coverage of payments yet"),
+        (GuardDutyCoverage(detector=False), FAIL, "no GuardDuty detector in us-east-1"),
+    ],
+)  # fmt: skip
+def test_verify_reads_guardduty_coverage_of_the_cluster_not_just_its_settings(
+    session: boto3.Session, alarms: DeployedAlarms, coverage: GuardDutyCoverage, status: str, reason: str
+) -> None:
+    """GuardDuty starts a task whose agent failed to start: only its coverage says the tasks are watched."""
+    config = dev_config()
+    deployed(session, config, alarms)
+    (check,) = [
+        c for c in run_verify(session, config, alarms, coverage=coverage) if c.name == "GuardDuty covers the tasks"
+    ]
+    assert (check.status, check.reason.startswith(reason)) == (status, True), check.reason
+    for request in coverage.asked:
+        (criterion,) = request["FilterCriteria"]["FilterCriterion"]
+        assert criterion == {"CriterionKey": "ECS_CLUSTER_NAME", "FilterCondition": {"Equals": ["payments"]}}

@@ -317,3 +317,22 @@ class ConfigDelivery:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
+
+
+class GuardDutyCoverage:
+    """GuardDuty's Runtime Monitoring coverage (moto implements no ListCoverage): one detector (none with
+    `detector=False`) and the cluster's coverage `statuses` (HEALTHY, or UNHEALTHY with GuardDuty's issue)."""
+
+    def __init__(self, statuses: tuple[str, ...] = ("HEALTHY",), detector: bool = True) -> None:
+        self.statuses, self.detector = statuses, detector
+        self.asked: list[dict[str, Any]] = []
+
+    def list_detectors(self) -> dict[str, Any]:
+        return {"DetectorIds": ["12abc34d567e8fa901bc2d34e56789f0"] if self.detector else []}
+
+    def list_coverage(self, **request: Any) -> dict[str, Any]:
+        self.asked.append(request)
+        issue = "Failed to pull the GuardDuty agent image"
+        return {"Resources": [
+            {"ResourceId": f"task-{i}", "CoverageStatus": status} | ({"Issue": issue} if status != "HEALTHY" else {})
+            for i, status in enumerate(self.statuses)]}  # fmt: skip
