@@ -29,20 +29,35 @@ DETECTOR = "GuardDuty runtime monitoring"
 SCANNING = "ECR image scanning"
 CHECKS = (TRAIL, RECORDER, STANDARD, DETECTOR, SCANNING)
 PCI_DSS_STANDARD = "standards/pci-dss/v/4.0.1"
+# What the app's stacks are made of: a recorder that excludes one of these does not see the app change.
+APP_RESOURCE_TYPES = frozenset({
+    "AWS::ECS::Service", "AWS::ECS::TaskDefinition", "AWS::ECS::Cluster", "AWS::EC2::SecurityGroup",
+    "AWS::EC2::VPC", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::IAM::Role", "AWS::IAM::Policy",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::Listener", "AWS::WAFv2::WebACL",
+    "AWS::DynamoDB::Table", "AWS::SecretsManager::Secret",
+})  # fmt: skip
 
 
 def _management_reads_and_writes(cloudtrail: Any, trail: str) -> bool:
-    """Whether the trail's selectors record management events of both kinds (no selectors: all are recorded)."""
+    """Whether the trail's selectors record every management event, reads and writes, of every source (no
+    selectors: all are). Separate read-only and write-only selectors together count; a selector that excludes an
+    event source (KMS, RDS Data API) does not."""
     selectors = cloudtrail.get_event_selectors(TrailName=trail)
-    for selector in selectors.get("EventSelectors", []):
-        if selector.get("IncludeManagementEvents", True) and selector.get("ReadWriteType", "All") == "All":
-            return True
-    for selector in selectors.get("AdvancedEventSelectors", []):
+    basic, advanced = selectors.get("EventSelectors", []), selectors.get("AdvancedEventSelectors", [])
+    if not basic and not advanced:
+        return True
+    kinds: set[str] = set()
+    for selector in basic:
+        if selector.get("IncludeManagementEvents", True) and not selector.get("ExcludeManagementEventSources"):
+            kind = selector.get("ReadWriteType", "All")
+            kinds |= {"ReadOnly", "WriteOnly"} if kind == "All" else {kind}
+    for selector in advanced:
         fields = {f["Field"]: f for f in selector.get("FieldSelectors", [])}
-        category = fields.get("eventCategory", {}).get("Equals", [])
-        if "Management" in category and "readOnly" not in fields:
-            return True
-    return not selectors.get("EventSelectors") and not selectors.get("AdvancedEventSelectors")
+        if "Management" not in fields.get("eventCategory", {}).get("Equals", []) or "eventSource" in fields:
+            continue
+        read_only = fields.get("readOnly", {}).get("Equals")
+        kinds |= {"ReadOnly", "WriteOnly"} if not read_only else {"ReadOnly" if read_only == ["true"] else "WriteOnly"}
+    return kinds == {"ReadOnly", "WriteOnly"}
 
 
 def _trail_lacks(cloudtrail: Any, trail: dict[str, Any]) -> list[str]:
@@ -94,11 +109,18 @@ def config_recorder(config: Any, region: str) -> Check:
         return failed(RECORDER, f"no configuration recorder in {region} (PCI DSS 11.5.2): enable AWS Config")
     shortfalls = []
     for status in statuses:
-        group = recorders.get(status["name"], {}).get("recordingGroup", {})
+        recorder = recorders.get(status["name"], {})
+        group = recorder.get("recordingGroup", {})
+        strategy = group.get("recordingStrategy", {}).get("useOnly")
+        excluded = set(group.get("exclusionByResourceTypes", {}).get("resourceTypes", [])) & APP_RESOURCE_TYPES
         if not status.get("recording"):
             shortfalls.append(f"{status['name']} is not recording in {region}: start it")
-        elif not group.get("allSupported", False):
+        elif strategy == "EXCLUSION_BY_RESOURCE_TYPES" and excluded:
+            shortfalls.append(f"{status['name']} excludes {', '.join(sorted(excluded))}, which this app runs")
+        elif strategy != "EXCLUSION_BY_RESOURCE_TYPES" and not group.get("allSupported", False):
             shortfalls.append(f"{status['name']} records only some resource types; record all supported")
+        elif recorder.get("recordingMode", {}).get("recordingFrequency") == "DAILY":
+            shortfalls.append(f"{status['name']} records daily; record continuously (PCI DSS 11.5.2: prompt alerts)")
         else:
             channels = config.describe_delivery_channel_status()["DeliveryChannelsStatus"]
             deliveries = ("configHistoryDeliveryInfo", "configSnapshotDeliveryInfo")

@@ -452,6 +452,19 @@ def writes_only(session: boto3.Session) -> None:
     )
 
 
+def kms_events_excluded(session: boto3.Session) -> None:
+    session.client("cloudtrail").put_event_selectors(TrailName="organization", EventSelectors=[
+        {"ReadWriteType": "All", "IncludeManagementEvents": True,
+         "ExcludeManagementEventSources": ["kms.amazonaws.com"]}])  # fmt: skip
+
+
+def reads_and_writes_apart(session: boto3.Session) -> None:
+    """Two selectors, one for reads and one for writes: together, every management event."""
+    session.client("cloudtrail").put_event_selectors(TrailName="organization", EventSelectors=[
+        {"ReadWriteType": "ReadOnly", "IncludeManagementEvents": True},
+        {"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}])  # fmt: skip
+
+
 def recorder_stopped(session: boto3.Session) -> None:
     session.client("config").stop_configuration_recorder(ConfigurationRecorderName="default")
 
@@ -494,6 +507,7 @@ def some_repositories_scanned(session: boto3.Session) -> None:
     [
         ("audit trail", without_validation, "organization lacks log file validation"),
         ("audit trail", writes_only, "organization lacks management reads and writes"),
+        ("audit trail", kms_events_excluded, "organization lacks management reads and writes"),
         ("AWS Config recorder", recorder_stopped, "default is not recording in us-east-1"),
         ("AWS Config recorder", recorder_partial, "default records only some resource types"),
         ("GuardDuty runtime monitoring", runtime_monitoring_off, "has Runtime Monitoring off"),
@@ -595,3 +609,49 @@ def test_preflight_runs_the_creatable_check_instead_of_the_governance_checks_in_
     names = {c.name for c in run_preflight(session, configured(ready_account, governance="create"))}
     assert governance.CREATABLE in names
     assert not names & set(governance.CHECKS)
+
+
+def test_reads_and_writes_recorded_by_two_selectors_pass(
+    session: boto3.Session, governed_account: EnvironmentConfig
+) -> None:
+    reads_and_writes_apart(session)
+    assert governance_check(session, governed_account, "audit trail").status == PASS
+
+
+class Recorder:
+    """AWS Config answering with a recorder moto cannot express (recording strategy, recording mode)."""
+
+    def __init__(self, group: dict[str, Any], mode: dict[str, Any] | None = None) -> None:
+        self.group, self.mode = group, mode or {}
+
+    def describe_configuration_recorders(self) -> dict[str, Any]:
+        return {"ConfigurationRecorders": [{"name": "default", "recordingGroup": self.group,
+                                            "recordingMode": self.mode}]}  # fmt: skip
+
+    def describe_configuration_recorder_status(self) -> dict[str, Any]:
+        return {"ConfigurationRecordersStatus": [{"name": "default", "recording": True, "lastStatus": "SUCCESS"}]}
+
+    def describe_delivery_channel_status(self) -> dict[str, Any]:
+        return {"DeliveryChannelsStatus": [{"name": "default", "configHistoryDeliveryInfo": {"lastStatus": "Success"}}]}
+
+
+EXCLUDING = {"allSupported": False, "recordingStrategy": {"useOnly": "EXCLUSION_BY_RESOURCE_TYPES"}}
+
+
+@pytest.mark.parametrize(
+    ("recorder", "expected", "reason"),
+    [
+        (Recorder(EXCLUDING | {"exclusionByResourceTypes": {"resourceTypes": ["AWS::EC2::Instance"]}}), PASS,
+         "default records every supported resource type"),
+        (Recorder(EXCLUDING | {"exclusionByResourceTypes": {"resourceTypes": ["AWS::ECS::TaskDefinition"]}}), FAIL,
+         "default excludes AWS::ECS::TaskDefinition, which this app runs"),
+        (Recorder({"allSupported": True}, {"recordingFrequency": "DAILY"}), FAIL,
+         "default records daily; record continuously"),
+    ],
+)  # fmt: skip
+def test_a_recorder_is_judged_by_what_it_records_of_this_app_and_how_soon(
+    recorder: Recorder, expected: str, reason: str
+) -> None:
+    check = governance.config_recorder(recorder, REGION)
+    assert check.status == expected
+    assert check.reason.startswith(reason)
