@@ -190,7 +190,7 @@ class EnvironmentConfig:
         found += self.compute.problems(region=self.region, az_count=self.network.az_count, idle=self.runs_idle)
         found += self.retention.problems()
         found += self.edge.problems()
-        found += self.tls.problems(self.region)
+        found += self.tls.problems(self.region, self.account)
         found += self.tls.client_problems()
         found += self.ledger.problems()
         if (

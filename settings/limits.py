@@ -44,7 +44,7 @@ REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
 EIP_ALLOCATION_PATTERN = re.compile(r"^eipalloc-[0-9a-f]{8,17}$")
 HOSTED_ZONE_ID_PATTERN = re.compile(r"^Z[A-Z0-9]{1,32}$")
 DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 TAG_VALUE_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,256}$")
 CONTAINER_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,254}$")
 ECR_IMAGE_PATTERN = re.compile(
@@ -52,7 +52,8 @@ ECR_IMAGE_PATTERN = re.compile(
     r"(?P<repository>[a-z0-9][a-z0-9._/-]{1,255})@(?P<digest>sha256:[0-9a-f]{64})$"
 )
 CERTIFICATE_ARN_PATTERN = re.compile(
-    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
+    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/"
+    r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
 )
 
 

@@ -191,6 +191,9 @@ MAX_HOST_LENGTH = 253
 # Each name becomes a stateful rule (TLS SNI); the rule group's fixed capacity holds this many, with room.
 MAX_PROCESSOR_HOSTS = 25
 RFC_1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+# Not the internet either: carrier-grade NAT (RFC 6598) and "this network" (RFC 1122).
+SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
+THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,8 @@ class NetworkSettings(Section):
         (),
         help="where tasks may reach the payment processor (HTTPS, through the NAT gateways); nothing else on the "
         "internet is reachable",
-        allowed="public IPv4 networks of `/16` or narrower; none (the default) means no internet egress at all",
+        allowed="public IPv4 networks of `/16` or narrower (not private, shared, link-local, loopback, multicast or "
+        "reserved space); none (the default) means no internet egress at all",
     )
     processor_hosts: tuple[str, ...] = setting(
         (),
@@ -286,7 +290,9 @@ class NetworkSettings(Section):
             except ValueError:
                 found.append(f"processor_cidrs: {cidr!r} is not an IPv4 network such as '203.0.113.0/24'")
                 continue
-            if network.prefixlen < 16 or any(network.overlaps(private) for private in RFC_1918):
+            special = network.is_loopback or network.is_link_local or network.is_multicast or network.is_reserved
+            shared = network.overlaps(SHARED_ADDRESS_SPACE) or network.overlaps(THIS_NETWORK)
+            if network.prefixlen < 16 or any(network.overlaps(private) for private in RFC_1918) or special or shared:
                 found.append(
                     f"processor_cidrs: {cidr!r} is not a public network of /16 or narrower; name the processor's "
                     "own addresses, not the internet"
@@ -678,8 +684,8 @@ class TlsSettings(Section):
     def client_ca_bundle_path(self) -> Path | None:
         return None if self.client_ca_bundle is None else REPOSITORY_ROOT / self.client_ca_bundle
 
-    def problems(self, region: str) -> list[str]:
-        """Every reason these settings cannot give the ALB a certificate in `region`."""
+    def problems(self, region: str, account: str | None = None) -> list[str]:
+        """Every reason these settings cannot give the ALB a certificate in `region` of `account`."""
         domain, zone_id, zone_name = self.domain_name, self.hosted_zone_id, self.hosted_zone_name
         if self.certificate_arn is not None:
             if (domain, zone_id, zone_name) != (None, None, None):
@@ -697,6 +703,11 @@ class TlsSettings(Section):
                 return [
                     f"tls.certificate_arn: certificate is in {match['region']!r} but the ALB is in {region!r}; "
                     "an ALB can only use a certificate from its own region"
+                ]
+            if account is not None and match["account"] != account:
+                return [
+                    f"tls.certificate_arn: certificate belongs to account {match['account']!r} but the ALB is in "
+                    f"{account!r}; an ALB can only use a certificate of its own account"
                 ]
             return []
         if domain is None or zone_id is None or zone_name is None:

@@ -262,3 +262,37 @@ def test_a_mistake_only_the_standby_region_makes_is_one_setting_error_not_a_trac
         resolve(bad)
     (problem,) = caught.value.problems
     assert problem.startswith(f"environment {DEFAULT_PROFILE!r}: standby_container_image: repository is in 'eu-west-1'")
+
+
+STAGING_CERTIFICATE = "arn:aws:acm:us-east-1:{account}:certificate/00000000-0000-4000-8000-000000000000"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        # the processor is on the internet: not shared (CGNAT), link-local, loopback, multicast or reserved space
+        ({"config.processor_cidrs": "100.64.0.0/16"}, "processor_cidrs: '100.64.0.0/16' is not a public network"),
+        ({"config.processor_cidrs": "169.254.0.0/16"}, "processor_cidrs: '169.254.0.0/16' is not a public network"),
+        ({"config.processor_cidrs": "127.0.0.0/16"}, "processor_cidrs: '127.0.0.0/16' is not a public network"),
+        ({"config.processor_cidrs": "224.0.0.0/16"}, "processor_cidrs: '224.0.0.0/16' is not a public network"),
+        ({"config.processor_cidrs": "0.0.0.0/16"}, "processor_cidrs: '0.0.0.0/16' is not a public network"),
+        # a certificate of another account cannot be attached to this account's ALB
+        ({"env": "staging", "config.tls.certificate_arn": STAGING_CERTIFICATE.format(account="999999999999")},
+         "tls.certificate_arn: certificate belongs to account '999999999999' but the ALB is in '222222222222'"),
+    ],
+)  # fmt: skip
+def test_a_value_of_the_right_shape_but_the_wrong_kind_is_refused(overrides: dict[str, Any], expected: str) -> None:
+    assert expected in error_of(overrides)
+
+
+def test_an_upper_case_e_mail_address_is_an_e_mail_address() -> None:
+    config = resolve({"config.paging_emails": "OnCall@Example.COM"})
+    assert config.alerting.paging_emails == ("OnCall@Example.COM",)
+
+
+def test_a_public_processor_network_and_an_own_account_certificate_are_accepted() -> None:
+    assert resolve({"config.processor_cidrs": "198.51.100.0/24"}).network.processor_cidrs == ("198.51.100.0/24",)
+    staging = resolve(
+        {"env": "staging", "config.tls.certificate_arn": STAGING_CERTIFICATE.format(account="222222222222")}
+    )
+    assert staging.tls.certificate_arn == STAGING_CERTIFICATE.format(account="222222222222")
