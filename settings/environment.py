@@ -15,7 +15,7 @@ from settings.limits import (
     image_in_region,
     image_problems,
 )
-from settings.naming import REPLICATED_BUCKETS, PhysicalNames
+from settings.naming import REPLICATED_BUCKETS, PhysicalNames, too_long
 from settings.regions import region_problems
 from settings.sections import (
     AlertingSettings,
@@ -35,6 +35,8 @@ from settings.sections import (
     setting,
     type_problems,
 )
+
+MAX_BUCKET_NAME = 63  # S3
 
 
 @dataclass(frozen=True)
@@ -227,10 +229,8 @@ class EnvironmentConfig:
             if self.governance is GovernanceMode.CREATE:
                 for region in {self.region, self.standby_region} - {None}:
                     name = self.names.governance_bucket(self.account or "0" * 12, str(region))
-                    if len(name) > 63:
-                        found.append(
-                            f"name: {self.name!r} makes the governance bucket name {name!r} longer than 63 characters"
-                        )
+                    if len(name) > MAX_BUCKET_NAME:
+                        found.append(too_long(self.names, "governance bucket name", name, MAX_BUCKET_NAME))
         if self.account is not None and (not isinstance(self.account, str) or not ACCOUNT_PATTERN.match(self.account)):
             found.append(f"account: {self.account!r} must be a 12-digit AWS account id")
         if self.data_classification not in set(DataClassification):
@@ -256,8 +256,8 @@ class EnvironmentConfig:
             found += image_problems("standby_container_image", self.standby_image, standby_region)
         for kind in REPLICATED_BUCKETS:
             name = self.names.replica_bucket(kind, self.account or "0" * 12, standby_region)
-            if len(name) > 63:
-                found.append(f"name: {self.name!r} makes the replica bucket name {name!r} longer than 63 characters")
+            if len(name) > MAX_BUCKET_NAME:
+                found.append(too_long(self.names, "replica bucket name", name, MAX_BUCKET_NAME))
         if self.tls.domain_name is None:
             found.append(
                 "standby_region: DNS failover needs a Route 53 zone, so set tls.domain_name, tls.hosted_zone_id "

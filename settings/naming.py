@@ -157,10 +157,19 @@ class PhysicalNames:
         return named
 
     def problems(self) -> list[str]:
-        return [
-            f"name: {self.environment!r} makes the {what} {name!r} {len(name)} characters long; "
-            f"the limit is {limit}, so the environment name may be at most "
-            f"{limit - (len(name) - len(self.environment))} characters"
-            for what, (name, limit) in self.limits().items()
-            if len(name) > limit
-        ]
+        return [too_long(self, what, name, limit) for what, (name, limit) in self.limits().items() if len(name) > limit]
+
+
+def too_long(names: PhysicalNames, what: str, name: str, limit: int) -> str:
+    """One line naming both parts of a name that is too long (service_name and the environment's name), and how
+    long each may be with the other as it is: the longer part is not always the environment's."""
+    over = len(name) - limit
+    fixes = [
+        f"{part} to at most {len(value) - over} characters"
+        for part, value in (("service_name", names.service), ("the environment name", names.environment))
+        if len(value) - over >= 1
+    ]
+    return (
+        f"service_name {names.service!r} and name {names.environment!r} make the {what} {name!r} {len(name)} "
+        f"characters long; the limit is {limit}: shorten {' or '.join(fixes) if fixes else 'both'}"
+    )

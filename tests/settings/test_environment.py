@@ -62,7 +62,22 @@ def test_environment_name_outside_lowercase_digits_and_dash_is_refused(name: str
 
 
 def test_environment_name_too_long_for_a_name_it_goes_into_is_refused() -> None:
-    assert "the limit is 128, so the environment name may be at most" in problems_of(replace(DEV, name="e" * 120))
+    message = problems_of(replace(DEV, name="e" * 120))
+    assert "the limit is 128: shorten the environment name to at most" in message
+
+
+@pytest.mark.parametrize(
+    ("service", "environment", "expected"),
+    [
+        # the long part is the service's: both are named, and each part's room is given
+        ("p" * 40, "dev", "service_name '" + "p" * 40 + "' and name 'dev' make the execution role name"),
+        ("p" * 40, "dev", "the limit is 64: shorten service_name to at most 30 characters"),
+        ("payments", "d" * 60, "the limit is 64: shorten the environment name to at most 25 characters"),
+    ],
+)
+def test_a_name_that_is_too_long_names_both_of_its_parts(service: str, environment: str, expected: str) -> None:
+    """A long service_name used to be reported as the environment name making a name too long."""
+    assert expected in problems_of(replace(DEV, service_name=service, name=environment))
 
 
 def with_standby(mode: StandbyMode) -> EnvironmentConfig:
