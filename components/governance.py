@@ -162,10 +162,8 @@ class ManagementTrail(Construct):
         log_days: int,
     ) -> None:
         super().__init__(scope, id_)
-        stack = Stack.of(self)
-        arn = trail_arn(stack, name)
-        # Named, so that the bucket policy (components/governance.py, GovernanceBucket) and the role can name it
-        # before it exists; `aws:SourceArn` keeps every other trail out.
+        # Named, so that the bucket's and the data key's policies (GovernanceBucket, components/keys.py) can name
+        # it in the earlier Security stack; `aws:SourceArn` keeps every other trail out.
         # No archive stream: the bucket is the trail's archive; the log group keeps a year at least (10.5.1).
         self.log_group = EncryptedLogGroup(
             self, "Events", key=logs_key, retention_days=log_retention_days(log_days)
@@ -173,9 +171,9 @@ class ManagementTrail(Construct):
         self.role, policy = role_with_policy(
             self,
             "Logs",
-            assumed_by=iam.ServicePrincipal("cloudtrail.amazonaws.com").with_conditions(
-                {"StringEquals": {"aws:SourceArn": arn, "aws:SourceAccount": stack.account}}
-            ),
+            # No source condition: CloudTrail's guide says this role does not support aws:SourceArn or
+            # aws:SourceAccount (a condition would make CreateTrail fail); the role can only write this log group.
+            assumed_by=iam.ServicePrincipal("cloudtrail.amazonaws.com"),
             description="CloudTrail: deliver this trail's events to its log group",
             statements=[
                 iam.PolicyStatement(

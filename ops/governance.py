@@ -203,6 +203,8 @@ def creatable(clients: Any, region: str, trail: str | None) -> Check:
             raise
     if clients.config.describe_configuration_recorders()["ConfigurationRecorders"]:
         found.append("an AWS Config recorder")
+    if clients.config.describe_delivery_channels()["DeliveryChannels"]:
+        found.append("an AWS Config delivery channel")
     if trail and any(t["Name"] == trail for t in clients.cloudtrail.describe_trails()["trailList"]):
         found.append(f"a trail named {trail}")
     if found:
@@ -226,7 +228,9 @@ def task_coverage(guardduty: Any, cluster: str, region: str) -> Check:
     resources = guardduty.list_coverage(DetectorId=detectors[0], FilterCriteria=criteria)["Resources"]
     if not resources:
         return warned(COVERAGE, f"GuardDuty reports no coverage of {cluster} yet: it does within minutes of a task "
-                                "start with Runtime Monitoring on; run again")  # fmt: skip
+                                "start with Runtime Monitoring on, but adds its agent only to tasks started after "
+                                "it was enabled: force a new deployment (aws ecs update-service "
+                                "--force-new-deployment) if the tasks are older; run again")  # fmt: skip
     unhealthy = [r for r in resources if r.get("CoverageStatus") != "HEALTHY"]
     if unhealthy:
         issues = sorted({str(r.get("Issue", r.get("CoverageStatus"))) for r in unhealthy})

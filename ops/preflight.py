@@ -387,13 +387,13 @@ def region_checks(clients: Clients, config: EnvironmentConfig) -> list[Check]:
     checks += run("certificate", lambda: certificate(clients, config))
     checks += run("gateway prefix lists", lambda: prefix_lists(clients.ec2, region, "gateway prefix lists"))
     checks += run("WAF rule versions", lambda: rule_versions(config, clients.wafv2, "WAF rule versions"))
-    checks += run("CloudTrail management events", lambda: management_trail(clients.cloudtrail, region))
     # Runtime governance the PCI DSS mapping and acknowledgements cite (ops/governance.py): the organization's,
-    # checked, or the Governance stack's, whose singletons must not exist yet.
+    # checked, or the Governance stack's, whose singletons must not exist yet (its trail feeds the change guard).
     if config.governance is GovernanceMode.CREATE:
         trail = None if config.is_standby else config.names.trail
         checks += run(governance.CREATABLE, lambda: governance.creatable(clients, region, trail))
     else:
+        checks += run("CloudTrail management events", lambda: management_trail(clients.cloudtrail, region))
         checks += run(governance.TRAIL, lambda: governance.audit_trail(clients.cloudtrail, region))
         checks += run(governance.RECORDER, lambda: governance.config_recorder(clients.config, region))
         checks += run(governance.STANDARD, lambda: governance.pci_standard(clients.securityhub, region))

@@ -149,6 +149,8 @@ def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentS
             env=env,
             stack_name=names.stack("Governance"),
             description=f"{config.service_name} ({where}): trail, AWS Config, Security Hub, GuardDuty, ECR scanning",
+            # Deleting it removes the account's only trail, recorder, detector and hub.
+            termination_protection=config.termination_protection,
         )
         if security.governance_bucket is not None
         else None

@@ -75,7 +75,9 @@ def test_the_trail_records_every_management_event_of_every_region_validated_and_
     assert trail["KMSKeyId"] == {"Fn::GetAtt": [data_key, "Arn"]}
 
 
-def test_only_this_trail_may_write_the_bucket_and_assume_its_log_role(document: dict[str, Any]) -> None:
+def test_only_this_trail_may_write_the_bucket_and_its_log_role_writes_only_its_log_group(
+    document: dict[str, Any],
+) -> None:
     (policy,) = [p for p in properties(document, "AWS::S3::BucketPolicy") if "cloudtrail" in str(p)]
     cloudtrail = [
         s
@@ -90,7 +92,12 @@ def test_only_this_trail_may_write_the_bucket_and_assume_its_log_role(document: 
         )
     roles = [r for r in properties(document, "AWS::IAM::Role") if "cloudtrail" in str(r["AssumeRolePolicyDocument"])]
     ((trust,),) = [r["AssumeRolePolicyDocument"]["Statement"] for r in roles]
-    assert set(trust["Condition"]["StringEquals"]) == {"aws:SourceArn", "aws:SourceAccount"}
+    # CloudTrail's guide: this role does not support source keys (a condition would fail CreateTrail); what keeps
+    # it narrow is its policy, which writes only the trail's log group.
+    assert "Condition" not in trust
+    (role_policy,) = [p for p in properties(document, "AWS::IAM::ManagedPolicy") if "DeliverTrailEvents" in str(p)]
+    ((statement,),) = [role_policy["PolicyDocument"]["Statement"]]
+    assert statement["Resource"]["Fn::GetAtt"][0].startswith("TrailEventsLogGroup")
 
 
 def test_a_bucket_without_a_trail_admits_no_trail() -> None:

@@ -102,10 +102,14 @@ def test_each_region_has_the_four_stacks_under_the_same_names(each_profile: Synt
     assert [stack.stack_name for stack in standby] == [stack.stack_name for stack in stacks.all()]
 
 
-def test_only_the_security_stack_is_protected_from_deletion_and_only_where_asked(each_profile: Synthesized) -> None:
+def test_only_the_security_and_governance_stacks_are_protected_from_deletion_and_only_where_asked(
+    each_profile: Synthesized,
+) -> None:
+    """They hold what must outlive a mistake: the audit stores and keys; the account's trail, recorder, detector."""
     protected = each_profile.config.termination_protection
     for stack in each_profile.stacks.every_region():
-        assert stack.termination_protection is (protected and layer(stack.node.id) == 0), stack.node.id
+        kept = stack.node.id.removeprefix(STANDBY_PREFIX) in ("Security", "Governance")
+        assert stack.termination_protection is (protected and kept), stack.node.id
 
 
 def test_every_taggable_resource_carries_the_profile_tags(each_profile: Synthesized) -> None:
