@@ -175,6 +175,16 @@ def strong_tls_listener(node: CfnResource, index: StackIndex) -> NagRuleComplian
     return NagRuleCompliance.NOT_APPLICABLE
 
 
+def _archives_everything(subscription: dict[str, Any], node: CfnResource, index: StackIndex) -> bool:
+    """A subscription that sends every event (an empty filter pattern) to a Firehose delivery stream: the archive
+    whose bucket keeps a year (this rule's S3 half). A filtered one, or one to a function, archives nothing whole."""
+    destination = subscription.get("destinationArn")
+    to_stream = (isinstance(destination, str) and ":firehose:" in destination) or any(
+        index.refers_to(destination, stream) for stream in index.siblings(node, "AWS::KinesisFirehose::DeliveryStream")
+    )
+    return subscription.get("filterPattern") == "" and to_stream
+
+
 def audit_log_retention(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     if index.type_of(node) == "AWS::Logs::LogGroup":
         days = index.properties(node).get("retentionInDays")
@@ -185,8 +195,8 @@ def audit_log_retention(node: CfnResource, index: StackIndex) -> NagRuleComplian
         if days >= ARCHIVE_RETENTION_DAYS:
             return NagRuleCompliance.COMPLIANT
         archived = any(
-            index.refers_to(index.properties(subscription).get("logGroupName"), node)
-            for subscription in index.siblings(node, "AWS::Logs::SubscriptionFilter")
+            index.refers_to(props.get("logGroupName"), node) and _archives_everything(props, node, index)
+            for props in map(index.properties, index.siblings(node, "AWS::Logs::SubscriptionFilter"))
         )
         return NagRuleCompliance.COMPLIANT if archived else NagRuleCompliance.NON_COMPLIANT
     if index.type_of(node) == "AWS::S3::Bucket":
@@ -658,8 +668,9 @@ RULES: tuple[RuleDefinition, ...] = (
     RuleDefinition(
         "10.5.1-AuditLogRetention",
         "Audit logs are not kept 12 months with the last 3 months immediately available - (Requirement 10.5.1).",
-        "Log groups must keep at least 90 days and either keep 365 days or stream to an archive (a subscription "
-        "filter); S3 lifecycle rules must not expire objects before 365 days.",
+        "Log groups must keep at least 90 days and either keep 365 days or stream every event to an archive (a "
+        "subscription filter with an empty pattern to a Firehose delivery stream); S3 lifecycle rules must not expire "
+        "objects before 365 days.",
         audit_log_retention,
         frozenset({"AWS::Logs::LogGroup", "AWS::S3::Bucket"}),
     ),

@@ -68,11 +68,13 @@ REDIRECT = [
 CERTIFICATE = [elbv2.CfnListener.CertificateProperty(certificate_arn="arn:aws:acm:us-east-1:1:certificate/x")]
 
 
-def log_group(stack: Stack, days: int, *, subscribed: bool = False) -> None:
+def log_group(
+    stack: Stack, days: int, *, subscribed: bool = False, pattern: str = "", destination: str = "arn:aws:firehose:x"
+) -> None:
     group = logs.CfnLogGroup(stack, "Group", retention_in_days=days)
     if subscribed:
         logs.CfnSubscriptionFilter(
-            stack, "Archive", log_group_name=group.ref, filter_pattern="", destination_arn="arn:aws:firehose:x"
+            stack, "Archive", log_group_name=group.ref, filter_pattern=pattern, destination_arn=destination
         )
 
 
@@ -584,6 +586,18 @@ def test_rule_passes_on_a_good_construct(suffix: str) -> None:
         ),
         ("log group kept 30 days even if archived", RETENTION, lambda s: log_group(s, 30, subscribed=True), False),
         ("log group kept 400 days", RETENTION, lambda s: log_group(s, 400), True),
+        (
+            "archived through a filter that keeps only errors",
+            RETENTION,
+            lambda s: log_group(s, 90, subscribed=True, pattern="ERROR"),
+            False,
+        ),
+        (
+            "subscribed to a function, not an archive",
+            RETENTION,
+            lambda s: log_group(s, 90, subscribed=True, destination="arn:aws:lambda:us-east-1:1:function:f"),
+            False,
+        ),
         ("bucket expiring after 30 days", RETENTION, lambda s: bucket_expiring_after(s, 30), False),
         ("bucket expiring after 400 days", RETENTION, lambda s: bucket_expiring_after(s, 400), True),
         ("SSH open to IPv6 internet", "1.3-RestrictedInbound", ingress(22, "::/0"), False),
