@@ -35,7 +35,8 @@ class ProcessorSecret(Construct):
         policy.block_public_policy = True  # Secrets Manager refuses a policy that would open it to the public
         reason = (
             "The processor issues and rotates these credentials, so no rotation Lambda can; compensating "
-            "controls: CMK encryption, read access only for this service's roles, CloudTrail records every read"
+            "controls: CMK encryption, read access only for this service's roles, CloudTrail records every read, and "
+            "make verify fails when the credentials are older than a year or were never set"
         )
         acknowledge(self.secret, "SecretsManagerRotationEnabled", reason=reason, packs=(NIST_800_53_R5, HIPAA_SECURITY))
         acknowledge(self.secret, "SMG4", reason=reason, packs=(AWS_SOLUTIONS,))

@@ -161,6 +161,28 @@ class Clients(ClientSet):
     sns: Any
     sqs: Any
     guardduty: Any
+    secretsmanager: Any
+
+
+# PCI DSS 8.6.3: application passwords are changed periodically, on a risk analysis; a year at the latest here.
+MAX_CREDENTIAL_AGE = timedelta(days=365)
+
+
+def processor_credentials(secretsmanager: Any, secret_arn: str, now: datetime | None = None) -> Check:
+    """The processor's credentials were put by someone (not the value generated at create) within a year. Reads the
+    secret's metadata only (DescribeSecret), never its value."""
+    name = "processor credentials current"
+    now = now or datetime.now(UTC)
+    secret = secretsmanager.describe_secret(SecretId=secret_arn)
+    created, changed = secret.get("CreatedDate"), secret.get("LastChangedDate") or secret.get("CreatedDate")
+    if changed is None or (created is not None and changed <= created + timedelta(minutes=5)):
+        return failed(name, f"{secret['Name']} still holds the value generated at create: put the processor's "
+                            "credentials (aws secretsmanager put-secret-value)")  # fmt: skip
+    age = now - changed
+    if age > MAX_CREDENTIAL_AGE:
+        return failed(name, f"{secret['Name']} last changed {age.days} days ago; the processor's credentials are "
+                            f"changed at least every {MAX_CREDENTIAL_AGE.days} days (PCI DSS 8.6.3)")  # fmt: skip
+    return passed(name, f"{secret['Name']} last changed {age.days} days ago")
 
 
 def outputs(clients: Clients, stack_name: str) -> dict[str, str]:
@@ -218,6 +240,14 @@ def verify(
     checks += run("log groups", lambda: _log_groups(clients, config, found))
     checks += run("alarms", lambda: _alarms(clients, found["observability"]["AlarmNames"].split(",")))
     checks += run("dashboard", lambda: _dashboard(clients, found))
+    if not config.is_standby:  # one secret value, replicated by the operator to the standby's (RUNBOOK)
+        security_outputs = outputs(clients, config.names.stack("Security"))
+        if "ProcessorSecretArn" in security_outputs:
+            checks += run("processor credentials current", lambda: processor_credentials(
+                clients.secretsmanager, security_outputs["ProcessorSecretArn"]))  # fmt: skip
+        else:
+            checks.append(failed("processor credentials current", "the Security stack has no output "
+                                 "ProcessorSecretArn: deploy it"))  # fmt: skip
     checks += run(governance.COVERAGE, lambda: governance.task_coverage(
         clients.guardduty, found["compute"]["ClusterName"], config.region))  # fmt: skip
     checks += _delivered(clients, config, found, pause)

@@ -134,7 +134,8 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("8.6.2", "Passwords of application and system accounts are not hard coded", (
         rule("8.6.2-NoSecretsInEnvironment"), config_rule("ECS_NO_ENVIRONMENT_SECRETS"))),
     Requirement("8.6.3", "Passwords of application and system accounts are protected against misuse", (
-        outside("operations: rotating the processor credentials (docs/RUNBOOK.md)"),)),
+        verify("processor credentials current"),
+        outside("operations: rotating the processor credentials with the processor (docs/RUNBOOK.md)"))),
     Requirement("10.2.1", "Audit logs are enabled and active for all system components", (
         rule("10.2-NetworkTrafficLogged"), rule("10.2.1-ComponentsLogged"), rule("10.2.1-TrailRecordsEverything"),
         preflight("audit trail"), verify("flow-log objects"), verify("ALB access-log objects"),

@@ -206,6 +206,8 @@ class SecurityStack(Stack):
                 custodians.break_glass_role_arn,
             ],
         ).secret
+        # `make verify` reads when the processor's credentials last changed (`processor credentials current`).
+        CfnOutput(self, "ProcessorSecretArn", value=self.processor_secret.secret_arn)
         self.ledger_table: dynamodb.ITable = PaymentLedgerTable(
             self, "Ledger", key=self.secrets_key, deletion_protection=config.termination_protection
         ).table

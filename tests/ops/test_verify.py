@@ -25,9 +25,11 @@ from tests.support.aws import (
     CANARY,
     DEAD_LETTERS,
     GUARD_RULES,
+    PROCESSOR_SECRET,
     STREAM,
     DeployedAlarms,
     GuardDutyCoverage,
+    SecretMetadata,
     configured,
     deployed,
     dev_config,
@@ -132,6 +134,7 @@ def run_verify(
     certificate: ClientCertificate | None = None,
     deliver: bool = True,
     coverage: GuardDutyCoverage | None = None,
+    secret: SecretMetadata | None = None,
 ) -> list[Check]:
     if composites is None:
         composites = alarms.composite if alarms else ()
@@ -139,6 +142,7 @@ def run_verify(
     clients.s3 = WithRetention(clients.s3)
     clients.cloudwatch = WithComposites(AlarmActions(clients.cloudwatch, clients.sns, deliver), composites, firing)
     clients.guardduty = coverage or GuardDutyCoverage()
+    clients.secretsmanager = secret or SecretMetadata()
     return verify_module.verify(
         clients, config, get, certificate, pause=lambda _: None, post=accepting(session, config, counted=True)
     )
@@ -168,7 +172,7 @@ def test_verify_passes_on_a_healthy_deploy(session: boto3.Session, alarms: Deplo
     deployed(session, config, alarms)
     checks = run_verify(session, config, alarms)
     assert all(check.status == PASS for check in checks), table(checks)
-    assert len(checks) == 19
+    assert len(checks) == 20
 
 
 def test_verify_fails_when_an_alarm_is_in_alarm(session: boto3.Session, alarms: DeployedAlarms) -> None:
@@ -790,3 +794,24 @@ def test_verify_reads_guardduty_coverage_of_the_cluster_not_just_its_settings(
     for request in coverage.asked:
         (criterion,) = request["FilterCriteria"]["FilterCriterion"]
         assert criterion == {"CriterionKey": "ECS_CLUSTER_NAME", "FilterCondition": {"Equals": ["payments"]}}
+
+
+@pytest.mark.parametrize(
+    ("secret", "status", "reason"),
+    [
+        (SecretMetadata(changed_days=30), PASS, "ProcessorSecret last changed 30 days ago"),
+        (SecretMetadata(changed_days=500, age_days=900), FAIL,
+         "ProcessorSecret last changed 500 days ago; the processor's credentials are changed at least every 365 days"),
+        (SecretMetadata(changed_days=None), FAIL, "ProcessorSecret still holds the value generated at create"),
+    ],
+)  # fmt: skip
+def test_verify_reads_when_the_processor_credentials_last_changed_never_their_value(
+    session: boto3.Session, alarms: DeployedAlarms, secret: SecretMetadata, status: str, reason: str
+) -> None:
+    config = dev_config()
+    deployed(session, config, alarms)
+    (check,) = [
+        c for c in run_verify(session, config, alarms, secret=secret) if c.name == "processor credentials current"
+    ]
+    assert (check.status, check.reason.startswith(reason)) == (status, True), check.reason
+    assert secret.asked == [PROCESSOR_SECRET]  # DescribeSecret of the Security stack's secret, not its value

@@ -152,6 +152,7 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
                 "FlowLogBucketName": "flow-logs",
                 "AlbLogBucketName": ALB_LOGS,
                 "LogArchiveStreamName": STREAM,
+                "ProcessorSecretArn": PROCESSOR_SECRET,
             },
         ),
         (
@@ -182,6 +183,7 @@ def deployed(session: boto3.Session, config: EnvironmentConfig, alarms: Deployed
 ALB_LOGS, CANARY = "payments-dev-alb-logs", "payments-dev-Observability-DeliveryCanaryAlarm-1A2B3C4D5E6F"
 STREAM = "payments-dev-Security-LogArchiveStream-1A2B3C4D5E6F"
 DEAD_LETTERS = "payments-dev-Observability-OutOfBandChangesUndelivered-1A2B3C4D5E6F"
+PROCESSOR_SECRET = "arn:aws:secretsmanager:us-east-1:111111111111:secret:ProcessorSecret-AbCdEf"
 GUARD_RULES = ("payments-dev-Observability-OutOfBandChangesEcsService-1A2B3C4D5E6F",
                "payments-dev-Observability-OutOfBandChangesSecurityGroup-1A2B3C4D5E6F")  # fmt: skip
 
@@ -336,3 +338,23 @@ class GuardDutyCoverage:
         return {"Resources": [
             {"ResourceId": f"task-{i}", "CoverageStatus": status} | ({"Issue": issue} if status != "HEALTHY" else {})
             for i, status in enumerate(self.statuses)]}  # fmt: skip
+
+
+class SecretMetadata:
+    """Secrets Manager's DescribeSecret for the processor secret: created `age_days` ago, its value last put
+    `changed_days` ago (None: never, still the generated one). moto stamps both with the test's own clock."""
+
+    def __init__(self, changed_days: int | None = 30, age_days: int = 400) -> None:
+        now = datetime.datetime.now(datetime.UTC)
+        self.created = now - datetime.timedelta(days=age_days)
+        self.changed = self.created if changed_days is None else now - datetime.timedelta(days=changed_days)
+        self.asked: list[str] = []
+
+    def describe_secret(self, SecretId: str) -> dict[str, Any]:  # noqa: N803 (boto3's keyword)
+        self.asked.append(SecretId)
+        return {
+            "ARN": SecretId,
+            "Name": "ProcessorSecret",
+            "CreatedDate": self.created,
+            "LastChangedDate": self.changed,
+        }
