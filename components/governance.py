@@ -39,6 +39,7 @@ from components.generated_functions import log_retention_days
 from components.log_group import EncryptedLogGroup
 from components.managed_role import role_with_policy
 from rules.acknowledge import AWS_SOLUTIONS, acknowledge, acknowledge_wildcards
+from rules.pci_requirements import PCI_DSS_STANDARD
 
 # CloudTrail events an alarm watches (CIS AWS Foundations monitoring patterns), by metric name.
 TRAIL_ALARMS: dict[str, str] = {
@@ -78,7 +79,6 @@ CONFIG_RULES: dict[str, dict[str, str]] = {
 }
 GLOBAL_CONFIG_RULES: dict[str, dict[str, str]] = {"IAM_POLICY_NO_STATEMENTS_WITH_ADMIN_ACCESS": {}}
 CONFIG_PREFIX = "config"
-PCI_DSS_STANDARD = "standards/pci-dss/v/4.0.1"
 
 
 def trail_arn(stack: Stack, name: str) -> str:

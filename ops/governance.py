@@ -21,6 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ops.checks import Check, failed, passed, warned
+from rules.pci_requirements import PCI_DSS_STANDARD
 
 TRAIL = "audit trail"
 RECORDER = "AWS Config recorder"
@@ -28,7 +29,6 @@ STANDARD = "Security Hub PCI DSS v4.0.1"
 DETECTOR = "GuardDuty runtime monitoring"
 SCANNING = "ECR image scanning"
 CHECKS = (TRAIL, RECORDER, STANDARD, DETECTOR, SCANNING)
-PCI_DSS_STANDARD = "standards/pci-dss/v/4.0.1"
 # What the app's stacks are made of: a recorder that excludes one of these does not see the app change.
 APP_RESOURCE_TYPES = frozenset({
     "AWS::ECS::Service", "AWS::ECS::TaskDefinition", "AWS::ECS::Cluster", "AWS::EC2::SecurityGroup",

@@ -8,7 +8,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -241,7 +241,7 @@ def verify(
     checks += run("alarms", lambda: _alarms(clients, found["observability"]["AlarmNames"].split(",")))
     checks += run("dashboard", lambda: _dashboard(clients, found))
     if not config.is_standby:  # one secret value, replicated by the operator to the standby's (RUNBOOK)
-        security_outputs = outputs(clients, config.names.stack("Security"))
+        security_outputs = _security(clients, config, found)
         if "ProcessorSecretArn" in security_outputs:
             checks += run("processor credentials current", lambda: processor_credentials(
                 clients.secretsmanager, security_outputs["ProcessorSecretArn"]))  # fmt: skip
@@ -258,9 +258,10 @@ def verify(
             notifies=page, name="page reaches a subscriber", sleep=pause))  # fmt: skip
     if route53_health is not None and "RegionHealthCheckId" in found["compute"]:
         checks += run("Route 53 health checks", lambda: _route53(route53_health, config, found["compute"]))
-    checks += run("archive locked", lambda: archive_locked(clients, config))
+    checks += run("archive locked", lambda: archive_locked(clients, config, security=_security(clients, config, found)))
     if config.standby_region and standby_s3 is not None:
-        checks += run("canary replicated", lambda: canary_replicated(clients, standby_s3, config, pause))
+        checks += run("canary replicated", lambda: canary_replicated(
+            clients, standby_s3, config, pause, security=_security(clients, config, found)))  # fmt: skip
         checks += run("replicas locked", lambda: replicas_locked(standby_s3, config))
     return checks
 
@@ -273,7 +274,7 @@ def _delivered(
     clients: Clients, config: EnvironmentConfig, found: dict[str, Any], pause: Callable[[float], None]
 ) -> list[Check]:
     """The delivery paths, live: records where their writers put them, an alarm's notification at a subscriber."""
-    security = outputs(clients, config.names.stack("Security"))
+    security = _security(clients, config, found)
     account, region = str(config.account), config.region
     checks = run("flow-log objects", lambda: delivery.flow_log_objects(
         clients.s3, security["FlowLogBucketName"], account, region, sleep=pause))  # fmt: skip
@@ -315,11 +316,18 @@ def archived_on(day: date) -> str:
     return f"logs/{day:%Y/%m/%d}/"
 
 
-def archive_locked(clients: Clients, config: EnvironmentConfig, today: date | None = None) -> Check:
+def archive_locked(
+    clients: Clients,
+    config: EnvironmentConfig,
+    today: date | None = None,
+    security: Mapping[str, str] | None = None,
+) -> Check:
     """Today's (or yesterday's) newest archived record carries the log archive's Object Lock retention: Firehose's
     writes reach a bucket with a default retention, and S3 applies it (docs/RUNBOOK.md, the archive under Object
-    Lock). The newest: records archived before the lock was enabled keep none."""
-    bucket = outputs(clients, config.names.stack("Security"))["LogArchiveBucketName"]
+    Lock). The newest: records archived before the lock was enabled keep none. `security`: the Security stack's
+    outputs, when already read."""
+    security = security if security is not None else outputs(clients, config.names.stack("Security"))
+    bucket = security["LogArchiveBucketName"]
     today = today or datetime.now(UTC).date()
     key = delivery.newest_of_days(clients.s3, bucket, archived_on, today)
     if key is not None:
@@ -342,11 +350,15 @@ SOURCE_BUCKET_OUTPUTS = {
 
 
 def canary_replicated(
-    clients: Clients, standby_s3: Any, config: EnvironmentConfig, pause: Callable[[float], None] = time.sleep
+    clients: Clients,
+    standby_s3: Any,
+    config: EnvironmentConfig,
+    pause: Callable[[float], None] = time.sleep,
+    security: Mapping[str, str] | None = None,
 ) -> Check:
     """A canary object written into each replicating audit bucket arrives in its standby replica
-    (`delivery.canary_replicated`)."""
-    security = outputs(clients, config.names.stack("Security"))
+    (`delivery.canary_replicated`). `security`: the Security stack's outputs, when already read."""
+    security = security if security is not None else outputs(clients, config.names.stack("Security"))
     missing = [output for output in SOURCE_BUCKET_OUTPUTS.values() if output not in security]
     if missing:
         return failed("canary replicated", f"the Security stack has no output {', '.join(missing)}: deploy it")
@@ -384,6 +396,14 @@ def replicas_locked(s3: Any, config: EnvironmentConfig) -> Check:
     if empty:
         return warned("replicas locked", f"nothing replicated yet into {', '.join(empty)}; run again later")
     return passed("replicas locked", "; ".join(locked))
+
+
+def _security(clients: Clients, config: EnvironmentConfig, found: dict[str, Any]) -> dict[str, str]:
+    """The Security stack's outputs, read once per verify (several checks need them)."""
+    if "security" not in found:
+        found["security"] = outputs(clients, config.names.stack("Security"))
+    security: dict[str, str] = found["security"]
+    return security
 
 
 def _outputs(clients: Clients, config: EnvironmentConfig, found: dict[str, Any]) -> Check:

@@ -56,6 +56,9 @@ class Requirement:
 
 
 MATRIX_TEST = "tests/test_delivery_paths.py"
+# Security Hub's PCI DSS v4.0.1 standard, as its ARNs end (`arn:aws:securityhub:REGION::standards/...`): the
+# Governance stack enables it (components/governance.py), preflight looks for it (ops/governance.py).
+PCI_DSS_STANDARD = "standards/pci-dss/v/4.0.1"
 REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("1.2.1", "Configuration standards for network security controls are defined and implemented", (
         rule("1.3-RestrictedInbound"), rule("1.3.2-RestrictedOutbound"), rule("2.2.1-DefaultSecurityGroupClosed"),

@@ -17,14 +17,13 @@ from components.governance import (
     CONFIG_PREFIX,
     CONFIG_RULES,
     GLOBAL_CONFIG_RULES,
-    PCI_DSS_STANDARD,
     TRAIL_ALARMS,
     ConfigRecording,
     DetectionServices,
     GovernanceBucket,
     ManagementTrail,
 )
-from rules.pci_requirements import REQUIREMENTS
+from rules.pci_requirements import PCI_DSS_STANDARD, REQUIREMENTS
 from tests.support.bare import CUSTODIANS, bare_stack, one, properties, resources, template
 
 TRAIL = "payments-test-trail"

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ops.checks import Check
+from rules.pci_requirements import PCI_DSS_STANDARD
 from settings import (
     PROFILES,
     AlertingSettings,
@@ -267,17 +268,18 @@ class SecurityHubStandards:
     def __init__(self, region: str, status: str | None = "READY") -> None:
         self.region, self.status = region, status
 
-    def describe_hub(self) -> dict[str, Any]:
+    def _refuse_without_hub(self, operation: str) -> None:
         if self.status == "hub off":
             error = {"Error": {"Code": "InvalidAccessException", "Message": "not subscribed to AWS Security Hub"}}
-            raise botocore.exceptions.ClientError(error, "DescribeHub")
+            raise botocore.exceptions.ClientError(error, operation)
+
+    def describe_hub(self) -> dict[str, Any]:
+        self._refuse_without_hub("DescribeHub")
         return {"HubArn": f"arn:aws:securityhub:{self.region}:{ACCOUNT}:hub/default"}
 
     def get_enabled_standards(self) -> dict[str, Any]:
-        if self.status == "hub off":
-            error = {"Error": {"Code": "InvalidAccessException", "Message": "not subscribed to AWS Security Hub"}}
-            raise botocore.exceptions.ClientError(error, "GetEnabledStandards")
-        arn = f"arn:aws:securityhub:{self.region}::standards/pci-dss/v/4.0.1"
+        self._refuse_without_hub("GetEnabledStandards")
+        arn = f"arn:aws:securityhub:{self.region}::{PCI_DSS_STANDARD}"
         subscriptions = [{"StandardsArn": arn, "StandardsStatus": self.status}] if self.status else []
         return {"StandardsSubscriptions": subscriptions}
 
