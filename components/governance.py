@@ -115,9 +115,13 @@ class GovernanceBucket(Construct):
             server_access_logs=server_access_logs,
             server_access_logs_prefix="governance-bucket/",
             unlocked_because=DELIVERY_UNVERIFIED.format(writer="CloudTrail or AWS Config delivery"),
-            unreplicated_reason="CloudTrail's digest files make a changed or removed log file detectable (log file "
-            "validation); compensating controls: versioning, RETAIN on stack deletion, noncurrent versions kept as "
-            "long as current ones, and a bucket policy that lets only the break-glass role delete",
+            unreplicated_reason=(
+                "CloudTrail's digest files make a changed or removed log file detectable (log file validation)"
+                if trail is not None
+                else "Each region keeps its own AWS Config history; this is the standby region's, with no trail"
+            )
+            + "; compensating controls: versioning, RETAIN on stack deletion, noncurrent versions kept as long as "
+            "current ones, and a bucket policy that lets only the break-glass role delete",
         ).bucket
         if trail is None:
             return
