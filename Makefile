@@ -19,6 +19,8 @@ VERIFY_ARGS ?=
 PREFLIGHT_ARGS ?=
 DRILL_ARGS ?=
 LOAD_ARGS ?= --rps 20 --duration 120
+# For make cost: COST_ARGS='--format json --at max --requests-per-month 50000000'
+COST_ARGS ?=
 # cdk deploy's approval of security-broadening changes: `never` only where nobody can answer (the sandbox workflow).
 APPROVAL ?= broadening
 # Extra CDK CLI arguments, e.g. CDK_ARGS='-c config.task_cpu=1024 -c config.task_memory_mib=2048'
@@ -131,7 +133,7 @@ drift: deps ## CloudFormation drift detection on every stack of ENV (both region
 	CDK_VALIDATION=false python -m ops drift --env $(ENV) $(CDK_ARGS)
 
 cost: deps ## Monthly cost estimate of ENV from the synthesized templates, all profiles side by side
-	CDK_VALIDATION=false python -m ops cost --env $(ENV) $(CDK_ARGS)
+	CDK_VALIDATION=false python -m ops cost --env $(ENV) $(COST_ARGS) $(CDK_ARGS)
 
 diff: deps ## cdk diff ENV against the deployed stacks (needs AWS credentials)
 	$(WITH_REGION) cdk diff $(STACKS) -c env=$(ENV) $(CDK_ARGS)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from ops import cost_options
 from ops.cost import CostError
 from ops.drift import DEFAULT_TIMEOUT_SECONDS as DRIFT_TIMEOUT_SECONDS
 from ops.drill import DEFAULT_TIMEOUT_SECONDS
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                 help="the DR drill instead: failover and failback end to end, reporting both RTOs and the audit "
                 "trail's replication lag (RPO); --timeout is then per step",
             )
+        if command == "cost":
+            cost_options.add_arguments(sub)
         if command in ("failover", "failback"):
             sub.add_argument(
                 "--timeout", type=float, default=FAILOVER_TIMEOUT_SECONDS, help="seconds to wait at each step"
@@ -142,7 +145,13 @@ def main(argv: list[str] | None = None) -> int:
                 timeout=arguments.timeout,
                 overrides=overrides,
             )
-        return run.cost_command(arguments.env, os.environ, overrides)
+        return run.cost_command(
+            arguments.env,
+            os.environ,
+            overrides,
+            traffic=cost_options.traffic_from(arguments),
+            output=arguments.format,
+        )
     except ConfigError as error:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)

@@ -19,14 +19,16 @@ from ops import load as load_module
 from ops import preflight as preflight_module
 from ops import verify as verify_module
 from ops.checks import Check, failed, suffixed, table, warned
-from ops.cost import (
-    LineItem,
-    TrafficAssumptions,
-    estimate_profiles,
-    estimate_regions,
+from ops.cost import CostError, TrafficAssumptions, estimate_regions
+from ops.cost_report import (
+    Report,
+    budget_of,
+    excluded_types,
     render_comparison,
+    render_csv,
+    render_json,
     render_modes,
-    render_profile,
+    render_table,
 )
 from settings import ConfigError, EnvironmentConfig, StandbyMode, resolve_config
 from settings.naming import STACK_KINDS
@@ -272,27 +274,70 @@ def synthesized_regions(
     ]
 
 
-def mode_estimates(name: str, traffic: TrafficAssumptions) -> dict[str, list[LineItem]]:
-    """The profile's line items under each disaster-recovery mode, each synthesized as that mode."""
+def cost_report(name: str, traffic: TrafficAssumptions, overrides: Mapping[str, Any] | None = None) -> Report:
+    """The profile's estimate (as overridden: the deployment `make deploy CDK_ARGS=…` makes)."""
+    regions = synthesized_regions(name, dict(overrides or {}))
+    return Report(
+        profile=name,
+        regions=tuple(region for region, _ in regions),
+        items=tuple(estimate_regions(regions, traffic)),
+        traffic=traffic,
+        budget_usd=budget_of(regions[0][1]),
+        excluded_types=excluded_types(regions),
+    )
+
+
+def profile_reports(traffic: TrafficAssumptions) -> tuple[dict[str, Report], dict[str, str]]:
+    """Every profile's estimate, and why a profile could not be priced (a region without a price table: an
+    adopter's new region is reported, not a failure of every other profile's estimate)."""
+    reports: dict[str, Report] = {}
+    unpriced: dict[str, str] = {}
+    for name in profile_names():
+        try:
+            reports[name] = cost_report(name, traffic)
+        except CostError as error:
+            unpriced[name] = str(error)
+    return reports, unpriced
+
+
+def mode_reports(
+    name: str, traffic: TrafficAssumptions, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Report]:
+    """The profile's estimate under each disaster-recovery mode, each synthesized as that mode."""
     return {
-        mode.value: estimate_regions(synthesized_regions(name, {"config.standby_mode": mode.value}), traffic)
+        mode.value: cost_report(name, traffic, {**(overrides or {}), "config.standby_mode": mode.value})
         for mode in StandbyMode
     }
 
 
-def cost_command(name: str, environ: Mapping[str, str], overrides: Mapping[str, str] | None = None) -> int:
+def cost_command(
+    name: str,
+    environ: Mapping[str, str],
+    overrides: Mapping[str, str] | None = None,
+    *,
+    traffic: TrafficAssumptions | None = None,
+    output: str = "table",
+) -> int:
+    """Exit 0 within the profile's budget, 1 over it, 2 for a configuration mistake."""
     config = profile(name, environ, overrides)
-    traffic = TrafficAssumptions()
-    # The profile as overridden (the deployment `make deploy CDK_ARGS=…` makes); the others as they are.
-    regions = synthesized_regions(name, dict(overrides or {}))
-    print(render_profile(name, config.region, estimate_regions(regions, traffic), traffic))
-    estimates, unpriced = estimate_profiles({each: synthesized_regions(each) for each in profile_names()}, traffic)
-    print("\nAll profiles:")
-    print(render_comparison(estimates))
-    for each, reason in unpriced.items():
-        print(f"  {each}: not estimated: {reason}")
-    if config.standby_region is not None:
-        print(f"\n{name} by disaster-recovery mode (now `{config.disaster_recovery.standby_mode.value}`):")
-        where = {"primary": config.region, "standby": config.standby_region}
-        print(render_modes(name, where, mode_estimates(name, traffic)))
+    traffic = traffic or TrafficAssumptions()
+    report = cost_report(name, traffic, overrides)
+    if output == "json":
+        print(render_json(report))
+    elif output == "csv":
+        print(render_csv(report), end="")
+    else:
+        print(render_table(report))
+        reports, unpriced = profile_reports(traffic)
+        reports[name] = report
+        print("\nAll profiles (the others as they are, this one as given):")
+        print(render_comparison(reports))
+        for each, reason in unpriced.items():
+            print(f"  {each}: not estimated: {reason}")
+        if config.standby_region is not None:
+            print(f"\n{name} by disaster-recovery mode (now `{config.disaster_recovery.standby_mode.value}`):")
+            print(render_modes(name, mode_reports(name, traffic, overrides)))
+    if report.over_budget():
+        print(f"error: {name}: the estimate exceeds monthly_budget_usd ({report.budget_usd:,.0f} USD)", file=sys.stderr)
+        return 1
     return 0

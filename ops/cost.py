@@ -1,49 +1,115 @@
 """Monthly cost estimate of a profile, computed from its synthesized templates.
 
-Every count (NAT gateways, endpoint ENIs, alarms, task size, capacity split, ...) is read from the
-templates, so the estimate follows the code; traffic-dependent lines use the stated assumptions.
+Every count (NAT gateways, endpoint ENIs, alarms, task size, capacity split, buckets and their lifecycle, ...)
+is read from the templates, so the estimate follows the code; the lines that follow traffic or the account's
+activity use the stated assumptions (`TrafficAssumptions`). The primary region serves the traffic; a standby
+region is priced idle: what it runs and keeps, the replicas it receives, no requests.
+
+Every resource type the templates declare is either priced here (`PRICED`) or excluded with a reason
+(`EXCLUDED`); a test fails on a type that is neither.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import json
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from ops.prices import HOURS_PER_MONTH, PRICES, PriceTable
+
+DAYS_PER_MONTH = 365 / 12
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+
+# What one ALB LCU covers, per hour; the load balancer is billed on the highest of the four.
+LCU_NEW_CONNECTIONS_PER_SECOND = 25
+LCU_ACTIVE_CONNECTIONS_PER_MINUTE = 3000
+LCU_GB_PER_HOUR = 1.0
+LCU_RULE_EVALUATIONS_PER_SECOND = 1000
+ALB_FREE_RULES = 10
+
+# An anomaly detection alarm is billed as three metrics: the metric and the two bounds of its band.
+ANOMALY_BAND_METRICS = 3
+
+# The reference service's ledger, measured from its code (tests/ops/test_cost.py builds the service's own items):
+# a payment is one transaction of two puts, each item under 1 KB even at the longest idempotency key, so 2 write
+# units each (a transactional write costs double). Stored sizes: a 64-character key and a 48-character client
+# subject, plus the 100 bytes DynamoDB counts per item.
+LEDGER_WRITE_UNITS_PER_PAYMENT = 4
+LEDGER_PAYMENT_ITEM_BYTES = 345
+LEDGER_IDEMPOTENCY_ITEM_BYTES = 605
+# The service's Embedded Metric Format metrics: PaymentsAccepted, PaymentsRejected, PaymentLatency and
+# PaymentAmount, under one dimension set (Service, Environment).
+SERVICE_EMF_METRICS = 4
+
+STORAGE_CLASSES = ("STANDARD", "STANDARD_IA", "GLACIER_IR")
 
 
 class CostError(ValueError):
     """The estimate cannot be made (for example, no price table for the region)."""
 
 
+class Scale(StrEnum):
+    """How many tasks the serving region runs all month."""
+
+    DESIRED = "desired"
+    MAX = "max"
+
+
+class Kind(StrEnum):
+    """Whether a line follows what is deployed (fixed) or the traffic and the account's activity (variable)."""
+
+    FIXED = "fixed"
+    VARIABLE = "variable"
+
+
 @dataclass(frozen=True)
 class TrafficAssumptions:
-    """Steady-state traffic the traffic-dependent lines assume. State them with every estimate."""
+    """Steady-state traffic and account activity the variable lines assume. State them with every estimate."""
 
     requests_per_month: int = 10_000_000
+    # Request and response through the load balancer, headers included.
+    bytes_per_request: int = 4_000
+    # 1: every request opens a connection (no keep-alive), the costliest case for the load balancer.
+    requests_per_connection: int = 1
+    connection_seconds: float = 1.0
     # One JSON request line and, for payments, one EMF line: ~700 bytes per request.
     app_log_bytes_per_request: int = 700
     # A WAF log record (headers included) is ~1.5 KB.
     waf_log_bytes_per_request: int = 1500
-    alb_average_lcus: float = 1.0
+    # An ALB access log entry, uncompressed (the load balancer gzips its files: an upper bound).
+    alb_log_bytes_per_request: int = 600
     nat_gb_per_month: float = 20.0
     endpoint_gb_per_month: float = 50.0
     flow_log_gb_per_month: float = 10.0
+    # CloudTrail management events in the serving region (the whole account's, not only this app's).
+    management_events_per_month: int = 1_000_000
+    trail_event_bytes: int = 1500
+    # Security Hub evaluates each recorded resource against the standard's controls about once a day.
+    checks_per_resource_per_month: int = 30
+    # Storage, logs kept and key rotations are priced as they stand after this many months in service.
+    months_in_service: int = 12
+    scale: Scale = Scale.DESIRED
+
+    def requests_per_second(self) -> float:
+        return self.requests_per_month / SECONDS_PER_MONTH
 
     def describe(self) -> list[str]:
         return [
-            f"{self.requests_per_month:,} requests a month",
-            f"{self.app_log_bytes_per_request} B of app log and {self.waf_log_bytes_per_request} B of WAF log "
-            "per request",
-            f"{self.alb_average_lcus} ALB LCU on average",
-            f"{self.nat_gb_per_month} GB through NAT, {self.endpoint_gb_per_month} GB through interface endpoints, "
-            f"{self.flow_log_gb_per_month} GB of flow logs a month",
-            "tasks at desired_tasks all month (no scale-out), Spot at the table's discount",
-            "excluded: data transfer out, Container Insights, Route 53 queries, free tiers, and with `governance: "
-            "create` the usage-priced services of the Governance stack (AWS Config items and rule evaluations, "
-            "Security Hub checks, GuardDuty, the trail's events in CloudWatch Logs), which follow the account's "
-            "activity, not this app's traffic",
+            f"{self.requests_per_month:,} requests a month, evenly spread ({self.requests_per_second():.2f} a second), "
+            f"{self.bytes_per_request:,} B each through the load balancer, {self.requests_per_connection} per "
+            f"connection of {self.connection_seconds:g} s",
+            f"{self.app_log_bytes_per_request} B of app log, {self.waf_log_bytes_per_request} B of WAF log and "
+            f"{self.alb_log_bytes_per_request} B of access log per request, kept uncompressed (an upper bound)",
+            f"{self.nat_gb_per_month:g} GB through NAT, {self.endpoint_gb_per_month:g} GB through interface endpoints, "
+            f"{self.flow_log_gb_per_month:g} GB of flow logs a month",
+            f"{self.management_events_per_month:,} CloudTrail management events a month of "
+            f"{self.trail_event_bytes:,} B, {self.checks_per_resource_per_month} Security Hub checks per resource",
+            f"tasks at {self.scale.value}_tasks all month; Spot at the table's discount",
+            f"storage, logs kept and key rotations as they stand after {self.months_in_service} months in service",
+            "the standby region serves nothing: no requests, logs, NAT or endpoint traffic until failover",
         ]
 
 
@@ -52,19 +118,604 @@ class LineItem:
     item: str
     basis: str
     monthly_usd: float
+    stack: str = ""
+    region: str = ""
+    kind: Kind = Kind.FIXED
 
 
-def _resources(documents: Mapping[str, Mapping[str, Any]], resource_type: str) -> list[dict[str, Any]]:
-    return [
-        resource.get("Properties", {})
-        for document in documents.values()
-        for resource in document["Resources"].values()
-        if resource["Type"] == resource_type
+# Resource types the estimate prices (read by the functions below).
+PRICED = frozenset(
+    {
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::EIP",
+        "AWS::EC2::VPCEndpoint",
+        "AWS::EC2::FlowLog",
+        "AWS::NetworkFirewall::Firewall",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::ElasticLoadBalancingV2::ListenerRule",
+        "AWS::WAFv2::WebACL",
+        "AWS::ECS::TaskDefinition",
+        "AWS::ECS::Service",
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        "AWS::Route53::HealthCheck",
+        "AWS::KMS::Key",
+        "AWS::SecretsManager::Secret",
+        "AWS::DynamoDB::Table",
+        "AWS::Logs::LogGroup",
+        "AWS::Logs::MetricFilter",
+        "AWS::KinesisFirehose::DeliveryStream",
+        "AWS::S3::Bucket",
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::CompositeAlarm",
+        "AWS::CloudWatch::Dashboard",
+        "AWS::CloudTrail::Trail",
+        "AWS::Config::ConfigurationRecorder",
+        "AWS::Config::ConfigRule",
+        "AWS::SecurityHub::Hub",
+        "AWS::GuardDuty::Detector",
+    }
+)
+
+_NO_CHARGE = "no charge of its own"
+# Resource types the estimate leaves out, and why.
+EXCLUDED: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "AWS::IAM::Role",
+            "AWS::IAM::Policy",
+            "AWS::IAM::ManagedPolicy",
+            "AWS::EC2::VPC",
+            "AWS::EC2::Subnet",
+            "AWS::EC2::RouteTable",
+            "AWS::EC2::Route",
+            "AWS::EC2::SubnetRouteTableAssociation",
+            "AWS::EC2::InternetGateway",
+            "AWS::EC2::VPCGatewayAttachment",
+            "AWS::EC2::SecurityGroup",
+            "AWS::EC2::SecurityGroupIngress",
+            "AWS::EC2::SecurityGroupEgress",
+            "AWS::ECS::ClusterCapacityProviderAssociations",
+            "AWS::ElasticLoadBalancingV2::Listener",
+            "AWS::ElasticLoadBalancingV2::TargetGroup",
+            "AWS::ApplicationAutoScaling::ScalingPolicy",
+            "AWS::KMS::Alias",
+            "AWS::S3::BucketPolicy",
+            "AWS::SNS::TopicPolicy",
+            "AWS::SQS::QueuePolicy",
+            "AWS::SecretsManager::ResourcePolicy",
+            "AWS::Logs::ResourcePolicy",
+            "AWS::WAFv2::WebACLAssociation",
+            "AWS::Route53::RecordSet",
+            "AWS::NetworkFirewall::FirewallPolicy",
+            "AWS::NetworkFirewall::RuleGroup",
+        ),
+        _NO_CHARGE,
+    ),
+    "AWS::ECS::Cluster": "the cluster is free; its Container Insights (enhanced) is billed per metric its tasks and "
+    "containers publish, and neither that price nor the metrics per task could be checked against a source here: "
+    "read the bill's CloudWatch MetricStorage:CI-ECS line",
+    "AWS::ElasticLoadBalancingV2::TrustStore": "no line of its own in the load balancer's price list",
+    "AWS::CertificateManager::Certificate": "public ACM certificates are free",
+    "AWS::Route53::HostedZone": "the adopter's hosted zone, not created here",
+    "AWS::Logs::SubscriptionFilter": "priced as the Firehose stream's ingestion of the subscribed log groups",
+    "AWS::Logs::QueryDefinition": "a saved query is free; a query run is billed per GB it scans, when someone runs it",
+    "AWS::WAFv2::LoggingConfiguration": "priced as the WAF log group's ingestion",
+    "AWS::NetworkFirewall::LoggingConfiguration": "the firewall's alert logs follow the traffic it refuses: "
+    "not modelled",
+    "AWS::Events::Rule": "rules on AWS services' events: those events are free; their targets' deliveries are "
+    "counted with SNS and SQS",
+    "AWS::SNS::Topic": "billed per publish and per e-mail beyond SNS's free tier: alarm notifications, not traffic; "
+    "not modelled",
+    "AWS::SNS::Subscription": "an e-mail subscription: its deliveries are the topic's",
+    "AWS::SQS::Queue": "the dead-letter queue holds only undelivered warnings: requests beyond SQS's free tier are "
+    "not expected; not modelled",
+    "AWS::Lambda::Function": "runs during a deploy only (the default security group's cleanup)",
+    "Custom::VpcRestrictDefaultSG": "runs during a deploy only",
+    "AWS::FIS::ExperimentTemplate": "a template is free; `make drill` runs it, billed per action-minute when run",
+    "AWS::Budgets::Budget": "AWS Budgets prices budgets per account, beyond the account's free ones: not this app's",
+    "AWS::Config::DeliveryChannel": "its history and snapshot files in the governance bucket are not modelled",
+    "AWS::SecurityHub::Standard": "priced as the hub's security checks",
+    "AWS::ECR::RegistryScanningConfiguration": "basic scanning on push is free",
+}
+
+# Traffic-independent exclusions every estimate states.
+NOT_MODELLED = [
+    "data transfer out to the internet, Route 53 queries, KMS requests (0.03 USD per 10,000), S3 requests and "
+    "lifecycle transitions (0.01 USD per 1,000 objects into Standard-IA, 0.02 into Glacier Instant Retrieval)",
+    "free tiers and allowances (not deducted)",
+    f"Container Insights (enhanced): {EXCLUDED['AWS::ECS::Cluster']}",
+]
+
+
+@dataclass(frozen=True)
+class _Resource:
+    stack: str
+    logical_id: str
+    properties: dict[str, Any]
+
+
+@dataclass
+class _Region:
+    """One region's templates and what the estimate knows about it."""
+
+    name: str
+    documents: Mapping[str, Mapping[str, Any]]
+    prices: PriceTable
+    traffic: TrafficAssumptions
+    serves: bool
+    # GB a month replicated into this region's buckets, by bucket name.
+    replicated_in: Mapping[str, float] = field(default_factory=dict)
+
+    def resources(self, resource_type: str) -> list[_Resource]:
+        return [
+            _Resource(stack, logical_id, resource.get("Properties", {}))
+            for stack, document in self.documents.items()
+            for logical_id, resource in document["Resources"].items()
+            if resource["Type"] == resource_type
+        ]
+
+    def per_stack(self, resource_type: str) -> dict[str, list[_Resource]]:
+        stacks: dict[str, list[_Resource]] = {}
+        for resource in self.resources(resource_type):
+            stacks.setdefault(resource.stack, []).append(resource)
+        return stacks
+
+    def item(self, item: str, basis: str, usd: float, stack: str, kind: Kind = Kind.FIXED) -> LineItem:
+        return LineItem(item, basis, usd, stack, self.name, kind)
+
+    def traffic_share(self) -> float:
+        """1 where the traffic is served, 0 in an idle standby."""
+        return 1.0 if self.serves else 0.0
+
+
+def _mentions(value: Any, resource: _Resource) -> bool:
+    """Whether a property refers to the resource (Ref, GetAtt, or a cross-stack import named after it)."""
+    return resource.logical_id in json.dumps(value)
+
+
+def _hourly_with_data(
+    region: _Region,
+    resource_type: str,
+    names: tuple[str, str],
+    count: Callable[[list[_Resource]], tuple[int, str]],
+    prices: tuple[float, float],
+    gb_per_month: float,
+) -> Iterator[LineItem]:
+    """A resource billed per unit-hour (`count` gives the units and how to say them) and per GB it carries."""
+    hours, (hourly, per_gb) = HOURS_PER_MONTH, prices
+    for stack, resources in region.per_stack(resource_type).items():
+        units, described = count(resources)
+        yield region.item(names[0], f"{described} x {hours} h", units * hours * hourly, stack)
+        gb = gb_per_month * region.traffic_share()
+        yield region.item(names[1], f"{gb:g} GB", gb * per_gb, stack, Kind.VARIABLE)
+
+
+def _interface_endpoints(endpoints: list[_Resource]) -> tuple[int, str]:
+    interface = [e for e in endpoints if e.properties.get("VpcEndpointType") == "Interface"]
+    zones = sum(len(e.properties.get("SubnetIds", [])) for e in interface)
+    return zones, f"{len(interface)} endpoints, {zones} zone-hours"
+
+
+def _firewall_endpoints(firewalls: list[_Resource]) -> tuple[int, str]:
+    endpoints = sum(len(firewall.properties.get("SubnetMappings", [])) for firewall in firewalls)
+    return endpoints, f"{endpoints} endpoints"
+
+
+def _network(region: _Region) -> Iterator[LineItem]:
+    prices, traffic, hours = region.prices, region.traffic, HOURS_PER_MONTH
+    yield from _hourly_with_data(
+        region,
+        "AWS::EC2::NatGateway",
+        ("NAT gateways", "NAT gateway data"),
+        lambda nats: (len(nats), str(len(nats))),
+        (prices.nat_gateway_hour, prices.nat_gateway_gb),
+        traffic.nat_gb_per_month,
+    )
+    # Everything through NAT crosses a firewall first. AWS waives NAT gateway charges for traffic that a firewall
+    # charged for; not deducted: the waiver's terms could not be checked here (an upper bound).
+    yield from _hourly_with_data(
+        region,
+        "AWS::NetworkFirewall::Firewall",
+        ("Network Firewall (egress allow-list)", "Network Firewall data"),
+        _firewall_endpoints,
+        (prices.network_firewall_endpoint_hour, prices.network_firewall_gb),
+        traffic.nat_gb_per_month,
+    )
+    yield from _hourly_with_data(
+        region,
+        "AWS::EC2::VPCEndpoint",
+        ("Interface endpoints", "Interface endpoint data"),
+        _interface_endpoints,
+        (prices.interface_endpoint_az_hour, prices.interface_endpoint_gb),
+        traffic.endpoint_gb_per_month,
+    )
+    for stack, flow_logs in region.per_stack("AWS::EC2::FlowLog").items():
+        to_s3 = [f for f in flow_logs if f.properties.get("LogDestinationType") == "s3"]
+        parquet = [f for f in to_s3 if f.properties.get("DestinationOptions", {}).get("FileFormat") == "parquet"]
+        gb = traffic.flow_log_gb_per_month * region.traffic_share()
+        per_gb = prices.vended_logs_s3_gb + (prices.flow_log_parquet_gb if parquet else 0.0)
+        yield region.item(
+            "VPC flow log delivery",
+            f"{gb:g} GB to S3" + (", as Parquet" if parquet else ""),
+            gb * per_gb if to_s3 else 0.0,
+            stack,
+            Kind.VARIABLE,
+        )
+    addresses = [(r.stack, "Elastic IP", 1) for r in region.resources("AWS::EC2::EIP")] + [
+        (alb.stack, "ALB", len(alb.properties.get("Subnets", [])))
+        for alb in region.resources("AWS::ElasticLoadBalancingV2::LoadBalancer")
+        if alb.properties.get("Scheme") == "internet-facing"
     ]
+    for stack in dict.fromkeys(stack for stack, _, _ in addresses):
+        count = sum(n for s, _, n in addresses if s == stack)
+        kinds = sorted({what for s, what, _ in addresses if s == stack})
+        yield region.item(
+            "Public IPv4 addresses", f"{count} ({', '.join(kinds)})", count * hours * prices.public_ipv4_hour, stack
+        )
 
 
-# An anomaly detection alarm is billed as three metrics: the metric and the two bounds of its band.
-ANOMALY_BAND_METRICS = 3
+def _load_balancer(region: _Region) -> Iterator[LineItem]:
+    prices, traffic, hours = region.prices, region.traffic, HOURS_PER_MONTH
+    rules = len(region.resources("AWS::ElasticLoadBalancingV2::ListenerRule"))
+    for stack, albs in region.per_stack("AWS::ElasticLoadBalancingV2::LoadBalancer").items():
+        yield region.item(
+            "Application Load Balancer", f"{len(albs)} x {hours} h", len(albs) * hours * prices.alb_hour, stack
+        )
+        rps = traffic.requests_per_second() * region.traffic_share()
+        new = rps / traffic.requests_per_connection
+        dimensions = {
+            "new connections": new / LCU_NEW_CONNECTIONS_PER_SECOND,
+            "active connections": new * traffic.connection_seconds * 60 / LCU_ACTIVE_CONNECTIONS_PER_MINUTE,
+            "processed bytes": rps * 3600 * traffic.bytes_per_request / 1e9 / LCU_GB_PER_HOUR,
+            "rule evaluations": rps * max(rules - ALB_FREE_RULES, 0) / LCU_RULE_EVALUATIONS_PER_SECOND,
+        }
+        lcus = max(dimensions.values())
+        by = max(dimensions, key=lambda name: dimensions[name])
+        yield region.item(
+            "ALB capacity units",
+            f"{lcus:.3f} LCU ({by}) x {hours} h",
+            len(albs) * lcus * hours * prices.alb_lcu_hour,
+            stack,
+            Kind.VARIABLE,
+        )
+
+
+def _waf(region: _Region) -> Iterator[LineItem]:
+    prices, traffic = region.prices, region.traffic
+    for stack, acls in region.per_stack("AWS::WAFv2::WebACL").items():
+        rules = sum(len(acl.properties.get("Rules", [])) for acl in acls)
+        yield region.item(
+            "AWS WAF",
+            f"{len(acls)} web ACL, {rules} rules",
+            len(acls) * prices.waf_web_acl_month + rules * prices.waf_rule_month,
+            stack,
+        )
+        requests = traffic.requests_per_month * region.traffic_share()
+        yield region.item(
+            "AWS WAF requests",
+            f"{requests:,.0f} requests",
+            requests / 1e6 * prices.waf_million_requests,
+            stack,
+            Kind.VARIABLE,
+        )
+
+
+def running_tasks(region: _Region) -> float:
+    """Tasks the region runs all month: the service's desired count, or in the serving region at `--at max`
+    its scaling maximum."""
+    services = region.resources("AWS::ECS::Service")
+    desired = sum(int(s.properties.get("DesiredCount", 0)) for s in services)
+    if region.serves and region.traffic.scale is Scale.MAX:
+        targets = [
+            t
+            for t in region.resources("AWS::ApplicationAutoScaling::ScalableTarget")
+            if t.properties.get("ScalableDimension") == "ecs:service:DesiredCount"
+        ]
+        return sum(int(t.properties["MaxCapacity"]) for t in targets) or desired
+    return desired
+
+
+def _task_size(region: _Region) -> tuple[float, float, bool]:
+    (task,) = region.resources("AWS::ECS::TaskDefinition")
+    arm = task.properties.get("RuntimePlatform", {}).get("CpuArchitecture") == "ARM64"
+    return int(task.properties["Cpu"]) / 1024, int(task.properties["Memory"]) / 1024, arm
+
+
+def _fargate(region: _Region) -> Iterator[LineItem]:
+    prices = region.prices
+    services = region.resources("AWS::ECS::Service")
+    if not services:
+        return
+    (service,) = services
+    vcpu, memory_gb, arm = _task_size(region)
+    vcpu_price = prices.fargate_vcpu_hour_arm if arm else prices.fargate_vcpu_hour_x86
+    gb_price = prices.fargate_gb_hour_arm if arm else prices.fargate_gb_hour_x86
+    task_hour = vcpu * vcpu_price + memory_gb * gb_price
+    tasks = running_tasks(region)
+    strategy = {s["CapacityProvider"]: s for s in service.properties["CapacityProviderStrategy"]}
+    base = int(strategy["FARGATE"].get("Base", 0))
+    on_demand_weight = int(strategy["FARGATE"].get("Weight", 0))
+    spot_weight = int(strategy.get("FARGATE_SPOT", {}).get("Weight", 0))
+    above_base = max(tasks - base, 0)
+    share = on_demand_weight / (on_demand_weight + spot_weight) if on_demand_weight + spot_weight else 1.0
+    on_demand = min(tasks, base) + above_base * share
+    spot = above_base * (1 - share)
+    size = f"{vcpu:g} vCPU / {memory_gb:g} GB {'ARM64' if arm else 'x86_64'}"
+    month = task_hour * HOURS_PER_MONTH
+    yield region.item("Fargate on-demand", f"{on_demand:g} tasks of {size}", on_demand * month, service.stack)
+    if spot:
+        spot_month = month * (1 - prices.fargate_spot_discount)
+        yield region.item("Fargate Spot", f"{spot:g} tasks of {size}", spot * spot_month, service.stack)
+
+
+def _health_checks(region: _Region) -> Iterator[LineItem]:
+    for stack, checks in region.per_stack("AWS::Route53::HealthCheck").items():
+        types = sorted({c.properties.get("HealthCheckConfig", {}).get("Type", "?") for c in checks})
+        yield region.item(
+            "Route 53 health checks",
+            f"{len(checks)} ({', '.join(types)})",
+            len(checks) * region.prices.route53_health_check_month,
+            stack,
+        )
+
+
+def _kms(region: _Region) -> Iterator[LineItem]:
+    prices, months = region.prices, region.traffic.months_in_service
+    for stack, keys in region.per_stack("AWS::KMS::Key").items():
+        yield region.item("KMS keys", f"{len(keys)} customer-managed keys", len(keys) * prices.kms_key_month, stack)
+        rotations = 0
+        for key in keys:
+            if key.properties.get("EnableKeyRotation"):
+                period = int(key.properties.get("RotationPeriodInDays", 365))
+                # Each of the first two rotations adds to the key's monthly price; later ones add nothing.
+                rotations += min(int(months * DAYS_PER_MONTH // period), 2)
+        if rotations:
+            yield region.item(
+                "KMS key rotations",
+                f"{rotations} rotations within {months} months",
+                rotations * prices.kms_rotation_month,
+                stack,
+            )
+
+
+def _secrets(region: _Region) -> Iterator[LineItem]:
+    for stack, secrets in region.per_stack("AWS::SecretsManager::Secret").items():
+        yield region.item("Secrets Manager", f"{len(secrets)} secret", len(secrets) * region.prices.secret_month, stack)
+
+
+def log_group_gb(region: _Region) -> dict[str, float]:
+    """GB a month each log group receives (by logical ID): the app's, the WAF's and the trail's."""
+    traffic, share = region.traffic, region.traffic_share()
+    requests, events = traffic.requests_per_month * share, traffic.management_events_per_month * share
+    writers: list[tuple[Any, float]] = [
+        (task.properties.get("ContainerDefinitions"), requests * traffic.app_log_bytes_per_request)
+        for task in region.resources("AWS::ECS::TaskDefinition")
+    ]
+    writers += [
+        (waf.properties.get("LogDestinationConfigs"), requests * traffic.waf_log_bytes_per_request)
+        for waf in region.resources("AWS::WAFv2::LoggingConfiguration")
+    ]
+    writers += [
+        (trail.properties.get("CloudWatchLogsLogGroupArn"), events * traffic.trail_event_bytes)
+        for trail in region.resources("AWS::CloudTrail::Trail")
+    ]
+    return {
+        group.logical_id: sum(written for value, written in writers if _mentions(value, group)) / 1e9
+        for group in region.resources("AWS::Logs::LogGroup")
+    }
+
+
+def stream_gb(region: _Region, log_gb: Mapping[str, float]) -> dict[str, float]:
+    """GB a month each Firehose stream archives (by logical ID): every event of the log groups subscribed to it."""
+    subscriptions = region.resources("AWS::Logs::SubscriptionFilter")
+    groups = region.resources("AWS::Logs::LogGroup")
+    archived: dict[str, float] = {}
+    for stream in region.resources("AWS::KinesisFirehose::DeliveryStream"):
+        fed = [s for s in subscriptions if _mentions(s.properties.get("DestinationArn"), stream)]
+        archived[stream.logical_id] = sum(
+            log_gb[g.logical_id] for g in groups if any(_mentions(s.properties.get("LogGroupName"), g) for s in fed)
+        )
+    return archived
+
+
+def _logs(region: _Region, gb: Mapping[str, float]) -> Iterator[LineItem]:
+    prices, months = region.prices, region.traffic.months_in_service
+    for stack, groups in region.per_stack("AWS::Logs::LogGroup").items():
+        ingested = sum(gb[g.logical_id] for g in groups)
+        stored = (
+            sum(
+                gb[g.logical_id] * min(int(g.properties.get("RetentionInDays", 3653)), months * DAYS_PER_MONTH)
+                for g in groups
+            )
+            / DAYS_PER_MONTH
+        )
+        yield region.item(
+            "CloudWatch Logs",
+            f"{ingested:.1f} GB/month in, ~{stored:.0f} GB kept (uncompressed)",
+            ingested * prices.logs_ingest_gb + stored * prices.logs_storage_gb_month,
+            stack,
+            Kind.VARIABLE,
+        )
+
+
+def _custom_metrics(region: _Region, gb: Mapping[str, float]) -> Iterator[LineItem]:
+    """Metric filters publish a metric while their log group receives events; the service publishes its EMF
+    metrics while it serves payments."""
+    groups = region.resources("AWS::Logs::LogGroup")
+    for stack, filters in region.per_stack("AWS::Logs::MetricFilter").items():
+        live = {
+            (t.get("MetricNamespace"), t.get("MetricName"))
+            for f in filters
+            if any(_mentions(f.properties.get("LogGroupName"), g) and gb[g.logical_id] > 0 for g in groups)
+            for t in f.properties.get("MetricTransformations", [])
+        }
+        yield region.item(
+            "CloudWatch custom metrics",
+            f"{len(live)} from metric filters",
+            len(live) * region.prices.custom_metric_month,
+            stack,
+        )
+    for task in region.resources("AWS::ECS::TaskDefinition"):
+        metrics = SERVICE_EMF_METRICS if region.serves else 0
+        yield region.item(
+            "CloudWatch custom metrics",
+            f"{metrics} from the service (EMF)",
+            metrics * region.prices.custom_metric_month,
+            task.stack,
+        )
+
+
+def _firehose(region: _Region, archived: Mapping[str, float]) -> Iterator[LineItem]:
+    for stream in region.resources("AWS::KinesisFirehose::DeliveryStream"):
+        gb = archived[stream.logical_id]
+        yield region.item(
+            "Firehose log archive", f"{gb:.1f} GB/month", gb * region.prices.firehose_gb, stream.stack, Kind.VARIABLE
+        )
+
+
+def bucket_gb(region: _Region, archived: Mapping[str, float]) -> dict[str, float]:
+    """GB a month written into each bucket (by logical ID): Firehose's archive, flow logs, access logs, the
+    trail's files, and replicas from another region."""
+    traffic, share = region.traffic, region.traffic_share()
+    writers: list[tuple[Any, float]] = [
+        (stream.properties.get("ExtendedS3DestinationConfiguration", {}).get("BucketARN"), archived[stream.logical_id])
+        for stream in region.resources("AWS::KinesisFirehose::DeliveryStream")
+    ]
+    for flow_log in region.resources("AWS::EC2::FlowLog"):
+        if flow_log.properties.get("LogDestinationType") == "s3":
+            writers.append((flow_log.properties.get("LogDestination"), traffic.flow_log_gb_per_month * share))
+    for alb in region.resources("AWS::ElasticLoadBalancingV2::LoadBalancer"):
+        attributes = {a["Key"]: a.get("Value") for a in alb.properties.get("LoadBalancerAttributes", [])}
+        if attributes.get("access_logs.s3.enabled") == "true":
+            access_gb = traffic.requests_per_month * traffic.alb_log_bytes_per_request * share / 1e9
+            writers.append((attributes.get("access_logs.s3.bucket"), access_gb))
+    for trail in region.resources("AWS::CloudTrail::Trail"):
+        trail_gb = traffic.management_events_per_month * traffic.trail_event_bytes * share / 1e9
+        writers.append((trail.properties.get("S3BucketName"), trail_gb))
+    gb: dict[str, float] = {}
+    for bucket in region.resources("AWS::S3::Bucket"):
+        name = bucket.properties.get("BucketName")
+        written = sum(
+            monthly
+            for value, monthly in writers
+            if _mentions(value, bucket) or (isinstance(name, str) and value == name)
+        )
+        gb[bucket.logical_id] = written + (region.replicated_in.get(name, 0.0) if isinstance(name, str) else 0.0)
+    return gb
+
+
+def storage_classes(bucket: Mapping[str, Any], monthly_gb: float, months: int) -> dict[str, float]:
+    """GB held in each storage class after `months` of `monthly_gb` arriving, under the bucket's lifecycle."""
+    rules = [r for r in bucket.get("LifecycleConfiguration", {}).get("Rules", []) if r.get("Status") == "Enabled"]
+    transitions = sorted(
+        ((int(t["TransitionInDays"]), t["StorageClass"]) for r in rules for t in r.get("Transitions", [])),
+    )
+    expiries = [int(r["ExpirationInDays"]) for r in rules if "ExpirationInDays" in r]
+    expiry = min(expiries) if expiries else math.inf
+    horizon = months * DAYS_PER_MONTH
+    boundaries = [(0, "STANDARD"), *transitions]
+    held: dict[str, float] = {}
+    for index, (start, storage_class) in enumerate(boundaries):
+        if storage_class not in STORAGE_CLASSES:
+            raise CostError(f"no price for S3 storage class {storage_class!r} (have: {', '.join(STORAGE_CLASSES)})")
+        end = boundaries[index + 1][0] if index + 1 < len(boundaries) else expiry
+        days = max(min(end, expiry, horizon) - min(start, horizon), 0)
+        held[storage_class] = held.get(storage_class, 0.0) + monthly_gb * days / DAYS_PER_MONTH
+    return held
+
+
+def _s3(region: _Region, written: Mapping[str, float]) -> Iterator[LineItem]:
+    prices, months = region.prices, region.traffic.months_in_service
+    per_gb = {
+        "STANDARD": prices.s3_standard_gb_month,
+        "STANDARD_IA": prices.s3_standard_ia_gb_month,
+        "GLACIER_IR": prices.s3_glacier_ir_gb_month,
+    }
+    for stack, buckets in region.per_stack("AWS::S3::Bucket").items():
+        held: dict[str, float] = {}
+        for bucket in buckets:
+            for storage_class, gb in storage_classes(bucket.properties, written[bucket.logical_id], months).items():
+                held[storage_class] = held.get(storage_class, 0.0) + gb
+        shown = ", ".join(f"{gb:.0f} GB {storage_class}" for storage_class, gb in held.items() if gb)
+        yield region.item(
+            "S3 audit storage",
+            f"{len(buckets)} buckets: {shown or 'empty'} after {months} months",
+            sum(gb * per_gb[storage_class] for storage_class, gb in held.items()),
+            stack,
+            Kind.VARIABLE,
+        )
+
+
+def replication_out(region: _Region, written: Mapping[str, float]) -> dict[str, float]:
+    """GB a month each replication destination (by bucket name) receives from this region."""
+    out: dict[str, float] = {}
+    for bucket in region.resources("AWS::S3::Bucket"):
+        for rule in bucket.properties.get("ReplicationConfiguration", {}).get("Rules", []):
+            if rule.get("Status", "Enabled") != "Enabled":
+                continue
+            destination = str(rule["Destination"]["Bucket"]).removeprefix("arn:aws:s3:::")
+            out[destination] = out.get(destination, 0.0) + written[bucket.logical_id]
+    return out
+
+
+def _replication(region: _Region, written: Mapping[str, float]) -> Iterator[LineItem]:
+    prices = region.prices
+    for stack, buckets in region.per_stack("AWS::S3::Bucket").items():
+        gb = 0.0
+        timed = 0.0
+        for bucket in buckets:
+            for rule in bucket.properties.get("ReplicationConfiguration", {}).get("Rules", []):
+                gb += written[bucket.logical_id]
+                if rule.get("Destination", {}).get("ReplicationTime", {}).get("Status") == "Enabled":
+                    timed += written[bucket.logical_id]
+        if gb:
+            yield region.item(
+                "S3 cross-region replication",
+                f"{gb:.1f} GB/month, {timed:.1f} GB of it with Replication Time Control",
+                gb * prices.inter_region_transfer_gb + timed * prices.s3_replication_time_control_gb,
+                stack,
+                Kind.VARIABLE,
+            )
+
+
+def ledger_ttl_days(region: _Region) -> float:
+    for task in region.resources("AWS::ECS::TaskDefinition"):
+        for container in task.properties.get("ContainerDefinitions", []):
+            for variable in container.get("Environment", []):
+                if variable.get("Name") == "IDEMPOTENCY_TTL_SECONDS":
+                    return int(variable["Value"]) / 86400
+    return 1.0
+
+
+def _dynamodb(region: _Region) -> Iterator[LineItem]:
+    prices, traffic = region.prices, region.traffic
+    payments = traffic.requests_per_month * region.traffic_share()
+    ttl_days = ledger_ttl_days(region)
+    for table in region.resources("AWS::DynamoDB::Table"):
+        if table.properties.get("BillingMode") != "PAY_PER_REQUEST":
+            raise CostError(f"table {table.logical_id}: only on-demand (PAY_PER_REQUEST) tables are priced")
+        units = payments * LEDGER_WRITE_UNITS_PER_PAYMENT
+        yield region.item(
+            "DynamoDB ledger writes",
+            f"{payments:,.0f} payments x {LEDGER_WRITE_UNITS_PER_PAYMENT} write units",
+            units / 1e6 * prices.dynamodb_million_write_units,
+            table.stack,
+            Kind.VARIABLE,
+        )
+        # Payments stay; idempotency records expire after their time to live.
+        stored_gb = (
+            payments * traffic.months_in_service * LEDGER_PAYMENT_ITEM_BYTES
+            + payments * ttl_days / DAYS_PER_MONTH * LEDGER_IDEMPOTENCY_ITEM_BYTES
+        ) / 1e9
+        backup = table.properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled")
+        per_gb = prices.dynamodb_storage_gb_month + (prices.dynamodb_backup_gb_month if backup else 0.0)
+        yield region.item(
+            "DynamoDB ledger storage",
+            f"~{stored_gb:.1f} GB after {traffic.months_in_service} months" + (", with PITR" if backup else ""),
+            stored_gb * per_gb,
+            table.stack,
+            Kind.VARIABLE,
+        )
 
 
 def _alarm_metrics(alarm: Mapping[str, Any]) -> int:
@@ -77,155 +728,130 @@ def _alarm_metrics(alarm: Mapping[str, Any]) -> int:
     return sum(1 for query in queries if "MetricStat" in query)
 
 
-def _fargate(documents: Mapping[str, Mapping[str, Any]], prices: PriceTable) -> list[LineItem]:
-    items = []
-    (task,) = _resources(documents, "AWS::ECS::TaskDefinition")
-    (service,) = _resources(documents, "AWS::ECS::Service")
-    vcpu, memory_gb = int(task["Cpu"]) / 1024, int(task["Memory"]) / 1024
-    arm = task.get("RuntimePlatform", {}).get("CpuArchitecture") == "ARM64"
-    vcpu_price = prices.fargate_vcpu_hour_arm if arm else prices.fargate_vcpu_hour_x86
-    gb_price = prices.fargate_gb_hour_arm if arm else prices.fargate_gb_hour_x86
-    task_hour = vcpu * vcpu_price + memory_gb * gb_price
-    desired = int(service["DesiredCount"])
-    strategy = {s["CapacityProvider"]: s for s in service["CapacityProviderStrategy"]}
-    base = int(strategy["FARGATE"].get("Base", 0))
-    on_demand_weight = int(strategy["FARGATE"].get("Weight", 0))
-    spot_weight = int(strategy.get("FARGATE_SPOT", {}).get("Weight", 0))
-    above_base = max(desired - base, 0)
-    share = on_demand_weight / (on_demand_weight + spot_weight) if on_demand_weight + spot_weight else 1.0
-    on_demand = min(desired, base) + above_base * share
-    spot = above_base * (1 - share)
-    size = f"{vcpu:g} vCPU / {memory_gb:g} GB {'ARM64' if arm else 'x86_64'}"
-    items.append(
-        LineItem("Fargate on-demand", f"{on_demand:g} tasks of {size}", on_demand * task_hour * HOURS_PER_MONTH)
-    )
-    if spot:
-        spot_hour = task_hour * (1 - prices.fargate_spot_discount)
-        items.append(LineItem("Fargate Spot", f"{spot:g} tasks of {size}", spot * spot_hour * HOURS_PER_MONTH))
-    return items
+def _cloudwatch(region: _Region) -> Iterator[LineItem]:
+    prices = region.prices
+    alarms = region.per_stack("AWS::CloudWatch::Alarm")
+    composites = region.per_stack("AWS::CloudWatch::CompositeAlarm")
+    for stack in dict.fromkeys([*alarms, *composites]):
+        metrics = sum(_alarm_metrics(alarm.properties) for alarm in alarms.get(stack, []))
+        composite = len(composites.get(stack, []))
+        yield region.item(
+            "CloudWatch alarms",
+            f"{len(alarms.get(stack, []))} alarms reading {metrics} metrics, {composite} composite",
+            metrics * prices.alarm_metric_month + composite * prices.composite_alarm_month,
+            stack,
+        )
+    for stack, dashboards in region.per_stack("AWS::CloudWatch::Dashboard").items():
+        yield region.item(
+            "CloudWatch dashboards", f"{len(dashboards)}", len(dashboards) * prices.dashboard_month, stack
+        )
 
 
-def estimate(
-    documents: Mapping[str, Mapping[str, Any]], region: str, traffic: TrafficAssumptions | None = None
-) -> list[LineItem]:
-    """Line items of one profile's monthly cost, in USD."""
+def _resource_count(region: _Region) -> int:
+    return sum(len(document["Resources"]) for document in region.documents.values())
+
+
+def _governance(region: _Region) -> Iterator[LineItem]:
+    """The Governance stack's services, priced on the account's activity (`governance: create`)."""
+    prices, traffic, share = region.prices, region.traffic, region.traffic_share()
+    resources = _resource_count(region)
+    rules = len(region.resources("AWS::Config::ConfigRule"))
+    for recorder in region.resources("AWS::Config::ConfigurationRecorder"):
+        # Each resource of this region's templates recorded once a month (a change), each item evaluated by
+        # every rule (an upper bound: a rule evaluates only the types in its scope).
+        yield region.item(
+            "AWS Config",
+            f"{resources} configuration items, {rules} rules evaluating each",
+            resources * prices.config_item + resources * rules * prices.config_rule_evaluation,
+            recorder.stack,
+            Kind.VARIABLE,
+        )
+    for hub in region.resources("AWS::SecurityHub::Hub"):
+        checks = resources * traffic.checks_per_resource_per_month
+        yield region.item(
+            "Security Hub checks", f"{checks:,} checks", checks * prices.securityhub_check, hub.stack, Kind.VARIABLE
+        )
+    for detector in region.resources("AWS::GuardDuty::Detector"):
+        features = {f.get("Name") for f in detector.properties.get("Features", []) if f.get("Status") == "ENABLED"}
+        vcpus = running_tasks(region) * _task_size(region)[0] if region.resources("AWS::ECS::Service") else 0.0
+        runtime = vcpus * prices.guardduty_fargate_vcpu_month if "RUNTIME_MONITORING" in features else 0.0
+        events = traffic.management_events_per_month * share
+        flow_gb = traffic.flow_log_gb_per_month * share
+        yield region.item(
+            "GuardDuty",
+            f"{vcpus:g} Fargate vCPUs watched, {events:,.0f} management events, {flow_gb:g} GB of flow logs",
+            runtime + events / 1e6 * prices.guardduty_million_management_events + flow_gb * prices.guardduty_log_gb,
+            detector.stack,
+            Kind.VARIABLE,
+        )
+    for trail in region.resources("AWS::CloudTrail::Trail"):
+        yield region.item(
+            "CloudTrail management events",
+            "the first copy of management events is free (2.00 USD per 100,000 if another trail already copies them)",
+            0.0,
+            trail.stack,
+            Kind.VARIABLE,
+        )
+
+
+def _estimate(region: _Region) -> tuple[list[LineItem], dict[str, float]]:
+    gb = log_group_gb(region)
+    archived = stream_gb(region, gb)
+    written = bucket_gb(region, archived)
+    pricers: list[Callable[[], Iterator[LineItem]]] = [
+        lambda: _network(region),
+        lambda: _load_balancer(region),
+        lambda: _waf(region),
+        lambda: _fargate(region),
+        lambda: _health_checks(region),
+        lambda: _kms(region),
+        lambda: _secrets(region),
+        lambda: _logs(region, gb),
+        lambda: _custom_metrics(region, gb),
+        lambda: _firehose(region, archived),
+        lambda: _s3(region, written),
+        lambda: _replication(region, written),
+        lambda: _dynamodb(region),
+        lambda: _cloudwatch(region),
+        lambda: _governance(region),
+    ]
+    items = [item for pricer in pricers for item in pricer()]
+    return items, replication_out(region, written)
+
+
+def _prices(region: str) -> PriceTable:
     prices = PRICES.get(region)
     if prices is None:
         raise CostError(f"no price table for region {region!r}; add one to ops/prices.py (have: {sorted(PRICES)})")
-    traffic = traffic or TrafficAssumptions()
-    hours = HOURS_PER_MONTH
-    items: list[LineItem] = []
+    return prices
 
-    nat = len(_resources(documents, "AWS::EC2::NatGateway"))
-    items.append(
-        LineItem(
-            "NAT gateways",
-            f"{nat} x {hours} h + {traffic.nat_gb_per_month} GB",
-            nat * hours * prices.nat_gateway_hour + traffic.nat_gb_per_month * prices.nat_gateway_gb,
-        )
-    )
-    firewall_endpoints = sum(
-        len(firewall.get("SubnetMappings", [])) for firewall in _resources(documents, "AWS::NetworkFirewall::Firewall")
-    )
-    if firewall_endpoints:
-        # Everything through NAT crosses a firewall first. AWS waives NAT gateway charges for traffic that a firewall
-        # charged for; not deducted above: the waiver's terms could not be checked here (an upper bound).
-        items.append(
-            LineItem(
-                "Network Firewall (egress allow-list)",
-                f"{firewall_endpoints} endpoints x {hours} h + {traffic.nat_gb_per_month} GB",
-                firewall_endpoints * hours * prices.network_firewall_endpoint_hour
-                + traffic.nat_gb_per_month * prices.network_firewall_gb,
-            )
-        )
-    interface = [e for e in _resources(documents, "AWS::EC2::VPCEndpoint") if e.get("VpcEndpointType") == "Interface"]
-    enis = sum(len(e.get("SubnetIds", [])) for e in interface)
-    items.append(
-        LineItem(
-            "Interface endpoints",
-            f"{len(interface)} endpoints, {enis} zone-hours x {hours} h",
-            enis * hours * prices.interface_endpoint_az_hour
-            + traffic.endpoint_gb_per_month * prices.interface_endpoint_gb,
-        )
-    )
-    albs = _resources(documents, "AWS::ElasticLoadBalancingV2::LoadBalancer")
-    alb_ips = sum(len(alb.get("Subnets", [])) for alb in albs if alb.get("Scheme") == "internet-facing")
-    items.append(
-        LineItem(
-            "Public IPv4 addresses", f"{nat} NAT + {alb_ips} ALB", (nat + alb_ips) * hours * prices.public_ipv4_hour
-        )
-    )
-    items.append(
-        LineItem(
-            "Application Load Balancer",
-            f"{len(albs)} x {hours} h, {traffic.alb_average_lcus} LCU",
-            len(albs) * hours * (prices.alb_hour + traffic.alb_average_lcus * prices.alb_lcu_hour),
-        )
-    )
-    acls = _resources(documents, "AWS::WAFv2::WebACL")
-    rules = sum(len(acl.get("Rules", [])) for acl in acls)
-    items.append(
-        LineItem(
-            "AWS WAF",
-            f"{len(acls)} web ACL, {rules} rules, {traffic.requests_per_month:,} requests",
-            len(acls) * prices.waf_web_acl_month
-            + rules * prices.waf_rule_month
-            + traffic.requests_per_month / 1e6 * prices.waf_million_requests,
-        )
-    )
-    items += _fargate(documents, prices)
-    keys = len(_resources(documents, "AWS::KMS::Key"))
-    items.append(LineItem("KMS keys", f"{keys} customer-managed keys", keys * prices.kms_key_month))
-    alarms = _resources(documents, "AWS::CloudWatch::Alarm")
-    metrics = sum(_alarm_metrics(alarm) for alarm in alarms)
-    composites = len(_resources(documents, "AWS::CloudWatch::CompositeAlarm"))
-    items.append(
-        LineItem(
-            "CloudWatch alarms",
-            f"{len(alarms)} alarms reading {metrics} metrics, {composites} composite",
-            metrics * prices.alarm_metric_month + composites * prices.composite_alarm_month,
-        )
-    )
-    dashboards = len(_resources(documents, "AWS::CloudWatch::Dashboard"))
-    items.append(LineItem("CloudWatch dashboards", f"{dashboards}", dashboards * prices.dashboard_month))
-    log_gb = traffic.requests_per_month * (traffic.app_log_bytes_per_request + traffic.waf_log_bytes_per_request) / 1e9
-    retention = max((g.get("RetentionInDays", 0) for g in _resources(documents, "AWS::Logs::LogGroup")), default=0)
-    stored_gb = log_gb * retention / 30
-    items.append(
-        LineItem(
-            "CloudWatch Logs",
-            f"{log_gb:.1f} GB/month in, ~{stored_gb:.0f} GB kept {retention} days",
-            log_gb * prices.logs_ingest_gb + stored_gb * prices.logs_storage_gb_month,
-        )
-    )
-    streams = len(_resources(documents, "AWS::KinesisFirehose::DeliveryStream"))
-    archive_gb = log_gb if streams else 0.0
-    items.append(LineItem("Firehose log archive", f"{archive_gb:.1f} GB/month", archive_gb * prices.firehose_gb))
-    # A year of archive and flow logs in S3, before lifecycle tiering lowers it.
-    s3_gb = 12 * (archive_gb + traffic.flow_log_gb_per_month)
-    items.append(
-        LineItem(
-            "S3 audit storage", f"~{s3_gb:.0f} GB after a year (Standard price)", s3_gb * prices.s3_standard_gb_month
-        )
-    )
-    secrets = len(_resources(documents, "AWS::SecretsManager::Secret"))
-    items.append(LineItem("Secrets Manager", f"{secrets} secret", secrets * prices.secret_month))
-    return items
+
+def estimate(
+    documents: Mapping[str, Mapping[str, Any]],
+    region: str,
+    traffic: TrafficAssumptions | None = None,
+    *,
+    serves: bool = True,
+    replicated_in: Mapping[str, float] | None = None,
+) -> list[LineItem]:
+    """Line items of one region's monthly cost, in USD."""
+    where = _Region(region, documents, _prices(region), traffic or TrafficAssumptions(), serves, replicated_in or {})
+    return _estimate(where)[0]
 
 
 def estimate_regions(
     regions: Sequence[tuple[str, Mapping[str, Mapping[str, Any]]]], traffic: TrafficAssumptions | None = None
 ) -> list[LineItem]:
-    """A profile's line items over its regions: the primary first, then the standby's, marked as such.
-
-    The traffic-dependent lines assume the primary serves the traffic; a standby's tasks, NAT and endpoints
-    still cost what they cost while idle, and its traffic lines are counted too, as an upper bound.
-    """
-    items: list[LineItem] = []
-    for index, (region, documents) in enumerate(regions):
-        for item in estimate(documents, region, traffic):
-            label = item.item if index == 0 else f"Standby {region}: {item.item}"
-            items.append(LineItem(label, item.basis, item.monthly_usd))
+    """A profile's line items over its regions: the primary serves the traffic, each standby idles and holds
+    the replicas of the primary's audit buckets."""
+    traffic = traffic or TrafficAssumptions()
+    for name, _ in regions:
+        _prices(name)
+    (primary_name, primary_documents), *standbys = regions
+    primary = _Region(primary_name, primary_documents, _prices(primary_name), traffic, serves=True)
+    items, replicated = _estimate(primary)
+    for name, documents in standbys:
+        items += _estimate(_Region(name, documents, _prices(name), traffic, serves=False, replicated_in=replicated))[0]
     return items
 
 
@@ -245,63 +871,11 @@ def estimate_profiles(
     return estimates, unpriced
 
 
-def total(items: list[LineItem]) -> float:
+def total(items: Sequence[LineItem]) -> float:
     return sum(item.monthly_usd for item in items)
 
 
-def render_profile(name: str, region: str, items: list[LineItem], traffic: TrafficAssumptions) -> str:
-    prices = PRICES[region]
-    width = max(len(item.item) for item in items)
-    lines = [f"Monthly cost estimate: {name} ({region}, list prices reviewed {prices.reviewed})", ""]
-    lines += [f"  {item.item:<{width}}  {item.monthly_usd:>9.2f} USD  {item.basis}" for item in items]
-    lines += [f"  {'Total':<{width}}  {total(items):>9.2f} USD", "", "Assumptions:"]
-    lines += [f"  - {assumption}" for assumption in traffic.describe()]
-    return "\n".join(lines)
-
-
-def render_comparison(estimates: Mapping[str, list[LineItem]]) -> str:
-    names = list(estimates)
-    rows = [item.item for item in next(iter(estimates.values()))]
-    for items in estimates.values():
-        rows += [item.item for item in items if item.item not in rows]
-    width = max(len(row) for row in [*rows, "Total"])
-    header = f"  {'USD per month':<{width}}" + "".join(f"  {name:>10}" for name in names)
-    lines = [header]
-    for row in rows:
-        cells = [sum(i.monthly_usd for i in estimates[name] if i.item == row) for name in names]
-        lines.append(f"  {row:<{width}}" + "".join(f"  {cell:>10.2f}" for cell in cells))
-    lines.append(f"  {'Total':<{width}}" + "".join(f"  {total(estimates[name]):>10.2f}" for name in names))
-    return "\n".join(lines)
-
-
-def render_markdown(estimates: Mapping[str, list[LineItem]], unpriced: Mapping[str, str]) -> str:
-    """The side-by-side comparison as a Markdown table (the README's generated cost block)."""
-    names = list(estimates)
-    rows: list[str] = []
-    for items in estimates.values():
-        rows += [item.item for item in items if item.item not in rows]
-    lines = ["| USD per month | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    for row in rows:
-        cells = [[i.monthly_usd for i in estimates[name] if i.item == row] for name in names]
-        lines.append(f"| {row} | " + " | ".join(f"{sum(cell):.2f}" if cell else "—" for cell in cells) + " |")
-    lines.append("| **Total** | " + " | ".join(f"**{total(estimates[name]):.2f}**" for name in names) + " |")
-    lines += ["", *(f"- `{name}` is not estimated: {reason}" for name, reason in unpriced.items())]
-    return "\n".join(lines).rstrip()
-
-
-def render_modes(name: str, regions: Mapping[str, str], estimates: Mapping[str, list[LineItem]]) -> str:
-    """One profile's monthly cost under each disaster-recovery mode (the README's generated DR cost block):
-    the primary region, the standby region (its lines are marked `Standby`), and both."""
-    modes = list(estimates)
-    primary = {
-        mode: total([i for i in items if not i.item.startswith("Standby ")]) for mode, items in estimates.items()
-    }
-    standby = {mode: total([i for i in items if i.item.startswith("Standby ")]) for mode, items in estimates.items()}
-    lines = [
-        f"| {name}, USD per month | " + " | ".join(f"`{mode}`" for mode in modes) + " |",
-        "|---|" + "---:|" * len(modes),
-    ]
-    lines.append(f"| primary region ({regions['primary']}) | " + " | ".join(f"{primary[m]:.2f}" for m in modes) + " |")
-    lines.append(f"| standby region ({regions['standby']}) | " + " | ".join(f"{standby[m]:.2f}" for m in modes) + " |")
-    lines.append("| **Total** | " + " | ".join(f"**{primary[m] + standby[m]:.2f}**" for m in modes) + " |")
-    return "\n".join(lines)
+def unpriced_types(documents: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """Resource types in the templates that are neither priced nor excluded with a reason."""
+    found = {resource["Type"] for document in documents.values() for resource in document["Resources"].values()}
+    return found - PRICED - set(EXCLUDED)

@@ -1,7 +1,9 @@
-"""Dated list prices the cost estimate uses, per region. Not fetched live: review before budgeting.
+"""Dated list prices the cost estimate uses, one table per region. Not fetched live: review before budgeting.
 
-us-east-1 prices are AWS public on-demand list prices, reviewed 2026-11-29 (Fargate rates cross-checked
-against public June 2026 price summaries). Add a region by copying the table with that region's prices.
+Each table holds AWS's public on-demand list prices (USD) of one region, first tier of every tiered price,
+reviewed on its date. Free tiers and free allowances (the first 50 Route 53 health checks on AWS endpoints,
+DynamoDB's first 25 GB, 30-day trials) are not deducted. Add a region by copying a table with that region's
+prices, and name in `assumed_from` every line not checked against a source for that region.
 """
 
 from __future__ import annotations
@@ -36,14 +38,39 @@ class PriceTable:
     # Fargate Spot is priced by supply; AWS quotes "up to 70 %" off on-demand. Assumed 70 % off here.
     fargate_spot_discount: float
     kms_key_month: float
+    # Each of a key's first two automatic rotations adds this a month; later rotations add nothing.
+    kms_rotation_month: float
     alarm_metric_month: float
     composite_alarm_month: float
     dashboard_month: float
+    custom_metric_month: float
     logs_ingest_gb: float
     logs_storage_gb_month: float
+    # Vended logs (VPC flow logs) delivered to S3, and their conversion to Apache Parquet.
+    vended_logs_s3_gb: float
+    flow_log_parquet_gb: float
     s3_standard_gb_month: float
+    s3_standard_ia_gb_month: float
+    s3_glacier_ir_gb_month: float
+    # Cross-region replication: data transfer to another US region, and Replication Time Control.
+    inter_region_transfer_gb: float
+    s3_replication_time_control_gb: float
     firehose_gb: float
     secret_month: float
+    # Route 53 is global: a health check on an AWS endpoint (also CALCULATED and CLOUDWATCH_METRIC checks).
+    route53_health_check_month: float
+    dynamodb_million_write_units: float
+    dynamodb_storage_gb_month: float
+    dynamodb_backup_gb_month: float
+    config_item: float
+    config_rule_evaluation: float
+    securityhub_check: float
+    guardduty_fargate_vcpu_month: float
+    guardduty_million_management_events: float
+    guardduty_log_gb: float
+    # Fields whose price was not checked against a source for this region: copied from `assumed_from`.
+    assumed: tuple[str, ...] = ()
+    assumed_from: str = ""
 
 
 _US_EAST_1 = PriceTable(
@@ -67,17 +94,57 @@ _US_EAST_1 = PriceTable(
     fargate_gb_hour_arm=0.00356,
     fargate_spot_discount=0.70,
     kms_key_month=1.0,
+    kms_rotation_month=1.0,
     alarm_metric_month=0.10,
     composite_alarm_month=0.50,
     dashboard_month=3.0,
+    custom_metric_month=0.30,
     logs_ingest_gb=0.50,
     logs_storage_gb_month=0.03,
+    vended_logs_s3_gb=0.25,
+    flow_log_parquet_gb=0.035,
     s3_standard_gb_month=0.023,
+    s3_standard_ia_gb_month=0.0125,
+    s3_glacier_ir_gb_month=0.004,
+    inter_region_transfer_gb=0.02,
+    s3_replication_time_control_gb=0.015,
     firehose_gb=0.029,
     secret_month=0.40,
+    route53_health_check_month=0.50,
+    dynamodb_million_write_units=0.625,
+    dynamodb_storage_gb_month=0.25,
+    dynamodb_backup_gb_month=0.20,
+    config_item=0.003,
+    config_rule_evaluation=0.001,
+    securityhub_check=0.001,
+    guardduty_fargate_vcpu_month=1.50,
+    guardduty_million_management_events=4.00,
+    guardduty_log_gb=1.00,
 )
+
+# US West (Oregon): the ALB hour, the NAT gateway hour and Fargate's x86 vCPU and GB hours were checked against a
+# published us-west-2 estimate; every other line is us-east-1's, not checked for us-west-2 (AWS lists several
+# services at different prices in other regions, for example CloudWatch Logs ingestion in eu-west-1). The report
+# names these lines.
+_CHECKED_US_WEST_2 = {
+    "region",
+    "reviewed",
+    "alb_hour",
+    "nat_gateway_hour",
+    "fargate_vcpu_hour_x86",
+    "fargate_gb_hour_x86",
+    "fargate_spot_discount",
+    # Route 53 is a global service: one price.
+    "route53_health_check_month",
+    "assumed",
+    "assumed_from",
+}
 PRICES: dict[str, PriceTable] = {
     "us-east-1": _US_EAST_1,
-    # US West (Oregon) lists the same prices as US East (N. Virginia) for every line used here.
-    "us-west-2": dataclasses.replace(_US_EAST_1, region="us-west-2"),
+    "us-west-2": dataclasses.replace(
+        _US_EAST_1,
+        region="us-west-2",
+        assumed=tuple(f.name for f in dataclasses.fields(PriceTable) if f.name not in _CHECKED_US_WEST_2),
+        assumed_from="us-east-1",
+    ),
 }
