@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import ssl
 import sys
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from ops.failover import DEFAULT_TIMEOUT_SECONDS as FAILOVER_TIMEOUT_SECONDS
 from ops.preflight import BOTH, PRIMARY, STANDBY
 from ops.verify import ClientCertificate
 from settings import PROFILES, ConfigError
+
+# --timeout of drill, drift, failover and failback: a positive number of seconds, at most a day.
+TIMEOUT_RANGE = (1, 86_400)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             )
     arguments = parser.parse_args(argv)
     overrides = dict(item.partition("=")[::2] for item in arguments.context)
-    malformed = [item for item in arguments.context if "=" not in item]
-    if malformed:
-        print(f"error: -c {malformed[0]!r} is not KEY=VALUE", file=sys.stderr)
+    problems = usage_problems(arguments)
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
         return 2
 
     from ops import commands as run
@@ -171,8 +176,25 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def usage_problems(arguments: argparse.Namespace) -> list[str]:
+    """What is wrong with the flags themselves, before any profile is read or AWS called."""
+    malformed = [item for item in arguments.context if "=" not in item or not item.partition("=")[0].strip()]
+    if malformed:
+        return [f"-c {malformed[0]!r} is not KEY=VALUE"]
+    found = [
+        f"-c {item!r}: the profile is given with --env ({arguments.env!r}); drop -c env"
+        for item in arguments.context
+        if item.partition("=")[0] == "env" and item.partition("=")[2] != arguments.env
+    ]
+    timeout = getattr(arguments, "timeout", None)
+    low, high = TIMEOUT_RANGE
+    if timeout is not None and not low <= timeout <= high:
+        found.append(f"--timeout: {timeout:g} is outside {low}..{high} seconds")
+    return found
+
+
 def client_certificate(certificate: Path | None, key: Path | None) -> ClientCertificate | None:
-    """Both files or neither, each readable; ConfigError otherwise."""
+    """Both files or neither, each readable, a certificate and its own private key in PEM; ConfigError otherwise."""
     if certificate is None and key is None:
         return None
     if certificate is None or key is None:
@@ -181,6 +203,19 @@ def client_certificate(certificate: Path | None, key: Path | None) -> ClientCert
     for option, path in (("--client-cert", certificate), ("--client-key", key)):
         if not path.is_file():
             raise ConfigError([f"{option}: {str(path)!r} is not a file; give a PEM file"])
+    try:
+        # A password callback, so that an encrypted key is refused here instead of prompting on the terminal.
+        ssl.create_default_context().load_cert_chain(certificate, key, password=lambda: b"")
+    except ssl.SSLError as error:
+        reason = "the key is another certificate's" if "KEY_VALUES_MISMATCH" in str(error) else "not PEM, or encrypted"
+        raise ConfigError(
+            [
+                f"--client-cert {str(certificate)!r} and --client-key {str(key)!r} are not a PEM certificate and its "
+                f"own unencrypted private key: {reason}"
+            ]
+        ) from None
+    except OSError as error:
+        raise ConfigError([f"--client-cert/--client-key: cannot be read: {error.strerror or error}"]) from None
     return ClientCertificate(certificate, key)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -241,6 +242,11 @@ def load_command(
     ]  # fmt: skip
     if config.termination_protection and not allow_prod:
         problems.append(f"{config.name} is protected (termination_protection); run it with --allow-prod to mean it")
+    if not problems and shutil.which(locust_python) is None:  # checked last: it names a file, not a bound
+        problems.append(
+            f"--locust-python: {locust_python!r} is not an executable; give a Python with Locust installed "
+            "(`make bench-service` makes .venv-bench)"
+        )
     if problems:
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)

@@ -49,7 +49,9 @@ class EnvironmentConfig:
         "(stack, web ACL, WAF metric and log group names)",
         cli=False,
     )
-    region: str = setting(help="where the stacks deploy", allowed="an AWS region name")
+    region: str = setting(
+        help="where the stacks deploy", allowed="an AWS region with its gateway prefix lists in `settings/regions.py`"
+    )
     account: str | None = setting(help="the AWS account", allowed="12 digits, or `None` to take `CDK_DEFAULT_ACCOUNT`")
     cost_center: str = setting(help="`CostCenter` tag", allowed="1-256 tag-value characters")
     tls: TlsSettings = setting(help="the certificate", allowed="see `tls.*`", cli=False)

@@ -24,6 +24,8 @@ CLOUDWATCH_RETENTION_DAYS = (
 MIN_LOG_RETENTION_DAYS = 90
 # PCI DSS 10.5.1: audit trail kept at least twelve months.
 MIN_AUDIT_ARCHIVE_DAYS = 365
+# Common sense, not an AWS limit: ten years (CloudWatch Logs' longest retention), beyond any audit rule here.
+MAX_AUDIT_ARCHIVE_DAYS = 3653
 
 # AWS WAF rate-based rules accept limits from 10 to 2,000,000,000 requests per evaluation window.
 WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
@@ -38,22 +40,33 @@ SIDECAR_MEMORY_RANGE = (6, 4096)
 # peaks near 200 MiB (`make bench-service`, 512 TLS connections); 512 MiB leaves it more than twice that.
 MIN_SERVICE_CONTAINER_MEMORY_MIB = 512
 
-ENV_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
-ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
-REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
-EIP_ALLOCATION_PATTERN = re.compile(r"^eipalloc-[0-9a-f]{8,17}$")
-HOSTED_ZONE_ID_PATTERN = re.compile(r"^Z[A-Z0-9]{1,32}$")
-DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
-TAG_VALUE_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,256}$")
-CONTAINER_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,254}$")
+# Every pattern matches the whole value (`\Z`: `$` would let a trailing newline through) and, but for tag values,
+# ASCII only (`\d` and `\w` would take any script's digits and letters, which AWS ids never hold).
+ENV_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\Z")
+ACCOUNT_PATTERN = re.compile(r"^[0-9]{12}\Z")
+REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]\Z")
+EIP_ALLOCATION_PATTERN = re.compile(r"^eipalloc-[0-9a-f]{8,17}\Z")
+HOSTED_ZONE_ID_PATTERN = re.compile(r"^Z[A-Z0-9]{1,32}\Z")
+DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z")
+# An e-mail address: an RFC 5321 dot-atom local part (no leading, trailing or doubled dot) at a DNS name (an
+# internationalized domain in its `xn--` form). Case does not matter.
+EMAIL_PATTERN = re.compile(
+    r"^(?!\.)(?!.*\.\.)[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}(?<!\.)"
+    r"@(?=.{1,253}\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]\Z",
+    re.IGNORECASE | re.ASCII,
+)
+# AWS tag values: letters of any script, digits, spaces and _.:/=+-@.
+TAG_VALUE_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,256}\Z")
+CONTAINER_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,254}\Z")
+# ECR's repository names: lower-case components joined by single `.`, `_` or `-`, with `/` between namespaces.
 ECR_IMAGE_PATTERN = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
-    r"(?P<repository>[a-z0-9][a-z0-9._/-]{1,255})@(?P<digest>sha256:[0-9a-f]{64})$"
+    r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
+    r"(?P<repository>(?=[a-z0-9._/-]{2,256}@)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)"
+    r"@(?P<digest>sha256:[0-9a-f]{64})\Z"
 )
 CERTIFICATE_ARN_PATTERN = re.compile(
-    r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/"
-    r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$"
+    r"^arn:(?P<partition>aws[a-z-]*):acm:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):certificate/"
+    r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\Z"
 )
 
 

@@ -16,7 +16,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-PREFIX_LIST_PATTERN = re.compile(r"^pl-[0-9a-f]{8,17}$")
+PREFIX_LIST_PATTERN = re.compile(r"^pl-[0-9a-f]{8,17}\Z")
+
+# Every region AWS had when this list was written (botocore 1.44's endpoints), by partition: a name of the right
+# shape that is not here (us-east-9) is a typo, not a region to add prefix lists for. A region AWS opened since
+# goes here, with its gateway prefix lists and GuardDuty agent account below.
+AWS_PARTITIONS: dict[str, tuple[str, ...]] = {
+    "aws": (
+        "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+        "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+        "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2",
+        "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1",
+        "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1",
+        "us-west-2",
+    ),
+    "aws-cn": ("cn-north-1", "cn-northwest-1"),
+    "aws-us-gov": ("us-gov-east-1", "us-gov-west-1"),
+    "aws-iso": ("us-iso-east-1", "us-iso-west-1"),
+    "aws-iso-b": ("us-isob-east-1", "us-isob-west-1"),
+    "aws-iso-e": ("eu-isoe-west-1",),
+    "aws-iso-f": ("us-isof-east-1", "us-isof-south-1"),
+}  # fmt: skip
+PARTITION_OF: dict[str, str] = {region: name for name, regions in AWS_PARTITIONS.items() for region in regions}
 
 
 @dataclass(frozen=True)
@@ -55,7 +76,12 @@ def gateway_prefix_lists(region: str) -> GatewayPrefixLists:
 
 
 def region_problems(setting: str, region: str) -> list[str]:
-    """What this module lacks for `region`, as one line each."""
+    """What this module lacks for `region`, as one line each; a region AWS does not have is only that."""
+    if region not in PARTITION_OF:
+        return [
+            f"{setting}: {region!r} is not an AWS region (settings/regions.py lists them; one AWS opened since goes "
+            "there, with its gateway prefix lists)"
+        ]
     found = []
     if region not in GATEWAY_PREFIX_LISTS:
         found.append(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -27,6 +28,7 @@ ENV_VARIABLE = "ENVIRONMENT_SUFFIX"
 REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 ACCOUNT_VARIABLE = "CDK_DEFAULT_ACCOUNT"
 OVERRIDE_PREFIX = "config."
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -172,12 +174,14 @@ def _convert(setting: str, raw: Any, hint: Any) -> Any:
             return str(raw).lower() == "true"
         raise ConfigError([f"{setting}: {raw!r} is not true or false"])
     if hint is int:
-        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
-            raise ConfigError([f"{setting}: {raw!r} is not a whole number"])
-        try:
+        # ASCII digits only: int() would also take '1_000' and other scripts' digits (Arabic-Indic, full-width).
+        if isinstance(raw, str) and WHOLE_NUMBER.fullmatch(raw.strip()):
             return int(raw)
-        except (TypeError, ValueError):
-            raise ConfigError([f"{setting}: {raw!r} is not a whole number"]) from None
-    if not isinstance(raw, str | int | float):
-        raise ConfigError([f"{setting}: {raw!r} is not a text value"])
-    return str(raw)
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and float(raw).is_integer():
+            return int(raw)
+        raise ConfigError([f"{setting}: {raw!r} is not a whole number"])
+    # A JSON number is text only as a whole number (an account id written without quotes); true/false and
+    # fractions are never the text a setting means.
+    if isinstance(raw, str) or (isinstance(raw, int) and not isinstance(raw, bool)):
+        return str(raw)
+    raise ConfigError([f"{setting}: {raw!r} is not a text value"])

@@ -28,6 +28,7 @@ from settings.limits import (
     EMAIL_PATTERN,
     FARGATE_SIZES,
     HOSTED_ZONE_ID_PATTERN,
+    MAX_AUDIT_ARCHIVE_DAYS,
     MAX_TASKS_CEILING,
     MIN_AUDIT_ARCHIVE_DAYS,
     MIN_LOG_RETENTION_DAYS,
@@ -40,6 +41,7 @@ from settings.limits import (
     image_problems,
 )
 from settings.naming import SERVICE_CONTAINER, WAF_MANAGED_RULE_GROUPS
+from settings.regions import PARTITION_OF, region_problems
 
 
 class CpuArchitecture(StrEnum):
@@ -186,7 +188,9 @@ def _type_mismatch(value: Any, hint: Any) -> str | None:
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 # Network Firewall domain-list syntax: a DNS name of two labels or more, or one with a leading dot for the name
 # and all its subdomains. Case does not matter to DNS; the rule group gets lower case.
-PROCESSOR_HOST_PATTERN = re.compile(r"\.?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]", re.I)
+PROCESSOR_HOST_PATTERN = re.compile(
+    r"\.?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]", re.IGNORECASE | re.ASCII
+)
 MAX_HOST_LENGTH = 253
 # Each name becomes a stateful rule (TLS SNI); the rule group's fixed capacity holds this many, with room.
 MAX_PROCESSOR_HOSTS = 25
@@ -213,8 +217,9 @@ class NetworkSettings(Section):
         (),
         help="where tasks may reach the payment processor (HTTPS, through the NAT gateways); nothing else on the "
         "internet is reachable",
-        allowed="public IPv4 networks of `/16` or narrower (not private, shared, link-local, loopback, multicast or "
-        "reserved space); none (the default) means no internet egress at all",
+        allowed="public IPv4 networks written `a.b.c.d/N`, of `/16` or narrower (not private, shared, link-local, "
+        "loopback, multicast or reserved space), none overlapping another; none (the default) means no internet "
+        "egress at all",
     )
     processor_hosts: tuple[str, ...] = setting(
         (),
@@ -222,7 +227,8 @@ class NetworkSettings(Section):
         "server names between the private subnets and the NAT gateways; built only when set, and costs money "
         "(`make cost`)",
         allowed=f"up to {MAX_PROCESSOR_HOSTS} DNS names such as `api.processor.example`, or `.processor.example` "
-        "for the name and all its subdomains, not with `processor_cidrs`; none (the default) builds no firewall",
+        "for the name and all its subdomains (no name under another's leading dot), not with `processor_cidrs`; none "
+        "(the default) builds no firewall",
     )
 
     def problems(self, region: str, zones: tuple[str, ...]) -> list[str]:
@@ -237,10 +243,11 @@ class NetworkSettings(Section):
             strangers = [az for az in zones if not re.fullmatch(rf"{re.escape(region)}[a-z]", az)]
             if strangers:
                 found.append(f"availability_zones: {strangers} are not in region {region!r}")
-        try:
-            network = ipaddress.IPv4Network(self.vpc_cidr)
-        except ValueError:
-            found.append(f"vpc_cidr: {self.vpc_cidr!r} is not an IPv4 network such as '10.0.0.0/16'")
+        network = _network(self.vpc_cidr)
+        if network is None:
+            found.append(
+                f"vpc_cidr: {self.vpc_cidr!r} is not an IPv4 network{_written_as(self.vpc_cidr, '10.0.0.0/16')}"
+            )
         else:
             if not 16 <= network.prefixlen <= 18:
                 found.append(
@@ -284,12 +291,21 @@ class NetworkSettings(Section):
         lowered = [host.lower() for host in self.processor_hosts]
         if len(set(lowered)) != len(lowered):
             found.append(f"processor_hosts: {list(self.processor_hosts)} repeats a name")
+        found += [
+            f"processor_hosts: {host!r} is already allowed by {domain!r} (a leading dot allows the name and all its "
+            "subdomains); give one of them"
+            for host in self.processor_hosts
+            for domain in self.processor_hosts
+            if domain.startswith(".") and host.lower() != domain.lower()
+            and (host.lower() == domain[1:].lower() or host.lower().endswith(domain.lower()))
+        ]  # fmt: skip
+        networks = []
         for cidr in self.processor_cidrs:
-            try:
-                network = ipaddress.IPv4Network(cidr)
-            except ValueError:
-                found.append(f"processor_cidrs: {cidr!r} is not an IPv4 network such as '203.0.113.0/24'")
+            network = _network(cidr)
+            if network is None:
+                found.append(f"processor_cidrs: {cidr!r} is not an IPv4 network{_written_as(cidr, '203.0.113.0/24')}")
                 continue
+            networks.append((cidr, network))
             special = network.is_loopback or network.is_link_local or network.is_multicast or network.is_reserved
             shared = network.overlaps(SHARED_ADDRESS_SPACE) or network.overlaps(THIS_NETWORK)
             if network.prefixlen < 16 or any(network.overlaps(private) for private in RFC_1918) or special or shared:
@@ -299,7 +315,32 @@ class NetworkSettings(Section):
                 )
         if len(set(self.processor_cidrs)) != len(self.processor_cidrs):
             found.append(f"processor_cidrs: {list(self.processor_cidrs)} repeats a network")
+        found += [
+            f"processor_cidrs: {cidr!r} overlaps {other!r}; give each address once"
+            for index, (cidr, network) in enumerate(networks)
+            for other, wider in networks[index + 1 :]
+            if cidr != other and network.overlaps(wider)
+        ]
         return found
+
+
+def _network(cidr: str) -> ipaddress.IPv4Network | None:
+    """`cidr` as a network, only when written the one way the VPC and security group rules take it:
+    `a.b.c.d/N`, no host bits, no leading zeros (`203.0.113.5` without `/32` fails at synth)."""
+    try:
+        network = ipaddress.IPv4Network(cidr)
+    except ValueError:
+        return None
+    return network if str(network) == cidr else None
+
+
+def _written_as(cidr: str, example: str) -> str:
+    """How `cidr` should have been written, when it names a network at all."""
+    try:
+        network = ipaddress.IPv4Network(cidr)
+    except ValueError:
+        return f" such as {example!r}"
+    return f"; write it {str(network)!r}"
 
 
 @dataclass(frozen=True)
@@ -459,7 +500,9 @@ class RetentionSettings(Section):
         allowed="a CloudWatch Logs retention value of at least 90",
     )
     audit_archive_days: int = setting(
-        400, help="days the audit buckets keep every object", allowed="at least 365 (PCI DSS 10.5.1: twelve months)"
+        400,
+        help="days the audit buckets keep every object",
+        allowed=f"365 (PCI DSS 10.5.1: twelve months) to {MAX_AUDIT_ARCHIVE_DAYS} (ten years)",
     )
     audit_lock_mode: AuditLockMode = setting(
         AuditLockMode.GOVERNANCE,
@@ -479,12 +522,18 @@ class RetentionSettings(Section):
                 f"audit_archive_days: {self.audit_archive_days} is too short; audit logs are kept at least "
                 f"{MIN_AUDIT_ARCHIVE_DAYS} days"
             )
+        elif self.audit_archive_days > MAX_AUDIT_ARCHIVE_DAYS:
+            found.append(
+                f"audit_archive_days: {self.audit_archive_days} is outside {MIN_AUDIT_ARCHIVE_DAYS}.."
+                f"{MAX_AUDIT_ARCHIVE_DAYS} days; Object Lock keeps every audit object that long (in compliance mode "
+                "nobody can shorten it)"
+            )
         return found
 
 
 # The managed rule groups of the web ACL that have static versions (AWS's IP reputation lists have none).
 VERSIONED_RULE_GROUPS = tuple(group for group in WAF_MANAGED_RULE_GROUPS.values() if "IpReputation" not in group)
-RULE_GROUP_VERSION_PATTERN = re.compile(r"^Version_\d+\.\d+$")
+RULE_GROUP_VERSION_PATTERN = re.compile(r"^Version_[0-9]+\.[0-9]+\Z")
 
 
 @dataclass(frozen=True)
@@ -545,8 +594,12 @@ class AlertingSettings(Section):
 
     NAME = "alerting"
 
-    paging_emails: tuple[str, ...] = setting((), help="subscribed to the paging topic", allowed="e-mail addresses")
-    warning_emails: tuple[str, ...] = setting((), help="subscribed to the warning topic", allowed="e-mail addresses")
+    paging_emails: tuple[str, ...] = setting(
+        (), help="subscribed to the paging topic", allowed="distinct e-mail addresses"
+    )
+    warning_emails: tuple[str, ...] = setting(
+        (), help="subscribed to the warning topic", allowed="distinct e-mail addresses"
+    )
     monthly_budget_usd: int = setting(1000, help="monthly cost budget", allowed="1 to 1,000,000")
     budget_alert_percentages: tuple[int, ...] = setting(
         (50, 80, 100), help="budget thresholds that alert", allowed="distinct percentages of the budget, 1 to 1000"
@@ -558,6 +611,9 @@ class AlertingSettings(Section):
             bad = [email for email in emails if not EMAIL_PATTERN.match(email)]
             if bad:
                 found.append(f"{name}: {bad} are not e-mail addresses")
+            lowered = [email.lower() for email in emails]
+            if len(set(lowered)) != len(lowered):
+                found.append(f"{name}: {list(emails)} repeats an address (case does not matter)")
         low, high = MONTHLY_BUDGET_RANGE
         if not low <= self.monthly_budget_usd <= high:
             found.append(f"monthly_budget_usd: {self.monthly_budget_usd} is outside {low}..{high}")
@@ -583,7 +639,7 @@ class DisasterRecoverySettings(Section):
     standby_region: str | None = setting(
         None,
         help="builds every stack there too, with DNS failover and audit replication (needs `tls.domain_name`)",
-        allowed="a region other than `region`",
+        allowed="an AWS region other than `region`, with its gateway prefix lists in `settings/regions.py`",
     )
     standby_mode: StandbyMode = setting(
         StandbyMode.WARM,
@@ -606,6 +662,7 @@ class DisasterRecoverySettings(Section):
             return found
         if not REGION_PATTERN.match(self.standby_region):
             return [f"standby_region: {self.standby_region!r} is not an AWS region name such as 'us-west-2'"]
+        found += region_problems("standby_region", self.standby_region)
         if self.standby_region == region:
             found.append(f"standby_region: {self.standby_region!r} is the primary region; name another region")
         if self.standby_container_image is not None and container_image is None:
@@ -641,7 +698,9 @@ class TlsSettings(Section):
     NAME = "tls"
 
     certificate_arn: str | None = setting(
-        None, help="an imported certificate", allowed="an ACM certificate ARN in the profile's region"
+        None,
+        help="an imported certificate",
+        allowed="an ACM certificate ARN of the profile's account, region and partition",
     )
     domain_name: str | None = setting(
         None, help="the service's DNS name", allowed="a DNS name inside `tls.hosted_zone_name`"
@@ -698,6 +757,12 @@ class TlsSettings(Section):
                 return [
                     f"tls.certificate_arn: {self.certificate_arn!r} is not an ACM certificate ARN "
                     "(arn:aws:acm:REGION:ACCOUNT:certificate/UUID)"
+                ]
+            partition = PARTITION_OF.get(region)
+            if partition is not None and match["partition"] != partition:
+                return [
+                    f"tls.certificate_arn: partition {match['partition']!r} is not {partition!r}, the partition of "
+                    f"region {region!r}"
                 ]
             if match["region"] != region:
                 return [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from ops.__main__ import main
@@ -73,6 +76,76 @@ def test_the_standby_region_of_a_profile_without_one_is_refused_in_one_line(
 def test_a_malformed_override_is_refused_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["cost", "--env", DEFAULT_PROFILE, "-c", "config.task_cpu"]) == 2
     assert capsys.readouterr().err == "error: -c 'config.task_cpu' is not KEY=VALUE\n"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        # an override without a key was dropped without a word
+        (["preflight", "--env", DEFAULT_PROFILE, "-c", "=3"], "error: -c '=3' is not KEY=VALUE"),
+        (["verify", "--env", DEFAULT_PROFILE, "-c", " =3"], "error: -c ' =3' is not KEY=VALUE"),
+        # -c env=OTHER checked another profile than --env named
+        (["preflight", "--env", DEFAULT_PROFILE, "-c", "env=prod"],
+         f"error: -c 'env=prod': the profile is given with --env ({DEFAULT_PROFILE!r}); drop -c env"),
+        (["drift", "--env", DEFAULT_PROFILE, "-c", "env="],
+         f"error: -c 'env=': the profile is given with --env ({DEFAULT_PROFILE!r}); drop -c env"),
+        # a timeout that is not a positive number of seconds, at most a day, ran against AWS (failover exited 1)
+        (["drill", "--env", DEFAULT_PROFILE, "--timeout", "0"], "error: --timeout: 0 is outside 1..86400 seconds"),
+        (["drill", "--env", DEFAULT_PROFILE, "--timeout", "-5"], "error: --timeout: -5 is outside 1..86400 seconds"),
+        (["drift", "--env", DEFAULT_PROFILE, "--timeout", "nan"], "error: --timeout: nan is outside 1..86400 seconds"),
+        (["failover", "--env", "prod", "--timeout", "inf"], "error: --timeout: inf is outside 1..86400 seconds"),
+        (["failback", "--env", "prod", "--timeout", "100000"],
+         "error: --timeout: 100000 is outside 1..86400 seconds"),
+        # a Locust that is not there failed with a traceback after the run had begun
+        (["load", "--env", DEFAULT_PROFILE, "--rps", "10", "--duration", "60", "--locust-python", "/nowhere/python"],
+         "error: --locust-python: '/nowhere/python' is not an executable; give a Python with Locust installed "
+         "(`make bench-service` makes .venv-bench)"),
+    ],
+)  # fmt: skip
+def test_a_flag_outside_what_it_can_mean_is_refused_before_any_aws_call(
+    arguments: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(arguments) == 2
+    assert capsys.readouterr().err.splitlines() == [error]
+
+
+def key_pair(folder: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate and its unencrypted key, in PEM."""
+    certificate, key = folder / f"{name}.pem", folder / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
+         "-keyout", str(key), "-out", str(certificate)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return certificate, key
+
+
+@pytest.mark.parametrize(
+    ("files", "reason"),
+    [
+        (("certificate", "other key"), "the key is another certificate's"),
+        (("key", "certificate"), "not PEM, or encrypted"),
+        (("not pem", "not pem"), "not PEM, or encrypted"),
+        (("certificate", "encrypted key"), "not PEM, or encrypted"),
+    ],
+)
+def test_verify_refuses_a_client_certificate_and_key_that_are_not_a_pair_in_one_line(
+    files: tuple[str, str], reason: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    certificate, key = key_pair(tmp_path, "client")
+    _, other_key = key_pair(tmp_path, "other")
+    encrypted = tmp_path / "encrypted.key"
+    subprocess.run(["openssl", "pkey", "-in", str(key), "-aes128", "-passout", "pass:secret", "-out", str(encrypted)],
+                   check=True, capture_output=True)  # fmt: skip
+    (tmp_path / "notes.txt").write_text("not a certificate\n")
+    paths = {"certificate": certificate, "key": key, "other key": other_key, "encrypted key": encrypted,
+             "not pem": tmp_path / "notes.txt"}  # fmt: skip
+    given, paired = (paths[name] for name in files)
+    assert main(["verify", "--env", DEFAULT_PROFILE, "--client-cert", str(given), "--client-key", str(paired)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: --client-cert {str(given)!r} and --client-key {str(paired)!r} are not a PEM certificate and its own "
+        f"unencrypted private key: {reason}"
+    ]
 
 
 def test_the_ops_commands_see_the_overrides_synth_sees(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,6 +21,14 @@ from tooling.synthesis import cdk_context
 TASKS = {"config.min_tasks": "2", "config.desired_tasks": "2", "config.max_tasks": "4"}
 FOUR_TASKS = {"config.min_tasks": "4", "config.desired_tasks": "4", "config.max_tasks": "4"}
 PINNED = "333333333333.dkr.ecr.{region}.amazonaws.com/payments@sha256:" + "b" * 64
+STAGING_CERTIFICATE = "arn:aws:acm:us-east-1:{account}:certificate/00000000-0000-4000-8000-000000000000"
+# A Route 53 zone instead of the default profile's TLS settings.
+ZONE = {
+    "config.tls.certificate_arn": "",
+    "config.tls.domain_name": "pay.example.com",
+    "config.tls.hosted_zone_id": "Z0EXAMPLE00000001",
+    "config.tls.hosted_zone_name": "example.com",
+}
 
 
 def resolve(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> EnvironmentConfig:
@@ -75,6 +83,16 @@ def test_unknown_environment_lists_the_profiles() -> None:
         # whole numbers are whole: a fraction is not truncated
         ({"config.max_tasks": 6.5}, "config.max_tasks: 6.5 is not a whole number"),
         ({"config.max_tasks": "6.5"}, "config.max_tasks: '6.5' is not a whole number"),
+        # digits are ASCII digits: int() would also read another script's digits or Python's 1_000
+        ({"config.max_tasks": "\u0661\u0660"}, "config.max_tasks: '\u0661\u0660' is not a whole number"),
+        ({"config.idempotency_hours": "1_000"}, "config.idempotency_hours: '1_000' is not a whole number"),
+        ({"config.budget_alert_percentages": "50,\uff11\uff10\uff10"},
+         "config.budget_alert_percentages: '\uff11\uff10\uff10' is not a whole number"),
+        # a JSON true/false or fraction is not text: it was written as "True", "1.5"
+        ({"config.cost_center": True}, "config.cost_center: True is not a text value"),
+        ({"config.service_name": False}, "config.service_name: False is not a text value"),
+        ({"config.account": 111111111111.0}, "config.account: 111111111111.0 is not a text value"),
+        ({"config.paging_emails": ["oncall@example.com", True]}, "config.paging_emails: True is not a text value"),
     ],
 )  # fmt: skip
 def test_a_mistyped_or_misplaced_setting_is_one_line_naming_it(context: dict[str, Any], expected: str) -> None:
@@ -173,6 +191,33 @@ def test_bad_setting_is_refused_with_setting_value_and_rule(overrides: dict[str,
     assert expected in error_of(overrides)
 
 
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        # a trailing newline passed every `$`-anchored pattern and failed later, blaming another setting or file
+        ({"config.account": "111111111111\n"}, "account: '111111111111\\n' must be a 12-digit AWS account id"),
+        ({"config.region": "us-east-1\n"}, "region: 'us-east-1\\n' is not an AWS region name"),
+        ({"config.standby_region": "us-west-2\n"}, "standby_region: 'us-west-2\\n' is not an AWS region name"),
+        ({"config.container_image": PINNED.format(region="us-east-1") + "\n"}, "container_image: '"),
+        ({"env": "staging", "config.tls.certificate_arn": STAGING_CERTIFICATE.format(account="222222222222") + "\n"},
+         "is not an ACM certificate ARN"),
+        ({**ZONE, "config.tls.hosted_zone_id": "Z0EXAMPLE00000001\n"}, "tls.hosted_zone_id: 'Z0EXAMPLE00000001\\n'"),
+        ({**ZONE, "config.tls.domain_name": "pay.example.com\n"}, "tls.domain_name: 'pay.example.com\\n' is not a"),
+        ({**ZONE, "config.tls.hosted_zone_name": "example.com\n"}, "tls.hosted_zone_name: 'example.com\\n' is not a"),
+        # other scripts' digits and letters are not in AWS ids (\d and re.I took them)
+        ({"config.account": "\u0661" * 12}, "account: '" + "\u0661" * 12 + "' must be a 12-digit AWS account id"),
+        ({"config.waf_rule_versions": "AWSManagedRulesCommonRuleSet=Version_\u0661.\u0660"},
+         "waf_rule_versions: 'AWSManagedRulesCommonRuleSet=Version_\u0661.\u0660' is not GROUP=Version_N.N"),
+        ({"config.processor_hosts": "api.proce\u017fsor.example"},
+         "processor_hosts: 'api.proce\u017fsor.example' is not a DNS name"),
+        ({"config.processor_hosts": "api.\u212aelvin.example"},
+         "processor_hosts: 'api.\u212aelvin.example' is not a DNS name"),
+    ],
+)  # fmt: skip
+def test_a_value_is_checked_whole_and_in_ascii_naming_its_own_setting(overrides: dict[str, Any], expected: str) -> None:
+    assert expected in error_of(overrides)
+
+
 def test_every_problem_is_reported_at_once_each_naming_the_profile() -> None:
     with pytest.raises(ConfigError) as caught:
         resolve({"config.task_cpu": "300", "config.log_retention_days": "7", "config.waf_rate_limit": "1"})
@@ -264,9 +309,6 @@ def test_a_mistake_only_the_standby_region_makes_is_one_setting_error_not_a_trac
     assert problem.startswith(f"environment {DEFAULT_PROFILE!r}: standby_container_image: repository is in 'eu-west-1'")
 
 
-STAGING_CERTIFICATE = "arn:aws:acm:us-east-1:{account}:certificate/00000000-0000-4000-8000-000000000000"
-
-
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
@@ -279,6 +321,42 @@ STAGING_CERTIFICATE = "arn:aws:acm:us-east-1:{account}:certificate/00000000-0000
         # a certificate of another account cannot be attached to this account's ALB
         ({"env": "staging", "config.tls.certificate_arn": STAGING_CERTIFICATE.format(account="999999999999")},
          "tls.certificate_arn: certificate belongs to account '999999999999' but the ALB is in '222222222222'"),
+        # ... nor a certificate of another partition (China, GovCloud) than the region's
+        ({"env": "staging", "config.tls.certificate_arn":
+          STAGING_CERTIFICATE.format(account="222222222222").replace("arn:aws:", "arn:aws-cn:")},
+         "tls.certificate_arn: partition 'aws-cn' is not 'aws', the partition of region 'us-east-1'"),
+        ({"env": "staging", "config.tls.certificate_arn":
+          STAGING_CERTIFICATE.format(account="222222222222").replace("arn:aws:", "arn:aws-us-gov:")},
+         "tls.certificate_arn: partition 'aws-us-gov' is not 'aws'"),
+        # a region of the right shape that AWS does not have is a typo, not a region to add prefix lists for
+        ({"config.region": "us-east-9"}, "region: 'us-east-9' is not an AWS region (settings/regions.py lists them"),
+        ({"config.region": "xx-yyyy-1"}, "region: 'xx-yyyy-1' is not an AWS region"),
+        # the standby region's own setting is named, not the derived standby's `region`
+        ({"config.standby_region": "us-east-9"}, "standby_region: 'us-east-9' is not an AWS region"),
+        ({"config.standby_region": "eu-west-1"}, "standby_region: 'eu-west-1' has no gateway prefix lists"),
+        # an address without its prefix length passed here and failed at synth (CDK: "CIDR mask is missing")
+        ({"config.processor_cidrs": "203.0.113.5"}, "processor_cidrs: '203.0.113.5' is not an IPv4 network; write "
+         "it '203.0.113.5/32'"),
+        ({"config.vpc_cidr": "10.10.0.0/016"}, "vpc_cidr: '10.10.0.0/016' is not an IPv4 network; write it "
+         "'10.10.0.0/16'"),
+        # an address twice, as two overlapping networks or one name under another's leading dot
+        ({"config.processor_cidrs": "203.0.113.0/24,203.0.113.128/25"},
+         "processor_cidrs: '203.0.113.0/24' overlaps '203.0.113.128/25'; give each address once"),
+        ({"config.processor_hosts": "api.processor.example,.processor.example"},
+         "processor_hosts: 'api.processor.example' is already allowed by '.processor.example'"),
+        ({"config.paging_emails": "oncall@example.com,OnCall@Example.com"},
+         "paging_emails: ['oncall@example.com', 'OnCall@Example.com'] repeats an address"),
+        ({"config.warning_emails": "ops@example.com,ops@example.com"}, "warning_emails: ['ops@example.com', 'ops@"),
+        # what SNS cannot deliver to
+        ({"config.paging_emails": "oncall@example..com"}, "paging_emails: ['oncall@example..com'] are not e-mail"),
+        ({"config.paging_emails": "oncall@-example.com"}, "paging_emails: ['oncall@-example.com'] are not e-mail"),
+        ({"config.paging_emails": ".oncall@example.com"}, "paging_emails: ['.oncall@example.com'] are not e-mail"),
+        # an ECR repository name ECR itself refuses
+        ({"config.container_image": PINNED.format(region="us-east-1").replace("/payments@", "/payments//x@")},
+         "container_image: '333333333333.dkr.ecr.us-east-1.amazonaws.com/payments//x@"),
+        # an upper bound: Object Lock keeps every audit object that long
+        ({"config.audit_archive_days": "99999999"}, "audit_archive_days: 99999999 is outside 365..3653 days"),
+        ({"config.audit_archive_days": "3654"}, "audit_archive_days: 3654 is outside 365..3653 days"),
     ],
 )  # fmt: skip
 def test_a_value_of_the_right_shape_but_the_wrong_kind_is_refused(overrides: dict[str, Any], expected: str) -> None:
@@ -288,6 +366,14 @@ def test_a_value_of_the_right_shape_but_the_wrong_kind_is_refused(overrides: dic
 def test_an_upper_case_e_mail_address_is_an_e_mail_address() -> None:
     config = resolve({"config.paging_emails": "OnCall@Example.COM"})
     assert config.alerting.paging_emails == ("OnCall@Example.COM",)
+    tagged = resolve({"config.paging_emails": "on-call+payments@mail.example.co.uk,ops@xn--bcher-kva.example"})
+    assert tagged.alerting.paging_emails == ("on-call+payments@mail.example.co.uk", "ops@xn--bcher-kva.example")
+
+
+def test_whole_numbers_and_account_ids_written_as_json_numbers_are_accepted() -> None:
+    assert resolve({"config.max_tasks": " 6 ", "config.desired_tasks": 2.0}).compute.max_tasks == 6
+    assert resolve({"config.account": 111111111111}).account == "111111111111"
+    assert resolve({"config.audit_archive_days": "3653"}).retention.audit_archive_days == 3653
 
 
 def test_a_public_processor_network_and_an_own_account_certificate_are_accepted() -> None:
