@@ -75,7 +75,7 @@ synth-all: deps ## make synth for every profile of settings/profiles.py
 	for env in $$(python -m tooling.profiles names); do $(MAKE) --no-print-directory synth ENV=$$env; done
 
 test: deps ## Run the test suite on two workers (each synthesizes a profile once, when a test first needs it)
-	pytest -n 2
+	pytest -n 2 --dist worksteal
 
 lint: deps ## ruff lint and format check, mypy, the GitHub workflows (zizmor: syntax and security, offline)
 	ruff check .

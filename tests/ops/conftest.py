@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import boto3
 import botocore.loaders
@@ -24,6 +25,20 @@ from tests.support.aws import (
 from tests.support.synthesized import Synthesized
 
 
+class _Session(boto3.Session):  # type: ignore[misc]
+    """A session whose clients are made once per test run: the ops code asks for the same clients in every test,
+    and building one costs 10-15 ms. Safe because a client holds no account state here: moto answers at the HTTP
+    layer and keeps the state, which each test's `mock_aws` starts afresh."""
+
+    clients: ClassVar[dict[Any, Any]] = {}
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        key = (args, tuple(sorted(kwargs.items(), key=lambda item: item[0])))
+        if key not in self.clients:
+            self.clients[key] = super().client(*args, **kwargs)
+        return self.clients[key]
+
+
 @pytest.fixture
 def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
     for variable, value in {
@@ -39,7 +54,7 @@ def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
     with mock_aws():
         core = botocore.session.get_session()
         core.register_component("data_loader", MODELS)
-        yield boto3.Session(region_name=REGION, botocore_session=core)
+        yield _Session(region_name=REGION, botocore_session=core)
 
 
 @pytest.fixture
