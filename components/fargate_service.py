@@ -185,7 +185,8 @@ class PaymentFargateService(Construct):
             user=CONTRACT.user,
             privileged=False,
             linux_parameters=no_capabilities(self, "LinuxParameters", init_process_enabled=True),
-            # The hard limit: the service is killed and replaced before it can take a sidecar's memory.
+            # The hard limit: the service is killed and replaced before it can take a sidecar's memory, or the memory
+            # of the runtime agent GuardDuty adds to every task.
             memory_limit_mib=compute.service_container_memory_mib,
             stop_timeout=CONTRACT.stop_timeout,
             port_mappings=[ecs.PortMapping(container_port=CONTRACT.port, name="https")],

@@ -16,6 +16,18 @@ FARGATE_SIZES: dict[int, tuple[int, ...]] = {
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
 
+
+def guardduty_agent_memory_mib(task_cpu: int, task_memory_mib: int) -> int:
+    """The most memory GuardDuty's Runtime Monitoring agent takes in a Fargate task of this size (GuardDuty User
+    Guide, "Prerequisites for AWS Fargate (Amazon ECS only) support", CPU and memory limits). GuardDuty adds the
+    agent to every task as a sidecar that shares the task's memory, so the containers' hard limits leave it room."""
+    if task_cpu >= 16384:
+        return 1024
+    if task_cpu >= 8192:
+        return 512 if task_memory_mib >= 32768 else 256
+    return 128
+
+
 # Values CloudWatch Logs accepts for retentionInDays.
 CLOUDWATCH_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,

@@ -38,6 +38,7 @@ from settings.limits import (
     REQUESTS_PER_TARGET_RANGE,
     SIDECAR_MEMORY_RANGE,
     WAF_RATE_LIMIT_RANGE,
+    guardduty_agent_memory_mib,
     image_problems,
 )
 from settings.naming import SERVICE_CONTAINER, WAF_MANAGED_RULE_GROUPS
@@ -422,8 +423,10 @@ class ComputeSettings(Section):
 
     @property
     def service_container_memory_mib(self) -> int:
-        """The service container's hard memory limit: the task's memory less every sidecar's."""
-        return self.task_memory_mib - sum(sidecar.memory_reservation_mib for sidecar in self.sidecars)
+        """The service container's hard memory limit: the task's memory less every sidecar's and less what
+        GuardDuty's runtime agent, the sidecar GuardDuty adds to every task, may take."""
+        sidecars = sum(sidecar.memory_reservation_mib for sidecar in self.sidecars)
+        return self.task_memory_mib - sidecars - guardduty_agent_memory_mib(self.task_cpu, self.task_memory_mib)
 
     def problems(self, *, region: str, az_count: int, idle: bool) -> list[str]:
         """`idle`: a pilot-light standby, which may run no task."""
@@ -444,10 +447,13 @@ class ComputeSettings(Section):
         if len({sidecar.name for sidecar in self.sidecars}) != len(self.sidecars):
             found.append(f"sidecars: {[s.name for s in self.sidecars]} repeats a name")
         if self.service_container_memory_mib < MIN_SERVICE_CONTAINER_MEMORY_MIB:
+            agent = guardduty_agent_memory_mib(self.task_cpu, self.task_memory_mib)
+            sidecars = self.task_memory_mib - self.service_container_memory_mib - agent
             found.append(
-                f"sidecars: their {self.task_memory_mib - self.service_container_memory_mib} MiB leave the service "
-                f"container {self.service_container_memory_mib} MiB of task_memory_mib {self.task_memory_mib}; "
-                f"it needs at least {MIN_SERVICE_CONTAINER_MEMORY_MIB}"
+                f"task_memory_mib: {self.task_memory_mib} leaves the service container "
+                f"{self.service_container_memory_mib} MiB after the sidecars' {sidecars} MiB and GuardDuty's runtime "
+                f"agent's {agent} MiB; it needs at least {MIN_SERVICE_CONTAINER_MEMORY_MIB}: a larger "
+                "task_memory_mib, or smaller sidecars"
             )
         low, high = CAPACITY_WEIGHT_RANGE
         for name, weight in (("on_demand_weight", self.on_demand_weight), ("spot_weight", self.spot_weight)):

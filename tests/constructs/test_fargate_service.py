@@ -26,6 +26,7 @@ from components.fargate_service import (
     TaskEgress,
     pulled_image,
 )
+from settings.limits import guardduty_agent_memory_mib
 from settings.naming import SERVICE_CONTAINER, PhysicalNames
 from settings.regions import gateway_prefix_lists
 from settings.sections import ComputeSettings, CpuArchitecture, Sidecar
@@ -327,6 +328,24 @@ def test_every_container_drops_every_capability_and_has_a_hard_memory_limit_with
     task = one(document, "AWS::ECS::TaskDefinition")
     containers = task["ContainerDefinitions"]
     assert [c["LinuxParameters"]["Capabilities"] for c in containers] == [{"Drop": ["ALL"]}] * len(containers)
-    assert sum(c["Memory"] for c in containers) == int(task["Memory"]) == compute.task_memory_mib
+    agent = guardduty_agent_memory_mib(compute.task_cpu, compute.task_memory_mib)
+    assert sum(c["Memory"] for c in containers) + agent == int(task["Memory"]) == compute.task_memory_mib
     (service,) = [c for c in containers if c["Name"] == "App"]
-    assert service["Memory"] == compute.task_memory_mib - sum(s.memory_reservation_mib for s in sidecars)
+    assert service["Memory"] == compute.task_memory_mib - agent - sum(s.memory_reservation_mib for s in sidecars)
+
+
+# GuardDuty User Guide, "Prerequisites for AWS Fargate (Amazon ECS only) support", CPU and memory limits: the agent's
+# maximum memory by task size.
+@pytest.mark.parametrize(
+    ("cpu", "memory", "agent"),
+    [(256, 1024, 128), (512, 1024, 128), (1024, 2048, 128), (4096, 30720, 128), (8192, 28672, 256),
+     (8192, 32768, 512), (16384, 32768, 1024)],
+)  # fmt: skip
+def test_guarddutys_runtime_agent_has_room_in_every_task_size(cpu: int, memory: int, agent: int) -> None:
+    """GuardDuty adds its agent to every task as a sidecar sharing the task's memory: the containers' hard limits
+    leave it its documented maximum, or the agent (or the service) is killed for memory."""
+    assert guardduty_agent_memory_mib(cpu, memory) == agent
+    compute = ComputeSettings(task_cpu=cpu, task_memory_mib=memory, container_image=IMAGE)
+    document, _ = build(compute)
+    task = one(document, "AWS::ECS::TaskDefinition")
+    assert int(task["Memory"]) - sum(c["Memory"] for c in task["ContainerDefinitions"]) >= agent

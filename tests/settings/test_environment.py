@@ -150,15 +150,26 @@ def test_without_a_standby_region_there_is_no_standby_configuration() -> None:
         DEV.standby()
 
 
-def test_sidecars_must_leave_the_service_container_enough_memory() -> None:
-    image = f"{DEV.account}.dkr.ecr.{REGION}.amazonaws.com/agent@sha256:" + "c" * 64
-    greedy = replace(
-        DEV.compute, sidecars=(Sidecar(name="agent", image=image, memory_reservation_mib=DEV.compute.task_memory_mib),)
-    )
-    assert (
-        f"sidecars: their {DEV.compute.task_memory_mib} MiB leave the service container 0 MiB of task_memory_mib "
-        f"{DEV.compute.task_memory_mib}; it needs at least 512"
-    ) in problems_of(replace(DEV, compute=greedy))
+SIDECAR_IMAGE = f"{DEV.account}.dkr.ecr.{REGION}.amazonaws.com/agent@sha256:" + "c" * 64
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory", "sidecar", "expected"),
+    [
+        (512, 1024, 1024, "task_memory_mib: 1024 leaves the service container -128 MiB after the sidecars' 1024 MiB "
+         "and GuardDuty's runtime agent's 128 MiB; it needs at least 512"),
+        (512, 1024, 400, "task_memory_mib: 1024 leaves the service container 496 MiB after the sidecars' 400 MiB"),
+        # No sidecar of its own: GuardDuty's agent alone leaves the smallest task too little.
+        (256, 512, 0, "task_memory_mib: 512 leaves the service container 384 MiB after the sidecars' 0 MiB and "
+         "GuardDuty's runtime agent's 128 MiB"),
+    ],
+)  # fmt: skip
+def test_the_task_must_leave_the_service_container_enough_memory(
+    cpu: int, memory: int, sidecar: int, expected: str
+) -> None:
+    sidecars = (Sidecar(name="agent", image=SIDECAR_IMAGE, memory_reservation_mib=sidecar),) if sidecar else ()
+    compute = replace(DEV.compute, task_cpu=cpu, task_memory_mib=memory, sidecars=sidecars)
+    assert expected in problems_of(replace(DEV, compute=compute))
 
 
 @pytest.mark.parametrize(
