@@ -78,6 +78,8 @@ WATCHED: dict[str, tuple[str, str, tuple[str, ...]]] = {
         ("AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
          "RevokeSecurityGroupEgress", "DeleteSecurityGroup"),
     ),
+    # A rule edited in place (ModifySecurityGroupRules): CloudTrail records its group under the request's own name.
+    "SecurityGroupRules": ("aws.ec2", "ModifySecurityGroupRulesRequest.GroupId", ("ModifySecurityGroupRules",)),
     "AuditBucket": (
         "aws.s3",
         "bucketName",
@@ -105,6 +107,15 @@ def listener_rules_of(stack: Stack, load_balancer_full_name: str) -> Identifier:
             service="elasticloadbalancing", resource="listener-rule", resource_name=f"{load_balancer_full_name}/*"
         )
     }
+
+
+def request_filter(field: str, identifiers: Sequence[Identifier]) -> dict[str, Any]:
+    """The pattern on `requestParameters` matching `identifiers` at `field` (a dotted path: nested objects)."""
+    *outer, last = field.split(".")
+    pattern: dict[str, Any] = {last: list(identifiers)}
+    for name in reversed(outer):
+        pattern = {name: pattern}
+    return pattern
 
 
 class OutOfBandChangeGuard(Construct):
@@ -152,7 +163,7 @@ class OutOfBandChangeGuard(Construct):
                     detail_type=["AWS API Call via CloudTrail"],
                     detail={
                         "eventName": list(calls),
-                        "requestParameters": {field: list(identifiers)},
+                        "requestParameters": request_filter(field, identifiers),
                         **NOT_EXPECTED,
                     },
                 ),

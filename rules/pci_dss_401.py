@@ -107,6 +107,10 @@ class StackIndex:
     def type_of(self, node: CfnResource) -> str:
         return self._type_of[id(node)]
 
+    def logical_id(self, node: CfnResource) -> str:
+        found: str = self._cached("logical id", node, logical_id)
+        return found
+
     def refers_to(self, value: Any, target: CfnResource) -> bool:
         """True if a resolved property value is a Ref or GetAtt of `target`."""
         target_id = self._cached("logical id", target, logical_id)
@@ -569,27 +573,72 @@ def undelivered_alerts_kept(node: CfnResource, index: StackIndex) -> NagRuleComp
 
 # What changing each kind of resource out of band is called in CloudTrail (one call each is enough to show a
 # watch exists; components/change_guard.py watches them all).
-CHANGE_CALLS = {
-    "AWS::ECS::Service": ("aws.ecs", "UpdateService"),
-    "AWS::EC2::SecurityGroup": ("aws.ec2", "AuthorizeSecurityGroupIngress"),
-    "AWS::S3::BucketPolicy": ("aws.s3", "PutBucketPolicy"),
-    "AWS::ElasticLoadBalancingV2::Listener": ("aws.elasticloadbalancing", "ModifyListener"),
-}
+# Each watched kind of resource, and every CloudTrail call that changes its security posture: a guard that warns
+# on one of them (UpdateService) but not another (DeleteService) lets that change through unseen.
+CHANGE_CALLS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "AWS::ECS::Service": ("aws.ecs", ("UpdateService", "DeleteService")),
+    "AWS::EC2::SecurityGroup": (
+        "aws.ec2",
+        ("AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
+         "RevokeSecurityGroupEgress", "ModifySecurityGroupRules", "DeleteSecurityGroup"),
+    ),
+    "AWS::S3::BucketPolicy": ("aws.s3", ("PutBucketPolicy", "DeleteBucketPolicy")),
+    "AWS::ElasticLoadBalancingV2::Listener": (
+        "aws.elasticloadbalancing", ("ModifyListener", "CreateRule", "DeleteListener"),
+    ),
+}  # fmt: skip
+
+
+def _names(value: Any, logical_ids: set[str]) -> bool:
+    """Whether a pattern's value names one of the resources: a Ref or GetAtt of it, or a cross-stack import of
+    one (CDK names an export after the resource's logical ID)."""
+    if isinstance(value, dict):
+        if value.get("Ref") in logical_ids:
+            return True
+        get_att = value.get("Fn::GetAtt")
+        if isinstance(get_att, list) and get_att and get_att[0] in logical_ids:
+            return True
+        imported = value.get("Fn::ImportValue")
+        if isinstance(imported, str) and any(logical_id in imported for logical_id in logical_ids):
+            return True
+        return any(_names(item, logical_ids) for item in value.values())
+    if isinstance(value, list):
+        return any(_names(item, logical_ids) for item in value)
+    return False
+
+
+def _watched_resource(node: CfnResource, index: StackIndex) -> set[str]:
+    """The logical IDs a rule may name to watch the node: itself, or what it belongs to (a bucket policy's bucket,
+    a service's cluster, a listener's load balancer)."""
+    props = index.properties(node)
+    owners = [props.get(key) for key in ("bucket", "cluster", "loadBalancerArn")]
+    found = {index.logical_id(node)}
+    for owner in owners:
+        if isinstance(owner, dict):
+            found |= {str(owner.get("Ref", ""))} | {str((owner.get("Fn::GetAtt") or [""])[0])}
+    return found - {""}
 
 
 def change_detected(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
-    source, call = CHANGE_CALLS[index.type_of(node)]
+    """Every call that changes the resource is watched in its region by a rule with a target, each either for
+    every resource (no request filter) or naming this one."""
+    source, calls = CHANGE_CALLS[index.type_of(node)]
+    names = _watched_resource(node, index)
+    watched: set[str] = set()
     for rule in index.in_region(node, "AWS::Events::Rule"):
-        pattern = index.properties(rule).get("eventPattern", {})
-        if (
+        props = index.properties(rule)
+        pattern = props.get("eventPattern", {})
+        if not (
             isinstance(pattern, dict)
             and source in pattern.get("source", [])
             and "AWS API Call via CloudTrail" in pattern.get("detail-type", [])
-            and call in pattern.get("detail", {}).get("eventName", [])
-            and index.properties(rule).get("targets")
+            and props.get("targets")
         ):
-            return NagRuleCompliance.COMPLIANT
-    return NagRuleCompliance.NON_COMPLIANT
+            continue
+        request = pattern.get("detail", {}).get("requestParameters")
+        if request is None or _names(request, names):
+            watched |= set(pattern.get("detail", {}).get("eventName", []))
+    return NagRuleCompliance.COMPLIANT if set(calls) <= watched else NagRuleCompliance.NON_COMPLIANT
 
 
 def alarms_can_notify(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
@@ -863,10 +912,10 @@ RULES: tuple[RuleDefinition, ...] = (
     ),
     RuleDefinition(
         "11.5.2-ChangeDetection",
-        "Nothing in the resource's region watches CloudTrail for changes of this kind of resource - (Requirement "
-        "11.5.2).",
-        "A change-detection mechanism alerts on unauthorized modification: an EventBridge rule with a target on the "
-        "CloudTrail calls that change ECS services, security groups, bucket policies and listeners.",
+        "A CloudTrail call that changes the resource is watched by no rule in its region - (Requirement 11.5.2).",
+        "A change-detection mechanism alerts on unauthorized modification: EventBridge rules with a target on every "
+        "CloudTrail call that changes an ECS service, a security group (rules edited in place too), a bucket policy "
+        "or a listener, each rule for all such resources or naming this one.",
         change_detected,
         frozenset(CHANGE_CALLS),
     ),

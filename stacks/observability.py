@@ -66,6 +66,11 @@ class ObservabilityStack(Stack):
         self.audit_alarms = AuditTrailAlarms(self, "AuditTrail", trail=audit_trail, warning_topic=self.topics.warning)
         cluster = payments.cluster
         balancer = load_balancer.load_balancer
+        security_groups = [
+            load_balancer.security_group.security_group_id,
+            payments.security_group.security_group_id,
+            endpoint_security_group.security_group_id,
+        ]
         self.change_guard = OutOfBandChangeGuard(
             self,
             "OutOfBandChanges",
@@ -78,11 +83,8 @@ class ObservabilityStack(Stack):
                 "TargetGroup": [load_balancer.target_group.target_group_arn],
                 "WebAcl": [names.web_acl],
                 "WebAclAssociation": [balancer.load_balancer_arn],
-                "SecurityGroup": [
-                    load_balancer.security_group.security_group_id,
-                    payments.security_group.security_group_id,
-                    endpoint_security_group.security_group_id,
-                ],
+                "SecurityGroup": security_groups,
+                "SecurityGroupRules": security_groups,
                 "AuditBucket": [bucket.bucket_name for bucket in audit_buckets],
             },
             warning_topic=self.topics.warning,

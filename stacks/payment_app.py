@@ -132,6 +132,8 @@ def _region_stacks(app: App, config: EnvironmentConfig, prefix: str) -> PaymentS
             security.alb_log_bucket,
             security.log_archive_bucket,
             *security.replica_buckets.values(),
+            # With `governance: create`: the trail's and AWS Config's bucket.
+            *([security.governance_bucket] if security.governance_bucket is not None else []),
         ],
         endpoint_security_group=network.endpoints.security_group,
         env=env,

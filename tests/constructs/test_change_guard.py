@@ -12,7 +12,14 @@ from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 
-from components.change_guard import DEAD_LETTER_RETENTION, EXPECTED_CALLERS, WATCHED, OutOfBandChangeGuard
+from components.change_guard import (
+    DEAD_LETTER_RETENTION,
+    EXPECTED_CALLERS,
+    WATCHED,
+    OutOfBandChangeGuard,
+    request_filter,
+)
+from settings import GovernanceMode
 from tests.support.bare import bare_stack, one, properties, resources, template
 from tests.support.synthesized import Synthesized
 
@@ -52,7 +59,17 @@ def test_each_kind_watches_the_calls_that_change_it_on_this_apps_resources_only(
         pattern = rules[kind]["EventPattern"]
         assert (pattern["source"], pattern["detail-type"]) == ([source], ["AWS API Call via CloudTrail"])
         assert pattern["detail"]["eventName"] == list(calls)
-        assert pattern["detail"]["requestParameters"] == {field: IDENTIFIERS[kind]}
+        assert pattern["detail"]["requestParameters"] == request_filter(field, IDENTIFIERS[kind])
+
+
+def test_a_security_group_rule_edited_in_place_warns_too(document: dict[str, Any]) -> None:
+    """ModifySecurityGroupRules changes an existing rule (a port, a range) without Authorize or Revoke, and
+    CloudTrail records its group as requestParameters.ModifySecurityGroupRulesRequest.GroupId, not groupId."""
+    pattern = rules_by_kind(document)["SecurityGroupRules"]["EventPattern"]
+    assert pattern["detail"]["eventName"] == ["ModifySecurityGroupRules"]
+    assert pattern["detail"]["requestParameters"] == {
+        "ModifySecurityGroupRulesRequest": {"GroupId": IDENTIFIERS["SecurityGroupRules"]}
+    }
 
 
 def test_changes_made_by_cloudformation_or_autoscaling_do_not_warn_and_all_others_do(document: dict[str, Any]) -> None:
@@ -162,6 +179,8 @@ def test_the_app_guards_its_own_resources_in_every_region(each_profile: Synthesi
         assert set(rules) == set(WATCHED)
         watched = {kind: rule["EventPattern"]["detail"]["requestParameters"] for kind, rule in rules.items()}
         assert len(watched["SecurityGroup"]["groupId"]) == 3  # the ALB's, the tasks', the endpoints'
+        in_place = watched["SecurityGroupRules"]["ModifySecurityGroupRulesRequest"]["GroupId"]
+        assert in_place == watched["SecurityGroup"]["groupId"]
         assert len(watched["Listener"]["listenerArn"]) == 2  # HTTPS, and HTTP's redirect
         ((rules,),) = [watched["ListenerRule"]["ruleArn"]]
         assert set(rules) == {"wildcard"}  # rule ARNs are known by their load balancer's part only
@@ -169,4 +188,6 @@ def test_the_app_guards_its_own_resources_in_every_region(each_profile: Synthesi
         assert watched["WebAclAssociation"]["resourceArn"] == watched["LoadBalancer"]["loadBalancerArn"]
         assert len(watched["EcsService"]["cluster"]) == 2  # its name and its ARN: callers give either
         buckets = watched["AuditBucket"]["bucketName"]
-        assert len(buckets) == 4 + (4 if prefix else 0)  # the audit buckets, and the standby's replicas
+        governance = each_profile.config.governance is GovernanceMode.CREATE
+        # The audit buckets, the standby's replicas, and with `governance: create` the trail's bucket.
+        assert len(buckets) == 4 + (4 if prefix else 0) + (1 if governance else 0)

@@ -163,9 +163,10 @@ def test_tasks_above_the_base_split_by_capacity_weights(app_profiles: dict[str, 
 def test_alarms_are_billed_per_metric_they_read(dev: Synthesized) -> None:
     items = [i for i in estimate(dev.documents, "us-east-1") if i.item == "CloudWatch alarms"]
     prices = PRICES["us-east-1"]
-    # The log volume's anomaly alarm counts as three (its metric and the two bounds of its band).
+    # The log volume's anomaly alarm counts as three (its metric and the two bounds of its band); the change guard's
+    # two FailedInvocations alarms read 10 and 1 rules.
     assert sum(i.monthly_usd for i in items) == pytest.approx(
-        35 * prices.alarm_metric_month + prices.composite_alarm_month
+        36 * prices.alarm_metric_month + prices.composite_alarm_month
     )
     assert {i.stack for i in items} <= {"Compute", "Observability"}
 

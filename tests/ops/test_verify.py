@@ -188,13 +188,13 @@ def test_verify_checks_the_composite_alarm_that_pages(session: boto3.Session, al
     deployed(session, config, alarms)
     (page,) = alarms.composite
     assert page == config.names.page_alarm
-    assert len(alarms.composite + alarms.metric) == 19
+    assert len(alarms.composite + alarms.metric) == 20
     (check,) = [c for c in run_verify(session, config, alarms) if c.name == "alarms"]
-    assert (check.status, check.reason) == (PASS, f"19 alarms, the page ({page}) among them, none in ALARM")
+    assert (check.status, check.reason) == (PASS, f"20 alarms, the page ({page}) among them, none in ALARM")
     (check,) = [c for c in run_verify(session, config, alarms, firing=(page,)) if c.name == "alarms"]
     assert (check.status, check.reason) == (FAIL, f"in ALARM: {page}")
     (check,) = [c for c in run_verify(session, config, alarms, composites=()) if c.name == "alarms"]
-    assert (check.status, check.reason) == (FAIL, f"18 of 19 alarms exist; missing: {page}")
+    assert (check.status, check.reason) == (FAIL, f"19 of 20 alarms exist; missing: {page}")
 
 
 def test_verify_fails_on_an_unhealthy_target(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from aws_cdk import App, Duration, Environment, RemovalPolicy, Stack, Validations
@@ -383,19 +384,37 @@ def rule_to_topic(*, dead_letters: bool) -> Builder:
     return build
 
 
-def watched_service(*, watched: bool) -> Builder:
+def watched_service(
+    *, calls: tuple[str, ...] = ("UpdateService", "DeleteService"), cluster: str | None = None, watched: bool = True
+) -> Builder:
+    """A service in a cluster, and a guard rule on `calls` (none when not `watched`), filtered on `cluster` when
+    given: "own" names the service's cluster, anything else another one."""
+
     def build(stack: Stack) -> None:
-        service(public_ip="DISABLED")(stack)
-        calls = ["UpdateService"] if watched else ["CreateCluster"]
-        pattern = {
-            "source": ["aws.ecs"],
-            "detail-type": ["AWS API Call via CloudTrail"],
-            "detail": {"eventName": calls},
-        }
+        own = ecs.CfnCluster(stack, "Cluster")
+        ecs.CfnService(stack, "Service", cluster=own.ref, task_definition="arn:task")
+        detail: dict[str, Any] = {"eventName": list(calls) if watched else ["CreateCluster"]}
+        if cluster is not None:
+            detail["requestParameters"] = {"cluster": [own.ref if cluster == "own" else cluster]}
+        pattern = {"source": ["aws.ecs"], "detail-type": ["AWS API Call via CloudTrail"], "detail": detail}
         target = events.CfnRule.TargetProperty(id="Warn", arn="arn:aws:sns:us-east-1:1:warning")
         events.CfnRule(stack, "Guard", event_pattern=pattern, targets=[target])
 
     return build
+
+
+@pytest.mark.parametrize(
+    ("builder", "compliant"),
+    [
+        # One call watched is not the resource watched: a DeleteService would pass unseen.
+        (watched_service(calls=("UpdateService",)), False),
+        (watched_service(calls=("UpdateService", "DeleteService"), cluster="own"), True),
+        (watched_service(calls=("UpdateService", "DeleteService"), cluster="someone-elses-cluster"), False),
+    ],
+    ids=["one call of two", "filtered on its own cluster", "filtered on another cluster"],
+)
+def test_change_detection_needs_every_changing_call_on_this_resource(builder: Builder, compliant: bool) -> None:
+    assert (rule_id("11.5.2-ChangeDetection") not in findings_of(builder)) == compliant
 
 
 def alarmed_topic(*, cloudwatch_may_publish: bool) -> Builder:
@@ -544,7 +563,7 @@ CASES: dict[str, tuple[Builder, Builder]] = {
     "10.3.4-TrailIntegrity": (trail(enable_log_file_validation=False), trail()),
     "10.4.1-TrailReviewedAutomatically": (trail(alarmed=False), trail()),
     "10.7.2-UndeliveredAlertsKept": (rule_to_topic(dead_letters=False), rule_to_topic(dead_letters=True)),
-    "11.5.2-ChangeDetection": (watched_service(watched=False), watched_service(watched=True)),
+    "11.5.2-ChangeDetection": (watched_service(watched=False), watched_service()),
     "12.10.5-AlarmsCanNotify": (
         alarmed_topic(cloudwatch_may_publish=False),
         alarmed_topic(cloudwatch_may_publish=True),
@@ -658,7 +677,7 @@ def test_rule_edges(name: str, suffix: str, build: Builder, compliant: bool) -> 
 def test_a_change_watch_in_one_region_does_not_cover_another() -> None:
     """EventBridge sees only its own region's CloudTrail events."""
     app = App()
-    watched_service(watched=True)(Stack(app, "East", env=Environment(account="1", region="us-east-1")))
+    watched_service()(Stack(app, "East", env=Environment(account="1", region="us-east-1")))
     service(public_ip="DISABLED")(Stack(app, "West", env=Environment(account="1", region="us-west-2")))
     found = {(f.rule, f.construct_path.split("/")[0]) for f in unacknowledged_findings(PCIDSS401Checks(app), app)}
     assert (rule_id("11.5.2-ChangeDetection"), "West") in found
