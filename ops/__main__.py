@@ -181,6 +181,8 @@ def usage_problems(arguments: argparse.Namespace) -> list[str]:
     malformed = [item for item in arguments.context if "=" not in item or not item.partition("=")[0].strip()]
     if malformed:
         return [f"-c {malformed[0]!r} is not KEY=VALUE"]
+    if not arguments.env.strip():
+        return [f"--env: {arguments.env!r} is not a profile name; give one of {', '.join(PROFILES)}"]
     found = [
         f"-c {item!r}: the profile is given with --env ({arguments.env!r}); drop -c env"
         for item in arguments.context

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from ops.container_insights import metric_count
 from ops.prices import HOURS_PER_MONTH, PRICES, PriceTable
 
 DAYS_PER_MONTH = 365 / 12
@@ -32,6 +33,13 @@ ALB_FREE_RULES = 10
 
 # An anomaly detection alarm is billed as three metrics: the metric and the two bounds of its band.
 ANOMALY_BAND_METRICS = 3
+# A target tracking scaling policy makes two alarms (scale out, scale in), each reading one metric.
+TARGET_TRACKING_ALARMS = 2
+# S3 publishes four metrics per replication rule with metrics enabled (S3 RTC needs them): BytesPendingReplication,
+# OperationsPendingReplication, ReplicationLatency and OperationsFailedReplication, billed as custom metrics.
+REPLICATION_RULE_METRICS = 4
+# GuardDuty's Runtime Monitoring agent: a container GuardDuty adds to every task (Container Insights counts it).
+GUARDDUTY_AGENT_CONTAINERS = 1
 
 # The reference service's ledger, measured from its code (tests/ops/test_cost.py builds the service's own items):
 # a payment is one transaction of two puts, each item under 1 KB even at the longest idempotency key, so 2 write
@@ -87,8 +95,15 @@ class TrafficAssumptions:
     # CloudTrail management events in the serving region (the whole account's, not only this app's).
     management_events_per_month: int = 1_000_000
     trail_event_bytes: int = 1500
-    # Security Hub evaluates each recorded resource against the standard's controls about once a day.
+    # Security Hub: checks (a control evaluated against a resource) a month per resource AWS Config records, an
+    # assumption (for example one control a day, or several on change); AWS Config: configuration items a month per
+    # recorded resource (a change each). Both overridden by a measured monthly total when given.
     checks_per_resource_per_month: int = 30
+    config_items_per_resource_per_month: int = 1
+    security_hub_checks_per_month: int | None = None
+    config_items_per_month: int | None = None
+    # False: the account's organization trail already records management events, and this trail is a second copy.
+    first_trail: bool = True
     # Storage, logs kept and key rotations are priced as they stand after this many months in service.
     months_in_service: int = 12
     scale: Scale = Scale.DESIRED
@@ -106,7 +121,21 @@ class TrafficAssumptions:
             f"{self.nat_gb_per_month:g} GB through NAT, {self.endpoint_gb_per_month:g} GB through interface endpoints, "
             f"{self.flow_log_gb_per_month:g} GB of flow logs a month",
             f"{self.management_events_per_month:,} CloudTrail management events a month of "
-            f"{self.trail_event_bytes:,} B, {self.checks_per_resource_per_month} Security Hub checks per resource",
+            f"{self.trail_event_bytes:,} B"
+            + ("" if self.first_trail else ", recorded by another trail first (this one is a paid second copy)"),
+            "Security Hub: "
+            + (
+                f"{self.security_hub_checks_per_month:,} checks"
+                if self.security_hub_checks_per_month is not None
+                else f"{self.checks_per_resource_per_month} checks per recorded resource"
+            )
+            + "; AWS Config: "
+            + (
+                f"{self.config_items_per_month:,} configuration items"
+                if self.config_items_per_month is not None
+                else f"{self.config_items_per_resource_per_month} configuration item per recorded resource"
+            )
+            + " a month (recorded resources: the templates' AWS resources)",
             f"tasks at {self.scale.value}_tasks all month; Spot at the table's discount",
             f"storage, logs kept and key rotations as they stand after {self.months_in_service} months in service",
             "the standby region serves nothing: no requests, logs, NAT or endpoint traffic until failover",
@@ -137,6 +166,8 @@ PRICED = frozenset(
         "AWS::ECS::TaskDefinition",
         "AWS::ECS::Service",
         "AWS::ApplicationAutoScaling::ScalableTarget",
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        "AWS::ECS::Cluster",
         "AWS::Route53::HealthCheck",
         "AWS::KMS::Key",
         "AWS::SecretsManager::Secret",
@@ -177,7 +208,6 @@ EXCLUDED: dict[str, str] = {
             "AWS::ECS::ClusterCapacityProviderAssociations",
             "AWS::ElasticLoadBalancingV2::Listener",
             "AWS::ElasticLoadBalancingV2::TargetGroup",
-            "AWS::ApplicationAutoScaling::ScalingPolicy",
             "AWS::KMS::Alias",
             "AWS::S3::BucketPolicy",
             "AWS::SNS::TopicPolicy",
@@ -191,9 +221,6 @@ EXCLUDED: dict[str, str] = {
         ),
         _NO_CHARGE,
     ),
-    "AWS::ECS::Cluster": "the cluster is free; its Container Insights (enhanced) is billed per metric its tasks and "
-    "containers publish, and neither that price nor the metrics per task could be checked against a source here: "
-    "read the bill's CloudWatch MetricStorage:CI-ECS line",
     "AWS::ElasticLoadBalancingV2::TrustStore": "no line of its own in the load balancer's price list",
     "AWS::CertificateManager::Certificate": "public ACM certificates are free",
     "AWS::Route53::HostedZone": "the adopter's hosted zone, not created here",
@@ -202,8 +229,8 @@ EXCLUDED: dict[str, str] = {
     "AWS::WAFv2::LoggingConfiguration": "priced as the WAF log group's ingestion",
     "AWS::NetworkFirewall::LoggingConfiguration": "the firewall's alert logs follow the traffic it refuses: "
     "not modelled",
-    "AWS::Events::Rule": "rules on AWS services' events: those events are free; their targets' deliveries are "
-    "counted with SNS and SQS",
+    "AWS::Events::Rule": "rules on AWS services' events: those events are free; their deliveries to the topics and "
+    "the dead-letter queue are not modelled (see SNS and SQS)",
     "AWS::SNS::Topic": "billed per publish and per e-mail beyond SNS's free tier: alarm notifications, not traffic; "
     "not modelled",
     "AWS::SNS::Subscription": "an e-mail subscription: its deliveries are the topic's",
@@ -223,7 +250,8 @@ NOT_MODELLED = [
     "data transfer out to the internet, Route 53 queries, KMS requests (0.03 USD per 10,000), S3 requests and "
     "lifecycle transitions (0.01 USD per 1,000 objects into Standard-IA, 0.02 into Glacier Instant Retrieval)",
     "free tiers and allowances (not deducted)",
-    f"Container Insights (enhanced): {EXCLUDED['AWS::ECS::Cluster']}",
+    "S3 server access logs (the audit buckets' own requests), AWS Config's files, GuardDuty's DNS log analysis, ECR "
+    "image storage",
 ]
 
 
@@ -365,7 +393,9 @@ def _load_balancer(region: _Region) -> Iterator[LineItem]:
         new = rps / traffic.requests_per_connection
         dimensions = {
             "new connections": new / LCU_NEW_CONNECTIONS_PER_SECOND,
-            "active connections": new * traffic.connection_seconds * 60 / LCU_ACTIVE_CONNECTIONS_PER_MINUTE,
+            # Connections open at once: opened a second times how long each stays open (AWS's example: 1 a second
+            # of 2 minutes each is 120 active connections).
+            "active connections": new * traffic.connection_seconds / LCU_ACTIVE_CONNECTIONS_PER_MINUTE,
             "processed bytes": rps * 3600 * traffic.bytes_per_request / 1e9 / LCU_GB_PER_HOUR,
             "rule evaluations": rps * max(rules - ALB_FREE_RULES, 0) / LCU_RULE_EVALUATIONS_PER_SECOND,
         }
@@ -415,8 +445,15 @@ def running_tasks(region: _Region) -> float:
     return desired
 
 
+def _one(region: _Region, resource_type: str) -> _Resource:
+    found = region.resources(resource_type)
+    if len(found) != 1:
+        raise CostError(f"{region.name}: the estimate prices one {resource_type}, the templates have {len(found)}")
+    return found[0]
+
+
 def _task_size(region: _Region) -> tuple[float, float, bool]:
-    (task,) = region.resources("AWS::ECS::TaskDefinition")
+    task = _one(region, "AWS::ECS::TaskDefinition")
     arm = task.properties.get("RuntimePlatform", {}).get("CpuArchitecture") == "ARM64"
     return int(task.properties["Cpu"]) / 1024, int(task.properties["Memory"]) / 1024, arm
 
@@ -426,13 +463,15 @@ def _fargate(region: _Region) -> Iterator[LineItem]:
     services = region.resources("AWS::ECS::Service")
     if not services:
         return
-    (service,) = services
+    service = _one(region, "AWS::ECS::Service")
     vcpu, memory_gb, arm = _task_size(region)
     vcpu_price = prices.fargate_vcpu_hour_arm if arm else prices.fargate_vcpu_hour_x86
     gb_price = prices.fargate_gb_hour_arm if arm else prices.fargate_gb_hour_x86
     task_hour = vcpu * vcpu_price + memory_gb * gb_price
     tasks = running_tasks(region)
-    strategy = {s["CapacityProvider"]: s for s in service.properties["CapacityProviderStrategy"]}
+    strategy = {s["CapacityProvider"]: s for s in service.properties.get("CapacityProviderStrategy", [])}
+    if "FARGATE" not in strategy:
+        raise CostError(f"{region.name}: the service has no FARGATE capacity provider; only Fargate is priced")
     base = int(strategy["FARGATE"].get("Base", 0))
     on_demand_weight = int(strategy["FARGATE"].get("Weight", 0))
     spot_weight = int(strategy.get("FARGATE_SPOT", {}).get("Weight", 0))
@@ -446,6 +485,27 @@ def _fargate(region: _Region) -> Iterator[LineItem]:
     if spot:
         spot_month = month * (1 - prices.fargate_spot_discount)
         yield region.item("Fargate Spot", f"{spot:g} tasks of {size}", spot * spot_month, service.stack)
+
+
+def _container_insights(region: _Region) -> Iterator[LineItem]:
+    """Container Insights (enhanced): the metrics the cluster's running tasks and their containers publish, billed
+    as custom metrics (ECS Developer Guide), priced at the first custom-metric tier: an upper bound, since the
+    enhanced usage type (CI-ECS) may be priced lower, which could not be checked here."""
+    for cluster in region.resources("AWS::ECS::Cluster"):
+        settings = {s.get("Name"): s.get("Value") for s in cluster.properties.get("ClusterSettings", [])}
+        if settings.get("containerInsights") != "enhanced":
+            continue
+        tasks = running_tasks(region)
+        definitions = _one(region, "AWS::ECS::TaskDefinition").properties.get("ContainerDefinitions", [])
+        containers = len(definitions) + GUARDDUTY_AGENT_CONTAINERS
+        checked = sum(1 for c in definitions if c.get("HealthCheck"))
+        metrics = metric_count(tasks, containers, checked)
+        yield region.item(
+            "Container Insights (enhanced)",
+            f"{metrics:g} metrics: {tasks:g} tasks of {containers} containers (GuardDuty's agent included)",
+            metrics * region.prices.custom_metric_month,
+            cluster.stack,
+        )
 
 
 def _health_checks(region: _Region) -> Iterator[LineItem]:
@@ -539,8 +599,9 @@ def _logs(region: _Region, gb: Mapping[str, float]) -> Iterator[LineItem]:
 
 
 def _custom_metrics(region: _Region, gb: Mapping[str, float]) -> Iterator[LineItem]:
-    """Metric filters publish a metric while their log group receives events; the service publishes its EMF
-    metrics while it serves payments."""
+    """A metric filter with a default value publishes while its log group receives events; one without publishes
+    only when an event matches (the trail's alarms: rare, not priced); the service publishes its EMF metrics while
+    it serves payments."""
     groups = region.resources("AWS::Logs::LogGroup")
     for stack, filters in region.per_stack("AWS::Logs::MetricFilter").items():
         live = {
@@ -548,12 +609,14 @@ def _custom_metrics(region: _Region, gb: Mapping[str, float]) -> Iterator[LineIt
             for f in filters
             if any(_mentions(f.properties.get("LogGroupName"), g) and gb[g.logical_id] > 0 for g in groups)
             for t in f.properties.get("MetricTransformations", [])
+            if "DefaultValue" in t
         }
         yield region.item(
             "CloudWatch custom metrics",
-            f"{len(live)} from metric filters",
+            f"{len(live)} from metric filters with a default value",
             len(live) * region.prices.custom_metric_month,
             stack,
+            Kind.VARIABLE,
         )
     for task in region.resources("AWS::ECS::TaskDefinition"):
         metrics = SERVICE_EMF_METRICS if region.serves else 0
@@ -562,6 +625,7 @@ def _custom_metrics(region: _Region, gb: Mapping[str, float]) -> Iterator[LineIt
             f"{metrics} from the service (EMF)",
             metrics * region.prices.custom_metric_month,
             task.stack,
+            Kind.VARIABLE,
         )
 
 
@@ -611,7 +675,14 @@ def storage_classes(bucket: Mapping[str, Any], monthly_gb: float, months: int) -
         ((int(t["TransitionInDays"]), t["StorageClass"]) for r in rules for t in r.get("Transitions", [])),
     )
     expiries = [int(r["ExpirationInDays"]) for r in rules if "ExpirationInDays" in r]
-    expiry = min(expiries) if expiries else math.inf
+    expiry: float = min(expiries) if expiries else math.inf
+    if bucket.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+        # Versioned: expiry only adds a delete marker; the data stays, noncurrent and in its last class, until the
+        # noncurrent versions expire (or for ever without that rule).
+        noncurrent = [
+            int(r["NoncurrentVersionExpiration"]["NoncurrentDays"]) for r in rules if "NoncurrentVersionExpiration" in r
+        ]
+        expiry = expiry + min(noncurrent) if noncurrent else math.inf
     horizon = months * DAYS_PER_MONTH
     boundaries = [(0, "STANDARD"), *transitions]
     held: dict[str, float] = {}
@@ -663,18 +734,30 @@ def _replication(region: _Region, written: Mapping[str, float]) -> Iterator[Line
     for stack, buckets in region.per_stack("AWS::S3::Bucket").items():
         gb = 0.0
         timed = 0.0
+        measured = 0
         for bucket in buckets:
             for rule in bucket.properties.get("ReplicationConfiguration", {}).get("Rules", []):
                 gb += written[bucket.logical_id]
-                if rule.get("Destination", {}).get("ReplicationTime", {}).get("Status") == "Enabled":
+                destination = rule.get("Destination", {})
+                if destination.get("ReplicationTime", {}).get("Status") == "Enabled":
                     timed += written[bucket.logical_id]
-        if gb:
+                if destination.get("Metrics", {}).get("Status") == "Enabled":
+                    measured += 1
+        if gb or measured:
             yield region.item(
                 "S3 cross-region replication",
                 f"{gb:.1f} GB/month, {timed:.1f} GB of it with Replication Time Control",
                 gb * prices.inter_region_transfer_gb + timed * prices.s3_replication_time_control_gb,
                 stack,
                 Kind.VARIABLE,
+            )
+        if measured:
+            metrics = measured * REPLICATION_RULE_METRICS
+            yield region.item(
+                "S3 replication metrics",
+                f"{metrics} metrics: {measured} rules x {REPLICATION_RULE_METRICS}",
+                metrics * prices.custom_metric_month,
+                stack,
             )
 
 
@@ -732,12 +815,18 @@ def _cloudwatch(region: _Region) -> Iterator[LineItem]:
     prices = region.prices
     alarms = region.per_stack("AWS::CloudWatch::Alarm")
     composites = region.per_stack("AWS::CloudWatch::CompositeAlarm")
-    for stack in dict.fromkeys([*alarms, *composites]):
-        metrics = sum(_alarm_metrics(alarm.properties) for alarm in alarms.get(stack, []))
+    tracking = {
+        stack: [p for p in policies if p.properties.get("PolicyType") == "TargetTrackingScaling"]
+        for stack, policies in region.per_stack("AWS::ApplicationAutoScaling::ScalingPolicy").items()
+    }
+    for stack in dict.fromkeys([*alarms, *composites, *tracking]):
+        scaling = TARGET_TRACKING_ALARMS * len(tracking.get(stack, []))
+        metrics = sum(_alarm_metrics(alarm.properties) for alarm in alarms.get(stack, [])) + scaling
         composite = len(composites.get(stack, []))
         yield region.item(
             "CloudWatch alarms",
-            f"{len(alarms.get(stack, []))} alarms reading {metrics} metrics, {composite} composite",
+            f"{len(alarms.get(stack, [])) + scaling} alarms ({scaling} of target tracking) reading {metrics} metrics, "
+            f"{composite} composite",
             metrics * prices.alarm_metric_month + composite * prices.composite_alarm_month,
             stack,
         )
@@ -747,27 +836,37 @@ def _cloudwatch(region: _Region) -> Iterator[LineItem]:
         )
 
 
-def _resource_count(region: _Region) -> int:
-    return sum(len(document["Resources"]) for document in region.documents.values())
+def _recorded_resources(region: _Region) -> int:
+    """The templates' AWS resources (custom resources are CloudFormation's, not AWS Config's)."""
+    return sum(
+        1
+        for document in region.documents.values()
+        for resource in document["Resources"].values()
+        if resource["Type"].startswith("AWS::")
+    )
 
 
 def _governance(region: _Region) -> Iterator[LineItem]:
     """The Governance stack's services, priced on the account's activity (`governance: create`)."""
     prices, traffic, share = region.prices, region.traffic, region.traffic_share()
-    resources = _resource_count(region)
+    resources = _recorded_resources(region)
     rules = len(region.resources("AWS::Config::ConfigRule"))
     for recorder in region.resources("AWS::Config::ConfigurationRecorder"):
-        # Each resource of this region's templates recorded once a month (a change), each item evaluated by
-        # every rule (an upper bound: a rule evaluates only the types in its scope).
+        # Each item evaluated by every rule: an upper bound, a rule evaluates only the types in its scope.
+        items = traffic.config_items_per_month
+        if items is None or not region.serves:
+            items = resources * traffic.config_items_per_resource_per_month
         yield region.item(
             "AWS Config",
-            f"{resources} configuration items, {rules} rules evaluating each",
-            resources * prices.config_item + resources * rules * prices.config_rule_evaluation,
+            f"{items:,} configuration items, {rules} rules evaluating each",
+            items * prices.config_item + items * rules * prices.config_rule_evaluation,
             recorder.stack,
             Kind.VARIABLE,
         )
     for hub in region.resources("AWS::SecurityHub::Hub"):
-        checks = resources * traffic.checks_per_resource_per_month
+        checks = traffic.security_hub_checks_per_month
+        if checks is None or not region.serves:
+            checks = resources * traffic.checks_per_resource_per_month
         yield region.item(
             "Security Hub checks", f"{checks:,} checks", checks * prices.securityhub_check, hub.stack, Kind.VARIABLE
         )
@@ -785,13 +884,13 @@ def _governance(region: _Region) -> Iterator[LineItem]:
             Kind.VARIABLE,
         )
     for trail in region.resources("AWS::CloudTrail::Trail"):
-        yield region.item(
-            "CloudTrail management events",
-            "the first copy of management events is free (2.00 USD per 100,000 if another trail already copies them)",
-            0.0,
-            trail.stack,
-            Kind.VARIABLE,
-        )
+        events = traffic.management_events_per_month * share
+        if traffic.first_trail:
+            basis, usd = "the first copy of management events is free (--other-trail: a second copy)", 0.0
+        else:
+            basis = f"{events:,.0f} events, a second copy (another trail records them first)"
+            usd = events / 1e5 * prices.cloudtrail_copy_100k_events
+        yield region.item("CloudTrail management events", basis, usd, trail.stack, Kind.VARIABLE)
 
 
 def _estimate(region: _Region) -> tuple[list[LineItem], dict[str, float]]:
@@ -803,6 +902,7 @@ def _estimate(region: _Region) -> tuple[list[LineItem], dict[str, float]]:
         lambda: _load_balancer(region),
         lambda: _waf(region),
         lambda: _fargate(region),
+        lambda: _container_insights(region),
         lambda: _health_checks(region),
         lambda: _kms(region),
         lambda: _secrets(region),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import re
 from dataclasses import dataclass
 
 from ops.cost import Scale, TrafficAssumptions
@@ -37,7 +38,21 @@ OPTIONS = (
     Option("--flow-log-gb", "flow_log_gb_per_month", False, 0, 1e7, "GB of VPC flow logs a month"),
     Option("--management-events", "management_events_per_month", True, 0, 1e11, "CloudTrail management events a month"),
     Option("--months", "months_in_service", True, 1, 120, "months in service: how much storage and rotation to price"),
+    Option(
+        "--config-items", "config_items_per_month", True, 0, 1e9, "AWS Config items a month (default: one per resource)"
+    ),
+    Option(
+        "--security-hub-checks",
+        "security_hub_checks_per_month",
+        True,
+        0,
+        1e10,
+        "Security Hub checks a month (default: 30 per resource)",
+    ),
 )
+# ASCII digits only (int() and float() would take '1_000', full-width and other scripts' digits).
+WHOLE = re.compile(r"[0-9]+\Z")
+DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?\Z")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,9 +65,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     for option in OPTIONS:
         default = getattr(DEFAULTS, option.field)
-        parser.add_argument(
-            option.flag, dest=option.field, metavar="N", help=f"{option.help} (default {default:,})", default=None
-        )
+        shown = "" if default is None else f" (default {default:,})"
+        parser.add_argument(option.flag, dest=option.field, metavar="N", help=f"{option.help}{shown}", default=None)
+    parser.add_argument(
+        "--other-trail",
+        action="store_true",
+        help="another trail (the organization's) already records management events: this one is a paid copy",
+    )
 
 
 def _allowed(option: Option) -> str:
@@ -62,10 +81,9 @@ def _allowed(option: Option) -> str:
 
 def _parse(option: Option, text: str) -> float | int:
     problem = f"{option.flag}: {text!r} is not {_allowed(option)}"
-    try:
-        value: float | int = int(text.strip()) if option.whole else float(text.strip())
-    except ValueError:
-        raise ConfigError([problem]) from None
+    if not (WHOLE if option.whole else DECIMAL).match(text):
+        raise ConfigError([problem])
+    value: float | int = int(text) if option.whole else float(text)
     if not math.isfinite(value) or not option.low <= value <= option.high:
         raise ConfigError([problem])
     return value
@@ -85,4 +103,5 @@ def traffic_from(arguments: argparse.Namespace) -> TrafficAssumptions:
             problems += error.problems
     if problems:
         raise ConfigError(problems)
-    return dataclasses.replace(DEFAULTS, scale=Scale(arguments.at), **given)  # type: ignore[arg-type]
+    first_trail = not getattr(arguments, "other_trail", False)
+    return dataclasses.replace(DEFAULTS, scale=Scale(arguments.at), first_trail=first_trail, **given)  # type: ignore[arg-type]

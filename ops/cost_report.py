@@ -20,6 +20,12 @@ from ops.prices import PRICES
 
 SCHEMA = Path(__file__).with_name("cost.schema.json")
 SCHEMA_ID = "cost-estimate/1"
+# What the templates' budget sees (components/cost_budget.py filters on the tags), so what it is compared with.
+BUDGET_SCOPE = (
+    "the budget counts spend tagged with the profile's Environment and Service; charges of no tagged resource in "
+    "this estimate (for example custom metrics, AWS Config items, Security Hub checks, data transfer) reach the bill "
+    "but not the budget, so the headroom shown is the smaller one"
+)
 FORMATS = ("table", "json", "csv")
 
 
@@ -136,6 +142,7 @@ def to_json(report: Report) -> dict[str, Any]:
             "headroom_usd": _usd(headroom),
             "used_percent": round(100 * report.total / report.budget_usd, 1),
         },
+        "budget_scope": BUDGET_SCOPE,
         "excluded": [{"resource_type": t, "reason": EXCLUDED[t]} for t in report.excluded_types],
         "not_modelled": NOT_MODELLED,
     }
@@ -193,7 +200,8 @@ def render_table(report: Report) -> str:
     lines += [f"  {region + '  ' + stack:<{label}}  {usd:>10.2f}" for region, stack, usd in report.by_stack()]
     lines += [f"  {region + ' (' + role + ')':<{label}}  {usd:>10.2f}" for region, role, usd in report.by_region()]
     lines += [f"  {kind.value:<{label}}  {usd:>10.2f}" for kind, usd in report.by_kind().items()]
-    lines += [f"  {'Total':<{label}}  {report.total:>10.2f}", _budget_line(report), "", "Assumptions:"]
+    lines += [f"  {'Total':<{label}}  {report.total:>10.2f}", _budget_line(report), f"  ({BUDGET_SCOPE})"]
+    lines += ["", "Assumptions:"]
     lines += [f"  - {assumption}" for assumption in report.traffic.describe()]
     lines += ["", "Not priced:"]
     reasons: dict[str, list[str]] = {}

@@ -68,6 +68,8 @@ class PriceTable:
     guardduty_fargate_vcpu_month: float
     guardduty_million_management_events: float
     guardduty_log_gb: float
+    # CloudTrail: the first copy of management events is free; each further trail recording them pays this.
+    cloudtrail_copy_100k_events: float
     # Fields whose price was not checked against a source for this region: copied from `assumed_from`.
     assumed: tuple[str, ...] = ()
     assumed_from: str = ""
@@ -120,6 +122,7 @@ _US_EAST_1 = PriceTable(
     guardduty_fargate_vcpu_month=1.50,
     guardduty_million_management_events=4.00,
     guardduty_log_gb=1.00,
+    cloudtrail_copy_100k_events=2.00,
 )
 
 # US West (Oregon): the ALB hour, the NAT gateway hour and Fargate's x86 vCPU and GB hours were checked against a

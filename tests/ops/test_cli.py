@@ -163,7 +163,7 @@ COMMANDS = ["preflight", "verify", "drill", "drift", "load", "cost", "failover",
 @pytest.mark.parametrize(
     ("arguments", "error"),
     [
-        (["--env", ""], "environment: -c env='' is not a profile name"),
+        (["--env", ""], "--env: '' is not a profile name; give one of"),
         (["--env", "qa"], "environment: 'qa' is not a profile"),
         (["--env", DEFAULT_PROFILE, "-c", "config.min_taks=3"], "config.min_taks: no such setting; did you mean "
          "config.min_tasks?"),

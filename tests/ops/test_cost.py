@@ -14,15 +14,19 @@ import pytest
 from components.endpoints import INTERFACE_ENDPOINTS
 from ops.__main__ import main
 from ops.commands import cost_report, mode_reports
+from ops.container_insights import metric_count
 from ops.cost import (
     DAYS_PER_MONTH,
     EXCLUDED,
+    LCU_ACTIVE_CONNECTIONS_PER_MINUTE,
     LCU_NEW_CONNECTIONS_PER_SECOND,
     LEDGER_IDEMPOTENCY_ITEM_BYTES,
     LEDGER_PAYMENT_ITEM_BYTES,
     LEDGER_WRITE_UNITS_PER_PAYMENT,
     PRICED,
+    REPLICATION_RULE_METRICS,
     SERVICE_EMF_METRICS,
+    TARGET_TRACKING_ALARMS,
     CostError,
     Kind,
     LineItem,
@@ -164,9 +168,9 @@ def test_alarms_are_billed_per_metric_they_read(dev: Synthesized) -> None:
     items = [i for i in estimate(dev.documents, "us-east-1") if i.item == "CloudWatch alarms"]
     prices = PRICES["us-east-1"]
     # The log volume's anomaly alarm counts as three (its metric and the two bounds of its band); the change guard's
-    # two FailedInvocations alarms read 10 and 1 rules.
+    # two FailedInvocations alarms read 10 and 1 rules; the three target tracking policies make two alarms each.
     assert sum(i.monthly_usd for i in items) == pytest.approx(
-        36 * prices.alarm_metric_month + prices.composite_alarm_month
+        (36 + 3 * TARGET_TRACKING_ALARMS) * prices.alarm_metric_month + prices.composite_alarm_month
     )
     assert {i.stack for i in items} <= {"Compute", "Observability"}
 
@@ -196,6 +200,48 @@ def test_the_load_balancer_is_billed_on_its_busiest_capacity_dimension(dev: Synt
     assert "processed bytes" in basis
 
 
+def test_the_load_balancer_counts_connections_open_at_once(dev: Synthesized) -> None:
+    """AWS's example: one new connection a second, each open 2 minutes, is 120 active connections."""
+    prices = PRICES["us-east-1"]
+    long_lived = TrafficAssumptions(connection_seconds=3000)
+    new = long_lived.requests_per_second()
+    items = estimate(dev.documents, "us-east-1", long_lived)
+    assert line(items, "ALB capacity units") == pytest.approx(
+        new * 3000 / LCU_ACTIVE_CONNECTIONS_PER_MINUTE * HOURS_PER_MONTH * prices.alb_lcu_hour
+    )
+    (basis,) = [i.basis for i in items if i.item == "ALB capacity units"]
+    assert "(active connections)" in basis
+
+
+def test_container_insights_counts_the_metrics_its_tasks_and_containers_publish(
+    app_profiles: dict[str, Synthesized],
+) -> None:
+    """Enhanced observability: per task and per container (GuardDuty's agent is a container of every task)."""
+    # One task of two containers, one with a health check: 7 container metrics x 9 streams, 16 task metrics x 5,
+    # 5 service and 2 cluster metrics, and the health metric's 5.
+    assert metric_count(1, 2, 1) == 7 * 9 + 16 * 5 + 5 + 2 + 5
+    assert metric_count(3, 2, 1) == 279
+    assert metric_count(0, 2, 1) == 0
+    prod = app_profiles["prod"]
+    items = estimate_regions(regions(prod))
+    containers = len(one_task(prod)["ContainerDefinitions"]) + 1
+    expected = metric_count(prod.config.compute.desired_tasks, containers, 1) * PRICES["us-east-1"].custom_metric_month
+    assert line(items, "Container Insights (enhanced)") == pytest.approx(expected)
+    # The pilot-light standby runs no task: nothing is published.
+    assert line(items, "Container Insights (enhanced)", str(prod.config.standby_region)) == 0
+
+
+def one_task(synthesized: Synthesized) -> dict[str, Any]:
+    task: dict[str, Any]
+    (task,) = [
+        r["Properties"]
+        for d in synthesized.documents.values()
+        for r in d["Resources"].values()
+        if r["Type"] == "AWS::ECS::TaskDefinition"
+    ]
+    return task
+
+
 def test_audit_storage_follows_the_lifecycle_into_cheaper_classes() -> None:
     bucket = {
         "LifecycleConfiguration": {
@@ -217,6 +263,24 @@ def test_audit_storage_follows_the_lifecycle_into_cheaper_classes() -> None:
     assert year["GLACIER_IR"] == pytest.approx(10 * (365 - 90) / DAYS_PER_MONTH)
     # After the expiry nothing more accumulates: 400 days of data at most.
     assert sum(storage_classes(bucket, 10.0, 36).values()) == pytest.approx(10 * 400 / DAYS_PER_MONTH)
+    # Versioned (every audit bucket): the expiry leaves a delete marker, the data stays noncurrent, in its last class,
+    # until the noncurrent versions expire 400 days later.
+    versioned = {
+        **bucket,
+        "VersioningConfiguration": {"Status": "Enabled"},
+        "LifecycleConfiguration": {
+            "Rules": [
+                {**bucket["LifecycleConfiguration"]["Rules"][0], "NoncurrentVersionExpiration": {"NoncurrentDays": 400}}
+            ]
+        },
+    }
+    kept = storage_classes(versioned, 10.0, 36)
+    assert sum(kept.values()) == pytest.approx(10 * 800 / DAYS_PER_MONTH)
+    assert kept["GLACIER_IR"] == pytest.approx(10 * (800 - 90) / DAYS_PER_MONTH)
+    # Versioned without a noncurrent expiry: kept for ever.
+    assert sum(storage_classes({**bucket, "VersioningConfiguration": {"Status": "Enabled"}}, 10.0, 36).values()) == (
+        pytest.approx(10 * 36 * 365 / 12 / DAYS_PER_MONTH)
+    )
     # No lifecycle: everything stays in Standard.
     assert storage_classes({}, 10.0, 12) == {"STANDARD": pytest.approx(120.0)}
     deep = {"LifecycleConfiguration": {"Rules": [{"Status": "Enabled", "Transitions": [
@@ -237,6 +301,16 @@ def test_the_standby_is_priced_idle_and_holds_the_replicas(app_profiles: dict[st
         )
         for name in idle:
             assert line(items, name, standby) == 0, name
+        # The replication rules' metrics (S3 RTC needs them): four each, billed as custom metrics.
+        rules = sum(
+            len(r["Properties"].get("ReplicationConfiguration", {}).get("Rules", []))
+            for d in synthesized.documents.values()
+            for r in d["Resources"].values()
+            if r["Type"] == "AWS::S3::Bucket"
+        )
+        assert line(items, "S3 replication metrics") == pytest.approx(
+            rules * REPLICATION_RULE_METRICS * PRICES[synthesized.config.region].custom_metric_month
+        )
         # The standby keeps the primary's audit trail: it receives every replicated GB.
         replicated = [i for i in items if i.item == "S3 cross-region replication"]
         assert replicated
@@ -311,6 +385,18 @@ def test_the_governance_stack_is_priced_where_it_is_created(adopted: Synthesized
     for name in ("AWS Config", "Security Hub checks", "GuardDuty"):
         assert line(governed, name) > 0, name
         assert {i.stack for i in governed if i.item == name} == {"Governance"}
+    # Another trail already recording the account's management events makes this one a paid copy.
+    assert line(governed, "CloudTrail management events") == 0
+    copied = estimate(adopted.documents, "us-east-1", TrafficAssumptions(first_trail=False))
+    assert line(copied, "CloudTrail management events") == pytest.approx(
+        TrafficAssumptions().management_events_per_month / 1e5 * PRICES["us-east-1"].cloudtrail_copy_100k_events
+    )
+    measured = estimate(
+        adopted.documents, "us-east-1", TrafficAssumptions(config_items_per_month=5000, security_hub_checks_per_month=0)
+    )
+    assert line(measured, "Security Hub checks") == 0
+    (config,) = [i for i in measured if i.item == "AWS Config"]
+    assert config.basis.startswith("5,000 configuration items")
     trail_logs = [i for i in governed if i.item == "CloudWatch Logs" and i.stack == "Governance"]
     assert trail_logs
     assert trail_logs[0].monthly_usd > 0
@@ -447,6 +533,13 @@ def test_readme_cost_tables_are_current(app_profiles: dict[str, Synthesized], mo
         (["--management-events", ""], "--management-events: '' is not a whole number"),
         (["--months", "0"], "--months: '0' is not a whole number from 1 to 120"),
         (["--months", "121"], "--months: '121' is not a whole number from 1 to 120"),
+        # ASCII digits only: int() and float() would take these.
+        (["--requests-per-month", "10_000"], "--requests-per-month: '10_000' is not a whole number"),
+        (["--requests-per-month", "\uff15"], "--requests-per-month: '\uff15' is not a whole number"),
+        (["--requests-per-month", "+5"], "--requests-per-month: '+5' is not a whole number"),
+        (["--nat-gb", " 5"], "--nat-gb: ' 5' is not a number"),
+        (["--nat-gb", "1e3"], "--nat-gb: '1e3' is not a number"),
+        (["--config-items", "-1"], "--config-items: '-1' is not a whole number from 0 to"),
     ],
 )
 def test_bad_cost_options_exit_2_naming_the_option_before_any_synth(
@@ -480,6 +573,7 @@ def test_json_output_honours_overrides_and_options_and_exits_1_over_budget(capsy
     assert waf[0]["monthly_usd"] == pytest.approx(20 * PRICES["us-east-1"].waf_million_requests)
     assert document["budget"]["monthly_usd"] == 10
     assert document["budget"]["headroom_usd"] < 0
+    assert "tagged" in document["budget_scope"]
     assert "error: dev: the estimate exceeds monthly_budget_usd (10 USD)" in captured.err
 
 
