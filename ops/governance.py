@@ -5,7 +5,8 @@ rather than creating them. Each check names what is missing.
 - audit trail (10.2.1, 10.3.2-10.3.4): a trail that logs in the region, management reads and writes, with log file
   validation and a customer-managed key;
 - AWS Config recorder (11.5.2, 1.2.7, 2.2): recording every supported resource type, its last delivery not failed;
-- Security Hub PCI DSS v4.0.1 (the standard's controls, 10.4.1): the standard enabled and READY;
+- Security Hub PCI DSS v4.0.1 (the standard's controls, 10.4.1): the standard enabled and READY, its controls
+  enabled (some disabled: a WARN naming them and their reasons; all disabled: a FAIL);
 - GuardDuty runtime monitoring (5.2.1-5.3.2, 11.5.1): an enabled detector with Runtime Monitoring and its ECS
   Fargate agent managed (the app admits the agent: see `runtime_monitoring`);
 - ECR image scanning (6.3.1, 6.3.3, 11.3.1): the registry scans every repository on push or continuously.
@@ -147,10 +148,37 @@ def pci_standard(securityhub: Any, region: str) -> Check:
         raise
     for standard in standards:
         if PCI_DSS_STANDARD in standard["StandardsArn"]:
-            if standard.get("StandardsStatus") == "READY":
-                return passed(STANDARD, f"enabled and ready in {region}")
-            return failed(STANDARD, f"enabled in {region} but {standard.get('StandardsStatus')}")
+            if standard.get("StandardsStatus") != "READY":
+                return failed(STANDARD, f"enabled in {region} but {standard.get('StandardsStatus')}")
+            return _controls(securityhub, standard["StandardsSubscriptionArn"], region)
     return failed(STANDARD, f"the PCI DSS v4.0.1 standard is not enabled in {region}'s Security Hub")
+
+
+def _controls(securityhub: Any, subscription: str, region: str) -> Check:
+    """A standard READY with its controls disabled evaluates nothing: every control enabled passes; some disabled
+    is a WARN naming them and why (an organization may disable a control for a service it does not use, and an
+    assessor asks for that reason); all of them disabled fails."""
+    controls: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = securityhub.describe_standards_controls(
+            StandardsSubscriptionArn=subscription, **({"NextToken": token} if token else {})
+        )
+        controls += page.get("Controls", [])
+        token = page.get("NextToken")
+        if not token:
+            break
+    disabled = [c for c in controls if c.get("ControlStatus") == "DISABLED"]
+    if not controls or len(disabled) == len(controls):
+        return failed(STANDARD, f"enabled and ready in {region}, but none of its {len(controls)} controls is enabled")
+    if disabled:
+        named = ", ".join(f"{c['ControlId']} ({c.get('DisabledReason') or 'no reason given'})" for c in disabled[:5])
+        more = f" and {len(disabled) - 5} more" if len(disabled) > 5 else ""
+        return warned(
+            STANDARD,
+            f"enabled and ready in {region}; {len(disabled)} of {len(controls)} controls disabled: {named}{more}",
+        )
+    return passed(STANDARD, f"enabled and ready in {region}, all {len(controls)} controls enabled")
 
 
 def runtime_monitoring(guardduty: Any, region: str) -> Check:

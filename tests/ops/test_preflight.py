@@ -541,6 +541,30 @@ def test_preflight_needs_security_hubs_pci_dss_standard_ready(
     assert (check.status, check.reason) == (FAIL, reason)
 
 
+@pytest.mark.parametrize(
+    ("disabled", "controls", "status", "reason"),
+    [
+        ((), 4, PASS, "enabled and ready in us-east-1, all 4 controls enabled"),
+        ((("PCI.ECS.2", "no public IPs here"),), 4, WARN,
+         "enabled and ready in us-east-1; 1 of 4 controls disabled: PCI.ECS.2 (no public IPs here)"),
+        ((("PCI.A", "x"), ("PCI.B", "y")), 2, FAIL,
+         "enabled and ready in us-east-1, but none of its 2 controls is enabled"),
+    ],
+)  # fmt: skip
+def test_a_ready_standard_counts_only_with_its_controls_enabled(
+    session: boto3.Session,
+    governed_account: EnvironmentConfig,
+    disabled: tuple[tuple[str, str], ...],
+    controls: int,
+    status: str,
+    reason: str,
+) -> None:
+    """READY says the subscription works, not that it evaluates anything: each control can be disabled."""
+    hub = SecurityHubStandards(REGION, disabled=disabled, controls=controls)
+    check = governance_check(session, governed_account, "Security Hub PCI DSS v4.0.1", securityhub=hub)
+    assert (check.status, check.reason) == (status, reason)
+
+
 def test_preflight_checks_governance_in_the_standby_region_too(
     session: boto3.Session, ready_account: EnvironmentConfig
 ) -> None:

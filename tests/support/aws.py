@@ -265,8 +265,29 @@ class SecurityHubStandards:
     """Security Hub's enabled standards (moto implements neither GetEnabledStandards nor the standards): `status` of
     the PCI DSS v4.0.1 subscription, None when it is not enabled, "hub off" when Security Hub itself is not."""
 
-    def __init__(self, region: str, status: str | None = "READY") -> None:
-        self.region, self.status = region, status
+    def __init__(
+        self, region: str, status: str | None = "READY", disabled: tuple[tuple[str, str], ...] = (), controls: int = 3
+    ) -> None:
+        """`controls` of the standard, the first ones `disabled` as (control id, reason)."""
+        self.region, self.status, self.disabled, self.controls = region, status, disabled, controls
+
+    def describe_standards_controls(self, StandardsSubscriptionArn: str, NextToken: str = "") -> dict[str, Any]:  # noqa: N803
+        assert StandardsSubscriptionArn == self._subscription()
+        found = [
+            {"ControlId": f"PCI.{n}", "ControlStatus": "ENABLED"} for n in range(len(self.disabled), self.controls)
+        ]
+        found = [
+            {"ControlId": control, "ControlStatus": "DISABLED", "DisabledReason": reason}
+            for control, reason in self.disabled
+        ] + found
+        # Two pages, as Security Hub pages them.
+        half = len(found) // 2
+        if not NextToken:
+            return {"Controls": found[:half], "NextToken": "page-2"}
+        return {"Controls": found[half:]}
+
+    def _subscription(self) -> str:
+        return f"arn:aws:securityhub:{self.region}:{ACCOUNT}:subscription/{PCI_DSS_STANDARD.removeprefix('standards/')}"
 
     def _refuse_without_hub(self, operation: str) -> None:
         if self.status == "hub off":
@@ -280,7 +301,11 @@ class SecurityHubStandards:
     def get_enabled_standards(self) -> dict[str, Any]:
         self._refuse_without_hub("GetEnabledStandards")
         arn = f"arn:aws:securityhub:{self.region}::{PCI_DSS_STANDARD}"
-        subscriptions = [{"StandardsArn": arn, "StandardsStatus": self.status}] if self.status else []
+        subscriptions = (
+            [{"StandardsArn": arn, "StandardsSubscriptionArn": self._subscription(), "StandardsStatus": self.status}]
+            if self.status
+            else []
+        )
         return {"StandardsSubscriptions": subscriptions}
 
 
