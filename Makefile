@@ -5,8 +5,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
-# The profile; by default settings/profiles.py's DEFAULT_PROFILE (settings/ needs nothing but Python).
-ENV ?= $(shell $(PYTHON) -m tooling.profiles default)
+# The profile: ENV, else ENVIRONMENT_SUFFIX, else settings/profiles.py's DEFAULT_PROFILE (settings/ needs nothing but
+# Python).
+ENV ?= $(or $(ENVIRONMENT_SUFFIX),$(shell $(PYTHON) -m tooling.profiles default))
 VENV := .venv
 # The reference service's dependencies exactly as its image installs them (the Dockerfile's build stage);
 # the container contract test runs the service on these alone.
@@ -23,12 +24,17 @@ LOAD_ARGS ?= --rps 20 --duration 120
 COST_ARGS ?=
 # cdk deploy's approval of security-broadening changes: `never` only where nobody can answer (the sandbox workflow).
 APPROVAL ?= broadening
-# Extra CDK CLI arguments, e.g. CDK_ARGS='-c config.task_cpu=1024 -c config.task_memory_mib=2048'
+# Setting overrides, each once, e.g. CDK_ARGS='-c config.task_cpu=1024 -c config.task_memory_mib=2048': cdk and the
+# ops commands both take them (the profile is ENV's, never -c env). Other CDK CLI options (synth, diff, deploy,
+# destroy) go in CDK_CLI_ARGS, e.g. CDK_CLI_ARGS='--profile sandbox'.
 CDK_ARGS ?=
+CDK_CLI_ARGS ?=
+# What synth, diff, deploy and destroy check before they delete or call anything: the profile with CDK_ARGS.
+CHECK = python -m tooling.profiles check "$(ENV)" $(CDK_ARGS)
 # The CDK CLI tells the app a region of its own (CDK_DEFAULT_REGION, from your AWS configuration, else
 # us-east-1). Unless you set AWS_REGION or AWS_DEFAULT_REGION yourself, it is given the profile's region, so
 # that the app's region check objects only to a region you chose.
-WITH_REGION = AWS_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(python -m tooling.profiles region $(ENV))}}"
+WITH_REGION = AWS_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(python -m tooling.profiles region "$(ENV)" $(CDK_ARGS))}}"
 
 # node_modules/.bin first: the CDK CLI and the jsii runtime behind aws-cdk-lib both run on that Node.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -65,8 +71,9 @@ $(BENCH_VENV)/.installed: requirements-bench.txt
 deps: $(VENV)/.installed node_modules/.installed $(SERVICE_PACKAGES)/.installed ## Install Python and Node dependencies (pinned)
 
 synth: deps ## Synthesize ENV (default dev) with every check: 5 cdk-nag packs, CloudFormation validation, cfn-lint
+	$(CHECK)
 	rm -rf $(OUT)
-	$(WITH_REGION) cdk synth --no-lookups --quiet -c env=$(ENV) $(CDK_ARGS) -o $(OUT)
+	$(WITH_REGION) cdk synth --no-lookups --quiet -c env=$(ENV) $(CDK_ARGS) $(CDK_CLI_ARGS) -o $(OUT)
 	python -m tooling.report $(OUT)/validation-report.json
 	cfn-lint $(OUT)/*.template.json
 	@echo "synth: $(ENV) clean: no unacknowledged cdk-nag finding, CloudFormation validation and cfn-lint clean"
@@ -136,13 +143,16 @@ cost: deps ## Monthly cost estimate of ENV from the synthesized templates, all p
 	CDK_VALIDATION=false python -m ops cost --env $(ENV) $(COST_ARGS) $(CDK_ARGS)
 
 diff: deps ## cdk diff ENV against the deployed stacks (needs AWS credentials)
-	$(WITH_REGION) cdk diff $(STACKS) -c env=$(ENV) $(CDK_ARGS)
+	$(CHECK)
+	$(WITH_REGION) cdk diff $(STACKS) -c env=$(ENV) $(CDK_ARGS) $(CDK_CLI_ARGS)
 
 deploy: deps ## cdk deploy ENV (needs AWS credentials and a bootstrapped account)
-	$(WITH_REGION) cdk deploy $(STACKS) -c env=$(ENV) $(CDK_ARGS) --require-approval $(APPROVAL)
+	$(CHECK)
+	$(WITH_REGION) cdk deploy $(STACKS) -c env=$(ENV) $(CDK_ARGS) $(CDK_CLI_ARGS) --require-approval $(APPROVAL)
 
 destroy: deps ## cdk destroy ENV's stacks (retained resources stay: docs/RUNBOOK.md)
-	$(WITH_REGION) cdk destroy $(STACKS) -c env=$(ENV) $(CDK_ARGS) --force
+	$(CHECK)
+	$(WITH_REGION) cdk destroy $(STACKS) -c env=$(ENV) $(CDK_ARGS) $(CDK_CLI_ARGS) --force
 
 clean: ## Remove build output and installed dependencies
 	rm -rf $(OUT) $(VENV) $(BENCH_VENV) node_modules .build .pytest_cache .mypy_cache .ruff_cache

@@ -125,13 +125,20 @@ class RegionalWebAcl(Construct):
         self.logging.node.add_dependency(self.log_delivery_policy)
 
 
+# The rate-based rules count each client address's requests over this window.
+RATE_WINDOW_SECONDS = 300
+
+
 def _per_ip(
     limit: int, scope_down: wafv2.CfnWebACL.StatementProperty | None = None
 ) -> wafv2.CfnWebACL.StatementProperty:
     """Requests per client address in 5 minutes, of those `scope_down` matches (all without it)."""
     return wafv2.CfnWebACL.StatementProperty(
         rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-            aggregate_key_type="IP", limit=limit, evaluation_window_sec=300, scope_down_statement=scope_down
+            aggregate_key_type="IP",
+            limit=limit,
+            evaluation_window_sec=RATE_WINDOW_SECONDS,
+            scope_down_statement=scope_down,
         )
     )
 

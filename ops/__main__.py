@@ -11,6 +11,7 @@ import os
 import ssl
 import sys
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
@@ -21,10 +22,27 @@ from ops.drill import DEFAULT_TIMEOUT_SECONDS
 from ops.failover import DEFAULT_TIMEOUT_SECONDS as FAILOVER_TIMEOUT_SECONDS
 from ops.preflight import BOTH, PRIMARY, STANDBY
 from ops.verify import ClientCertificate
-from settings import PROFILES, ConfigError
+from settings import PROFILES, ConfigError, catalog
 
 # --timeout of drill, drift, failover and failback: a positive number of seconds, at most a day.
 TIMEOUT_RANGE = (1, 86_400)
+
+
+class Once(argparse.Action):
+    """An option given at most once: a second value is a usage mistake, never a silent replacement of the first."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        given: dict[str, Any] = namespace.__dict__.setdefault("_given", {})
+        if self.dest in given:
+            parser.error(f"{option_string} is given twice ({given[self.dest]!r}, {values!r}); give it once")
+        given[self.dest] = values
+        setattr(namespace, self.dest, values)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         ("cost", "monthly cost estimate from the synthesized templates, all profiles side by side"),
     ):
         sub = commands.add_parser(command, help=summary)
+        # Every option that takes one value takes it once (the default action, `store`, is `Once` here).
+        sub.register("action", None, Once)
+        sub.register("action", "store", Once)
         sub.add_argument("--env", required=True, help=f"profile name ({', '.join(PROFILES)})")
         sub.add_argument(
             "-c",
@@ -181,6 +202,19 @@ def usage_problems(arguments: argparse.Namespace) -> list[str]:
     malformed = [item for item in arguments.context if "=" not in item or not item.partition("=")[0].strip()]
     if malformed:
         return [f"-c {malformed[0]!r} is not KEY=VALUE"]
+    keys = [item.partition("=")[0] for item in arguments.context]
+    # A setting's bare name (min_tasks) is for resolve_config to name; anything else would be ignored.
+    known = set(catalog.by_name())
+    unknown = [key for key in keys if key != "env" and not key.startswith("config.") and key not in known]
+    if unknown:
+        key = unknown[0]
+        meant = key.strip().casefold()
+        hint = f"; did you mean -c {meant}?" if meant.startswith("config.") else ""
+        return [f"-c {key!r}: not a setting; a setting is given as -c config.NAME=VALUE{hint}"]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        values = [item.partition("=")[2] for item in arguments.context if item.partition("=")[0] == repeated[0]]
+        return [f"-c {repeated[0]} is given {len(values)} times ({', '.join(map(repr, values))}); give it once"]
     if not arguments.env.strip():
         return [f"--env: {arguments.env!r} is not a profile name; give one of {', '.join(PROFILES)}"]
     found = [

@@ -11,8 +11,9 @@ from typing import Any
 
 import boto3
 from aws_cdk.assertions import Template
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from components.web_acl import RATE_WINDOW_SECONDS
 from ops import drift as drift_module
 from ops import drill as drill_module
 from ops import failover as failover_module
@@ -41,6 +42,12 @@ def profile(name: str, environ: Mapping[str, str], overrides: Mapping[str, str] 
     return resolve_config(cdk_context() | {"env": name} | dict(overrides or {}), environ).config
 
 
+def require_credentials() -> None:
+    """No AWS credentials at all is a setup mistake: exit 2, said once (ops/__main__.py), not every check failing."""
+    if boto3.Session().get_credentials() is None:
+        raise NoCredentialsError()
+
+
 def report(title: str, checks: list[Check]) -> int:
     print(f"{title}\n{table(checks)}")
     return 1 if any(check.failed for check in checks) else 0
@@ -56,6 +63,7 @@ def preflight_command(
         report(f"Preflight: {name}", [failed("configuration", problem) for problem in error.problems])
         return 2
     regions = preflight_module.regions_to_check(config, region)
+    require_credentials()
     print(f"preflight of {config.name} ({config.account}, {config.region}; {' and '.join(regions)})", file=sys.stderr)
     session = boto3.Session(region_name=config.region)
     clients = preflight_module.Clients.from_session(session)
@@ -84,8 +92,10 @@ def verify_command(
     page_test: bool = False,
 ) -> int:
     config = profile(name, environ, overrides)
+    targets = in_regions(config, region)
+    require_credentials()
     checks: list[Check] = []
-    for region_config, suffix in in_regions(config, region):
+    for region_config, suffix in targets:
         print(f"verifying {config.name} ({config.account}, {region_config.region})", file=sys.stderr)
         clients = verify_module.Clients.from_session(boto3.Session(region_name=region_config.region))
         standby_s3 = boto3.Session(region_name=config.standby_region).client("s3") if config.standby_region else None
@@ -120,10 +130,12 @@ def drill_command(
             file=sys.stderr,
         )
         return 2
+    targets = [] if failover else in_regions(config, region)
+    require_credentials()
     if failover:
         return failover_drill_command(config, timeout=timeout)
     checks: list[Check] = []
-    for region_config, suffix in in_regions(config, region):
+    for region_config, suffix in targets:
         if region_config.runs_idle:
             checks.append(warned(f"stop one task{suffix}", "no task runs here: pilot light, idle by design"))
             continue
@@ -158,7 +170,7 @@ def _route53_health() -> failover_module.HealthChecks:
 
 def _without_standby(config: EnvironmentConfig) -> bool:
     if config.standby_region is None:
-        print(f"error: {config.name} has no standby region (disaster_recovery.standby_region)", file=sys.stderr)
+        print(f"error: {config.name} has no standby region (standby_region)", file=sys.stderr)
         return True
     return False
 
@@ -170,6 +182,7 @@ def failover_command(
     config = profile(name, environ, overrides)
     if _without_standby(config):
         return 2
+    require_credentials()
     title = f"{'Failback' if back else 'Failover'}: {config.name}"
     target = config.region if back else config.standby_region
     print(f"{'failback' if back else 'failover'} of {config.name} to {target}, waiting up to {timeout:.0f} s per step",
@@ -212,8 +225,10 @@ def drift_command(
 ) -> int:
     """CloudFormation drift detection on every stack of the profile, in each region `--region` names."""
     config = profile(name, environ, overrides)
+    targets = in_regions(config, region)
+    require_credentials()
     checks: list[Check] = []
-    for region_config, suffix in in_regions(config, region):
+    for region_config, suffix in targets:
         cloudformation = boto3.Session(region_name=region_config.region).client("cloudformation")
         stacks = [(cloudformation, config.names.stack(kind)) for kind in STACK_KINDS]
         print(f"drift detection of {len(stacks)} stacks in {region_config.region}", file=sys.stderr)
@@ -242,6 +257,15 @@ def load_command(
     ]  # fmt: skip
     if config.termination_protection and not allow_prod:
         problems.append(f"{config.name} is protected (termination_protection); run it with --allow-prod to mean it")
+    # The load comes from this one address: the WAF's payment rule counts it per 5 minutes.
+    window = RATE_WINDOW_SECONDS
+    payments, limit = rps * min(duration, window), config.edge.waf_payment_rate_limit
+    if not problems and payments > limit:
+        problems.append(
+            f"--rps {rps} for {duration} s sends {payments:,} payments within WAF's {window} s window from this one "
+            f"address, above waf_payment_rate_limit {limit}: the WAF would block the run; deploy with a higher "
+            "waf_payment_rate_limit for the test (and give make load the same -c), or lower --rps or --duration"
+        )
     if not problems and shutil.which(locust_python) is None:  # checked last: it names a file, not a bound
         problems.append(
             f"--locust-python: {locust_python!r} is not an executable; give a Python with Locust installed "
@@ -251,6 +275,7 @@ def load_command(
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
+    require_credentials()
     session = boto3.Session(region_name=config.region)
     compute = verify_module.outputs(verify_module.Clients.from_session(session), config.names.stack("Compute"))
     with tempfile.TemporaryDirectory() as folder:

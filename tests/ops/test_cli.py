@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,7 +62,7 @@ def test_failover_refuses_a_profile_without_a_standby_in_one_line(
     command: str, name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main([command, "--env", name]) == 2
-    assert capsys.readouterr().err == f"error: {name} has no standby region (disaster_recovery.standby_region)\n"
+    assert capsys.readouterr().err == f"error: {name} has no standby region (standby_region)\n"
 
 
 @pytest.mark.parametrize("command", ["preflight", "verify", "drill"])
@@ -97,7 +99,7 @@ def test_a_malformed_override_is_refused_in_one_line(capsys: pytest.CaptureFixtu
         (["failback", "--env", "prod", "--timeout", "100000"],
          "error: --timeout: 100000 is outside 1..86400 seconds"),
         # a Locust that is not there failed with a traceback after the run had begun
-        (["load", "--env", DEFAULT_PROFILE, "--rps", "10", "--duration", "60", "--locust-python", "/nowhere/python"],
+        (["load", "--env", DEFAULT_PROFILE, "--rps", "1", "--duration", "60", "--locust-python", "/nowhere/python"],
          "error: --locust-python: '/nowhere/python' is not an executable; give a Python with Locust installed "
          "(`make bench-service` makes .venv-bench)"),
     ],
@@ -179,3 +181,58 @@ def test_every_command_exits_2_on_a_configuration_mistake_naming_it(
     captured = capsys.readouterr()
     assert error in captured.err + captured.out
     assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        (["cost", "--env", "dev", "--env", "prod"], "--env is given twice ('dev', 'prod'); give it once"),
+        (["cost", "--env", "dev", "--format", "json", "--format", "csv"], "--format is given twice"),
+        (["cost", "--env", "dev", "--nat-gb", "5", "--nat-gb=6"], "--nat-gb is given twice ('5', '6')"),
+        (["drill", "--env", "dev", "--timeout", "5", "--timeout", "6"], "--timeout is given twice"),
+        (["preflight", "--env", "dev", "--region", "primary", "--region", "both"], "--region is given twice"),
+    ],
+)
+def test_an_option_given_twice_is_refused_not_replaced(
+    arguments: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(arguments)
+    assert exited.value.code == 2
+    assert error in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        (["-c", "config.task_cpu=300", "-c", "config.task_cpu=1024"],
+         "-c config.task_cpu is given 2 times ('300', '1024'); give it once"),
+        (["-c", "foo=bar"], "-c 'foo': not a setting; a setting is given as -c config.NAME=VALUE"),
+        (["-c", "CONFIG.task_cpu=300"], "-c 'CONFIG.task_cpu': not a setting; a setting is given as -c "
+         "config.NAME=VALUE; did you mean -c config.task_cpu?"),
+        (["-c", " config.task_cpu=300"], "did you mean -c config.task_cpu?"),
+    ],
+)  # fmt: skip
+def test_an_override_that_would_be_ignored_or_replaced_is_refused(
+    overrides: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cost", "--env", "dev", *overrides]) == 2
+    assert error in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "cost"])
+def test_no_credentials_is_a_setup_mistake_in_every_aws_command(
+    command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exit 2 and one line, not every check failing with it (nor 1 in some commands and 2 in others)."""
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    name = "prod" if command in ("failover", "failback") else "dev"
+    extra = {"load": ["--rps", "1", "--duration", "60", "--locust-python", sys.executable]}.get(command, [])
+    assert main([command, "--env", name, *extra]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "error: no AWS credentials; configure a profile or role for the target account"
+    )

@@ -103,6 +103,26 @@ def test_a_bound_outside_its_range_is_refused_in_one_line(
     assert capsys.readouterr().err.strip() == error
 
 
+@pytest.mark.parametrize(
+    ("arguments", "refused"),
+    [
+        # dev's waf_payment_rate_limit is 300 payments per 5 minutes from one address.
+        (["--rps", "20", "--duration", "120"], True),
+        (["--rps", "1", "--duration", "300"], False),
+        (["--rps", "2", "--duration", "3600"], True),
+        (["--rps", "20", "--duration", "120", "-c", "config.waf_payment_rate_limit=3000"], False),
+    ],
+)
+def test_a_run_the_wafs_payment_limit_would_block_is_refused(
+    arguments: list[str], refused: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The load comes from one address: past the payment rule's count in 5 minutes, WAF blocks it and the run
+    fails on an error rate that is the WAF's, not the service's."""
+    main(["load", "--env", "dev", "--locust-python", "/nonexistent/python", *arguments])
+    error = capsys.readouterr().err
+    assert ("the WAF would block the run" in error) == refused
+
+
 @pytest.mark.parametrize("name", [name for name, config in PROFILES.items() if config.termination_protection])
 def test_load_refuses_a_protected_profile_unless_told(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["load", "--env", name, "--rps", "10", "--duration", "60"]) == 2

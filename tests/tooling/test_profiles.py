@@ -1,0 +1,59 @@
+"""tooling/profiles.py: what `make synth|diff|deploy|destroy` checks before it deletes or calls anything."""
+
+from __future__ import annotations
+
+import pytest
+
+from tooling.profiles import check, main, region
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "environ", "error"),
+    [
+        # The CDK CLI keeps the last -c env: make synth ENV=dev would build prod and call it dev.
+        ("dev", ["-c", "env=prod"], {}, "CDK_ARGS: -c env=prod conflicts with ENV=dev; choose the profile with ENV"),
+        ("dev", ["-c", "config.task_cpu=300", "-c", "config.task_cpu=1024"], {},
+         "CDK_ARGS: -c config.task_cpu is given twice ('300', '1024'); give it once"),
+        ("dev", ["--profile", "sandbox"], {},
+         "CDK_ARGS: '--profile' is not a -c KEY=VALUE override; CDK CLI options go in CDK_CLI_ARGS"),
+        ("dev", ["-c", "config.task_cpu"], {}, "CDK_ARGS: -c config.task_cpu is not -c KEY=VALUE"),
+        ("", [], {}, "ENV='' is not a profile; give one of dev, staging, prod"),
+        ("dev -c config.task_cpu=300", [], {}, "ENV='dev -c config.task_cpu=300' is not a profile"),
+        ("dev", [], {"ENVIRONMENT_SUFFIX": "prod"}, "ENV=dev and ENVIRONMENT_SUFFIX=prod disagree; give one of them"),
+        ("dev", ["-c", "config.task_cpu=300"], {}, "task_cpu: 300 is not a Fargate CPU size"),
+        # A region you set yourself is still compared; the one make gives the CLI is not in this environment.
+        ("dev", [], {"AWS_REGION": "eu-west-1"}, "AWS_REGION='eu-west-1' disagrees with region 'us-east-1'"),
+    ],
+)  # fmt: skip
+def test_make_refuses_what_synth_would_get_wrong_before_it_deletes_anything(
+    name: str, arguments: list[str], environ: dict[str, str], error: str
+) -> None:
+    problems = check(name, arguments, environ)
+    assert any(error in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "environ"),
+    [
+        ("dev", [], {}),
+        ("prod", ["-c", "config.task_cpu=1024", "--context", "config.task_memory_mib=2048"], {}),
+        ("dev", ["--context=config.min_tasks=2"], {"ENVIRONMENT_SUFFIX": "dev", "AWS_REGION": "us-east-1"}),
+    ],
+)
+def test_what_synth_accepts_passes(name: str, arguments: list[str], environ: dict[str, str]) -> None:
+    assert check(name, arguments, environ) == []
+
+
+def test_the_region_given_to_the_cli_follows_an_override() -> None:
+    """The CLI gets the region the app will check: the override's (-c config.region), else the profile's."""
+    assert region("dev", []) == "us-east-1"
+    assert region("dev", ["-c", "config.region=us-west-2"]) == "us-west-2"
+    assert region("nonesuch", []) == ""
+
+
+def test_check_exits_2_with_one_line_each(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "dev", "-c", "env=prod"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "error: CDK_ARGS: -c env=prod conflicts with ENV=dev; choose the profile with ENV alone"
+    ]
+    assert main(["check", "dev"]) == 0
