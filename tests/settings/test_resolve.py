@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from settings import PROFILES, ConfigError, EnvironmentConfig, resolve_config
+from settings.catalog import by_name
 from settings.profiles import DEFAULT_PROFILE
 from settings.resolve import availability_zone_context_key
 from tests.support.synthesized import ROOT
@@ -382,3 +383,165 @@ def test_a_public_processor_network_and_an_own_account_certificate_are_accepted(
         {"env": "staging", "config.tls.certificate_arn": STAGING_CERTIFICATE.format(account="222222222222")}
     )
     assert staging.tls.certificate_arn == STAGING_CERTIFICATE.format(account="222222222222")
+
+
+LONG_LABEL = "a" * 64
+# Four labels of 60: a name of 255 characters with every label within DNS's 63.
+LONG_ZONE = ("a" * 60 + ".") * 4 + "example.com"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        # ACM takes a domain name of at most 64 characters (CDK's Certificate raised a RuntimeError at synth)
+        ({**ZONE, "config.tls.domain_name": "a" * 53 + ".example.com"},
+         "tls.domain_name: '" + "a" * 53 + ".example.com' is 65 characters; an ACM certificate's domain name takes at "
+         "most 64"),
+        # DNS: labels of at most 63, names of at most 253, and the message says which
+        ({**ZONE, "config.tls.domain_name": f"{LONG_LABEL}.example.com"}, "is 64 characters; DNS allows 63)"),
+        ({**ZONE, "config.tls.hosted_zone_name": LONG_ZONE}, "(it is 255 characters; DNS allows 253)"),
+        # AWS Budgets: ten notifications per budget, one of them the forecast
+        ({"config.budget_alert_percentages": ",".join(str(p) for p in range(10, 110, 10))},
+         "budget_alert_percentages: 10 given; at most 9: AWS Budgets takes 10 notifications per budget"),
+        # one egress rule per processor network, beside the task group's four others, within 60 outbound rules
+        ({"config.processor_cidrs": ",".join(f"203.0.{n}.0/24" for n in range(57))},
+         "processor_cidrs: 57 networks given; at most 56 fit: each is an egress rule of the task security group, "
+         "which has 4 others, and the VPC quota is 60 outbound rules per security group"),
+    ],
+)  # fmt: skip
+def test_a_value_beyond_an_aws_limit_is_refused_naming_the_limit(overrides: dict[str, Any], expected: str) -> None:
+    message = error_of(overrides)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_values_at_those_limits_are_accepted() -> None:
+    domain = "a" * 52 + ".example.com"
+    assert resolve({**ZONE, "config.tls.domain_name": domain}).tls.domain_name == domain
+    percentages = tuple(range(10, 100, 10))
+    assert resolve({"config.budget_alert_percentages": ",".join(map(str, percentages))}).alerting == replace(
+        PROFILES[DEFAULT_PROFILE].alerting, budget_alert_percentages=percentages
+    )
+    cidrs = tuple(f"203.0.{n}.0/24" for n in range(56))
+    assert resolve({"config.processor_cidrs": ",".join(cidrs)}).network.processor_cidrs == cidrs
+
+
+def test_arm64_tasks_may_run_on_fargate_spot() -> None:
+    """Not refused: FARGATE_SPOT takes ARM64 Linux tasks on platform version 1.4.0 (ECS API reference,
+    CapacityProviderStrategyItem; AWS What's New, September 2024: "Amazon ECS now supports AWS Graviton-based Spot
+    compute with AWS Fargate"), the version the service pins. Older pages of the ECS guide still say it does not."""
+    config = resolve({"config.cpu_architecture": "ARM64", "config.spot_weight": "3"})
+    assert (config.compute.cpu_architecture.value, config.compute.spot_weight) == ("ARM64", 3)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"config.standby_mode": "hot"},
+         "standby_mode: 'hot' has no effect without standby_region; set standby_region, or leave standby_mode at its "
+         "default ('warm')"),
+        ({"config.standby_mode": "pilot-light"}, "standby_mode: 'pilot-light' has no effect without standby_region"),
+        ({"config.tls.client_ca_bundle": "certs/clients-ca.pem"},
+         "tls.client_ca_bundle: 'certs/clients-ca.pem' has no effect with tls.client_authentication 'off'; set "
+         "tls.client_authentication to 'mutual-tls', or unset tls.client_ca_bundle"),
+        # the profile's own bundle, once its clients are no longer authenticated
+        ({"env": "staging", "config.data_classification": "internal", "config.tls.client_authentication": "off"},
+         "tls.client_ca_bundle: 'certs/clients-ca.pem' has no effect with tls.client_authentication 'off'"),
+    ],
+)  # fmt: skip
+def test_a_setting_that_would_have_no_effect_is_refused_naming_what_it_needs(
+    overrides: dict[str, Any], expected: str
+) -> None:
+    assert expected in error_of(overrides)
+
+
+def test_a_standby_mode_with_its_standby_region_is_accepted() -> None:
+    assert resolve(with_standby(None, **{"config.standby_mode": "hot"})).disaster_recovery.standby_mode.value == "hot"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (" payments-dev", "cost_center: ' payments-dev' starts or ends with whitespace; write 'payments-dev'"),
+        ("payments-dev ", "cost_center: 'payments-dev ' starts or ends with whitespace"),
+        ("   ", "cost_center: '   ' is only whitespace"),
+        (" ", "cost_center: ' ' is only whitespace"),
+    ],
+)
+def test_a_free_text_tag_value_with_whitespace_at_an_edge_or_only_whitespace_is_refused(
+    value: str, expected: str
+) -> None:
+    assert expected in error_of({"config.cost_center": value})
+
+
+@pytest.mark.parametrize(
+    ("service", "reserved"),
+    [("xn--pay", "xn--"), ("sthree-pay", "sthree-"), ("sthree", "sthree-"), ("sthree-configurator", "sthree-"),
+     ("amzn-s3-demo-pay", "amzn-s3-demo-"), ("amzn-s3-demo", "amzn-s3-demo-")],
+)  # fmt: skip
+def test_a_service_name_that_starts_bucket_names_s3_refuses_is_refused(service: str, reserved: str) -> None:
+    assert (
+        f"service_name: {service!r} starts bucket names with '{service}-dev-', and S3 refuses bucket names that start "
+        f"with {reserved!r}"
+    ) in error_of({"config.service_name": service})
+
+
+def test_a_service_name_near_the_reserved_prefixes_is_accepted() -> None:
+    for service in ("xn-pay", "sthreepay", "amzn-s3"):
+        assert resolve({"config.service_name": service}).service_name == service
+
+
+@pytest.mark.parametrize(
+    ("cidr", "what"),
+    [
+        ("198.18.0.0/16", "it overlaps 198.18.0.0/15 (benchmarking, RFC 2544)"),
+        ("198.19.4.0/24", "it overlaps 198.18.0.0/15 (benchmarking"),
+        ("192.0.0.0/24", "it overlaps 192.0.0.0/24 (IETF protocol assignments"),
+        ("192.0.0.8/29", "it overlaps 192.0.0.0/24 (IETF protocol assignments"),
+        ("192.88.99.0/24", "it overlaps 192.88.99.0/24 (6to4 relay anycast"),
+        ("192.31.196.0/24", "it overlaps 192.31.196.0/24 (AS112 DNS service"),
+        ("192.52.193.0/24", "it overlaps 192.52.193.0/24 (AMT relay anycast"),
+        ("192.175.48.0/24", "it overlaps 192.175.48.0/24 (AS112 direct delegation"),
+        ("192.0.0.0/16", "it overlaps 192.0.0.0/24"),
+    ],
+)
+def test_special_purpose_address_space_is_no_processor_network(cidr: str, what: str) -> None:
+    message = error_of({"config.processor_cidrs": cidr})
+    assert f"processor_cidrs: {cidr!r} is not a public network of /16 or narrower: {what}" in message
+
+
+def test_the_documentation_ranges_the_examples_use_are_accepted_and_said_to_be() -> None:
+    ranges = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+    assert resolve({"config.processor_cidrs": ",".join(ranges)}).network.processor_cidrs == ranges
+    assert all(network in by_name()["processor_cidrs"].allowed for network in ranges)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        # a suggestion the setting then refuses is no help ('10.0.0.0/32' was advised): the rule's example instead
+        ({"config.vpc_cidr": "10.0.0.0"}, "vpc_cidr: '10.0.0.0' is not an IPv4 network such as '10.0.0.0/16'"),
+        ({"config.vpc_cidr": "10.10.0.0/008"}, "vpc_cidr: '10.10.0.0/008' is not an IPv4 network such as"),
+        ({"config.processor_cidrs": "10.0.0.5"},
+         "processor_cidrs: '10.0.0.5' is not an IPv4 network such as '203.0.113.0/24'"),
+    ],
+)  # fmt: skip
+def test_a_network_message_advises_only_a_form_the_setting_takes(overrides: dict[str, Any], expected: str) -> None:
+    assert expected in error_of(overrides)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "count"),
+    [
+        # an impossible task size is one problem, not also a service container short of memory
+        ({"config.task_memory_mib": "-1"}, 1),
+        ({"config.task_cpu": "300"}, 1),
+        # the edge section reports every problem, not its first
+        ({"config.waf_rate_limit": "5", "config.waf_payment_rate_limit": "1",
+          "config.waf_rule_versions": "AWSManagedRulesCommonRuleSet=latest,AWSManagedRulesSQLiRuleSet=latest"}, 4),
+    ],
+)  # fmt: skip
+def test_each_problem_is_reported_once_and_none_is_left_out(overrides: dict[str, Any], count: int) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve(overrides)
+    assert len(caught.value.problems) == count, caught.value.problems
