@@ -449,7 +449,9 @@ class ComputeSettings(Section):
         help="the container health check; unset: the reference service's check when the app builds it, none (the ALB's "
         "`/health` check only) for your own image",
         allowed="ECS exec form: `CMD,program,arg,…` or `CMD-SHELL,command line`; exits 0 while the container can serve "
-        "(see [the container contract](#the-container-contract))",
+        "(see [the container contract](#the-container-contract)); with `-c` every comma after `CMD` starts an "
+        "argument, so an argument holding a comma needs `CMD-SHELL` (its command line is all after the first comma) "
+        "or the profile",
     )
     sidecars: tuple[Sidecar, ...] = setting(
         (),

@@ -123,17 +123,32 @@ def test_region_variable_that_agrees_is_accepted() -> None:
     assert resolve(environ={"AWS_REGION": region, "CDK_DEFAULT_REGION": region}).region == region
 
 
+# The default profile as one that names no account (account=None), so that CDK_DEFAULT_ACCOUNT is taken.
+WITHOUT_ACCOUNT = {DEFAULT_PROFILE: replace(PROFILES[DEFAULT_PROFILE], account=None)}
+
+
 def test_profile_without_account_takes_cdk_default_account() -> None:
     region = PROFILES[DEFAULT_PROFILE].region
-    context = {
-        "config.account": "",
+    context = cdk_context() | {
         availability_zone_context_key("444444444444", region): [f"{region}{zone}" for zone in "abc"],
     }
-    assert resolve(context, {"CDK_DEFAULT_ACCOUNT": "444444444444"}).account == "444444444444"
+    resolution = resolve_config(context, {"CDK_DEFAULT_ACCOUNT": "444444444444"}, WITHOUT_ACCOUNT)
+    assert resolution.config.account == "444444444444"
 
 
 def test_profile_without_account_and_no_credentials_is_refused() -> None:
-    assert "names no account and CDK_DEFAULT_ACCOUNT is not set" in error_of({"config.account": ""})
+    with pytest.raises(ConfigError, match="names no account and CDK_DEFAULT_ACCOUNT is not set"):
+        resolve_config(cdk_context(), {}, WITHOUT_ACCOUNT)
+
+
+@pytest.mark.parametrize("environ", [{}, {"CDK_DEFAULT_ACCOUNT": "444444444444"}], ids=["alone", "with credentials"])
+@pytest.mark.parametrize("cleared", ["", None])
+def test_an_account_cleared_with_an_override_is_not_an_account_id(environ: dict[str, str], cleared: Any) -> None:
+    """`-c config.account=` was reported as a profile naming no account and CDK_DEFAULT_ACCOUNT not set, both
+    false; the override is what is wrong."""
+    message = error_of({"config.account": cleared}, environ)
+    assert message.startswith(f"account: -c config.account={cleared!r} is not a 12-digit AWS account id")
+    assert "CDK_DEFAULT_ACCOUNT" not in message
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
@@ -385,6 +400,12 @@ def test_a_public_processor_network_and_an_own_account_certificate_are_accepted(
     assert staging.tls.certificate_arn == STAGING_CERTIFICATE.format(account="222222222222")
 
 
+def zones_context(zones: Any, region: str | None = None) -> dict[str, Any]:
+    """The default profile's availability-zone context entry, holding `zones`."""
+    profile = PROFILES[DEFAULT_PROFILE]
+    return {availability_zone_context_key(profile.account or "", region or profile.region): zones}
+
+
 LONG_LABEL = "a" * 64
 # Four labels of 60: a name of 255 characters with every label within DNS's 63.
 LONG_ZONE = ("a" * 60 + ".") * 4 + "example.com"
@@ -460,6 +481,27 @@ def test_a_standby_mode_with_its_standby_region_is_accepted() -> None:
 
 
 @pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        # CDK passes a key as written; each of these was ignored, and the synth went on without the override
+        ({"CONFIG.task_cpu": "300"}, "'CONFIG.task_cpu': write it config.task_cpu, exactly so"),
+        ({" config.task_cpu": "300"}, "' config.task_cpu': write it config.task_cpu, exactly so"),
+        ({"config.task_cpu ": "300"}, "'config.task_cpu ': write it config.task_cpu, exactly so"),
+        ({"Config.TLS.Domain_Name": "pay.example.com"}, "'Config.TLS.Domain_Name': write it config.tls.domain_name"),
+        ({"config. task_cpu": "300"}, "'config. task_cpu': write it config.task_cpu"),
+        ({"TASK_CPU": "300"}, "TASK_CPU: a setting is given as -c config.task_cpu=VALUE"),
+        ({" max_tasks": "6"}, " max_tasks: a setting is given as -c config.max_tasks=VALUE"),
+    ],
+)  # fmt: skip
+def test_an_override_key_not_written_as_its_setting_is_refused_with_the_right_spelling(
+    context: dict[str, Any], expected: str
+) -> None:
+    message = error_of(context)
+    assert message.startswith(expected)
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
     ("value", "expected"),
     [
         (" payments-dev", "cost_center: ' payments-dev' starts or ends with whitespace; write 'payments-dev'"),
@@ -517,6 +559,32 @@ def test_the_documentation_ranges_the_examples_use_are_accepted_and_said_to_be()
 
 
 @pytest.mark.parametrize(
+    ("zones", "expected"),
+    [
+        (["us-east-1a", "us-east-1a"], "lists ['us-east-1a', 'us-east-1a'], which repeats a zone; list each once"),
+        (["us-east-1a", "us-east-1b", "us-east-1a"], "which repeats a zone"),
+        (["us-east-1a", 3], "lists [3], which are not zone names (text)"),
+        (["us-east-1a", None, "us-east-1b"], "lists [None], which are not zone names"),
+        ("us-east-1a,us-east-1b", "holds 'us-east-1a,us-east-1b', not a list of zone names"),
+        ({"a": "us-east-1a"}, "holds {'a': 'us-east-1a'}, not a list of zone names"),
+    ],
+)
+def test_an_availability_zone_list_that_is_not_distinct_zone_names_is_refused_as_such(
+    zones: Any, expected: str
+) -> None:
+    message = error_of(zones_context(zones))
+    assert message.startswith("availability zones: 'availability-zones:account=")
+    assert expected in message
+    assert "has no list" not in message
+
+
+def test_the_standby_regions_zones_are_held_to_the_same_rule() -> None:
+    standby = with_standby(None)
+    standby |= zones_context(["us-west-2a", "us-west-2a", "us-west-2b"], region=standby["config.standby_region"])
+    assert "region=us-west-2' in cdk.context.json lists" in error_of(standby)
+
+
+@pytest.mark.parametrize(
     ("overrides", "expected"),
     [
         # a suggestion the setting then refuses is no help ('10.0.0.0/32' was advised): the rule's example instead
@@ -528,6 +596,24 @@ def test_the_documentation_ranges_the_examples_use_are_accepted_and_said_to_be()
 )  # fmt: skip
 def test_a_network_message_advises_only_a_form_the_setting_takes(overrides: dict[str, Any], expected: str) -> None:
     assert expected in error_of(overrides)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        # a number past any range, as given and briefly
+        ({"config.max_tasks": 1e300}, "config.max_tasks: 1e+300 is far beyond any setting's range"),
+        ({"config.max_tasks": 10**400}, "config.max_tasks: a number of 1329 bits is far beyond any setting's range"),
+        ({"config.max_tasks": "1" * 301}, "config.max_tasks: 111111111111… (301 characters) is far beyond"),
+        ({"config.max_tasks": "9" * 5000}, "config.max_tasks: 999999999999… (5000 characters) is far beyond"),
+        # what the CDK CLI makes of 1e400 (JSON.parse gives Infinity, JSON.stringify writes null)
+        ({"config.max_tasks": None}, "config.max_tasks: null is not a whole number (a JSON number beyond 1.8e308"),
+    ],
+)  # fmt: skip
+def test_a_number_past_any_range_is_shown_as_given_and_briefly(overrides: dict[str, Any], expected: str) -> None:
+    message = error_of(overrides)
+    assert expected in message
+    assert len(message) < 300
 
 
 @pytest.mark.parametrize(
@@ -545,3 +631,28 @@ def test_each_problem_is_reported_once_and_none_is_left_out(overrides: dict[str,
     with pytest.raises(ConfigError) as caught:
         resolve(overrides)
     assert len(caught.value.problems) == count, caught.value.problems
+
+
+def test_a_shell_health_check_from_the_command_line_keeps_its_commas() -> None:
+    """`-c` splits a list at every comma; CMD-SHELL takes one command line, so all after its first comma is it."""
+    command = "CMD-SHELL,python -c 'print(1,2)' || exit 1"
+    config = resolve({"config.health_check_command": command})
+    assert config.compute.health_check_command == ("CMD-SHELL", "python -c 'print(1,2)' || exit 1")
+    assert "every comma after `CMD` starts an argument" in by_name()["health_check_command"].allowed
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        (
+            ZONE | {"config.tls.domain_name": "a" * 60 + ".example.com"},
+            "an ACM certificate's domain name takes at most",
+        ),
+        ({"config.max_tasks": "9" * 5000}, "config.max_tasks: 999999999999… (5000 characters) is far beyond"),
+    ],
+)
+def test_app_reports_what_used_to_be_a_traceback_as_one_line_and_exit_2(context: dict[str, Any], expected: str) -> None:
+    result = run_app(context, {})
+    assert (result.returncode, "Traceback" in result.stderr) == (2, False), result.stderr[-2000:]
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert expected in line
