@@ -11,6 +11,7 @@ from settings.limits import (
     ACCOUNT_PATTERN,
     ENV_NAME_PATTERN,
     REGION_PATTERN,
+    S3_RESERVED_BUCKET_PREFIXES,
     TAG_VALUE_PATTERN,
     image_in_region,
     image_problems,
@@ -206,7 +207,9 @@ class EnvironmentConfig:
                 "environment that may hold card data authenticates its clients (mutual-tls)"
             )
         found += self.alerting.problems()
-        found += self.disaster_recovery.problems(region=self.region, container_image=self.compute.container_image)
+        found += self.disaster_recovery.problems(
+            region=self.region, container_image=self.compute.container_image, role=self.role
+        )
         found += self._standby_problems()
         if not found and self.standby_region is not None:
             # What the standby region's derived configuration would refuse, reported here, not as a traceback.
@@ -220,10 +223,19 @@ class EnvironmentConfig:
                 f"name: {self.name!r} must use only lower-case letters, digits and '-', "
                 "and start and end with a letter or digit"
             )
-        else:
-            found += self.names.problems()
+        elif isinstance(self.region, str) and REGION_PATTERN.match(self.region):
+            regions = (self.region, self.standby_region)
+            found += self.names.problems(regions=tuple(r for r in regions if r and REGION_PATTERN.match(r)))
         if not isinstance(self.service_name, str) or not ENV_NAME_PATTERN.match(self.service_name):
             found.append(f"service_name: {self.service_name!r} must use only lower-case letters, digits and '-'")
+        else:
+            bucket_start = f"{self.names.prefix}-"
+            found += [
+                f"service_name: {self.service_name!r} starts bucket names with {bucket_start!r}, and S3 refuses bucket "
+                f"names that start with {reserved!r} (reserved: {', '.join(S3_RESERVED_BUCKET_PREFIXES)})"
+                for reserved in S3_RESERVED_BUCKET_PREFIXES
+                if bucket_start.startswith(reserved)
+            ]
         if not isinstance(self.region, str) or not REGION_PATTERN.match(self.region):
             found.append(f"region: {self.region!r} is not an AWS region name such as 'us-east-1'")
         else:
@@ -240,10 +252,7 @@ class EnvironmentConfig:
                 f"data_classification: {self.data_classification!r} is not one of "
                 f"{[member.value for member in DataClassification]}"
             )
-        if not isinstance(self.cost_center, str) or not TAG_VALUE_PATTERN.match(self.cost_center):
-            found.append(
-                f"cost_center: {self.cost_center!r} must be 1-256 characters of letters, digits, spaces and _.:/=+-@"
-            )
+        found += _tag_value_problems("cost_center", self.cost_center)
         if not isinstance(self.termination_protection, bool):
             found.append(f"termination_protection: {self.termination_protection!r} is not true or false")
         return found
@@ -266,3 +275,15 @@ class EnvironmentConfig:
                 "and tls.hosted_zone_name (each region then issues its own certificate for that name)"
             )
         return found
+
+
+def _tag_value_problems(setting: str, value: object) -> list[str]:
+    """A free-text tag value: what AWS takes, and nothing a person would not mean (edge or only whitespace, which
+    cost reports show as a different or a blank value)."""
+    if not isinstance(value, str) or not TAG_VALUE_PATTERN.match(value):
+        return [f"{setting}: {value!r} must be 1-256 characters of letters, digits, spaces and _.:/=+-@"]
+    if not value.strip():
+        return [f"{setting}: {value!r} is only whitespace; give a value such as 'payments-dev'"]
+    if value != value.strip():
+        return [f"{setting}: {value!r} starts or ends with whitespace; write {value.strip()!r}"]
+    return []

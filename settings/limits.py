@@ -46,6 +46,30 @@ CAPACITY_WEIGHT_RANGE = (0, 1000)
 REQUESTS_PER_TARGET_RANGE = (10, 100_000)
 MONTHLY_BUDGET_RANGE = (1, 1_000_000)
 BUDGET_PERCENTAGE_RANGE = (1, 1000)
+# AWS Budgets: "A budget can have up to ten notifications" (Budgets API reference, Notification). The budget has one
+# ACTUAL notification per alert percentage and one FORECASTED at 100 % (components/cost_budget.py).
+NOTIFICATIONS_PER_BUDGET = 10
+MAX_BUDGET_ALERT_PERCENTAGES = NOTIFICATIONS_PER_BUDGET - 1
+# ECS service quota "Containers per task definition": 10, not adjustable. The task definition holds the service
+# container and the sidecars; GuardDuty adds its runtime agent to each task at launch, not to the definition.
+CONTAINERS_PER_TASK_DEFINITION = 10
+MAX_SIDECARS = CONTAINERS_PER_TASK_DEFINITION - 1
+# VPC quota "Outbound rules per security group": 60 by default (adjustable, within 1,000 rules per network interface).
+# The task security group has four egress rules besides one per processor network: the interface endpoints' group,
+# the S3 and DynamoDB gateway prefix lists (each of weight 1, so one rule each) and the VPC's range
+# (components/fargate_service.py; tests/constructs/test_fargate_service.py counts them in a synthesized template).
+OUTBOUND_RULES_PER_SECURITY_GROUP = 60
+TASK_GROUP_OTHER_EGRESS_RULES = 4
+MAX_PROCESSOR_CIDRS = OUTBOUND_RULES_PER_SECURITY_GROUP - TASK_GROUP_OTHER_EGRESS_RULES
+# An ACM certificate's domain name takes at most 64 characters (ACM RequestCertificate: the first domain name
+# "cannot exceed 64 octets, including periods"; CDK's Certificate refuses a longer one at synth).
+MAX_CERTIFICATE_DOMAIN_LENGTH = 64
+# S3 bucket naming rules: names that start with these are refused. Bucket names here start with the service's
+# prefix: the replica and governance buckets (settings/naming.py) and every CloudFormation-generated bucket name,
+# which starts with its lower-cased stack name. None ends with service-derived text (they end in account-region or a
+# generated suffix), so S3's reserved suffixes (-s3alias, --ol-s3, .mrap, --x-s3) cannot arise from it.
+# ("sthree-configurator" starts with "sthree-".)
+S3_RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 # Fargate memory reservation of a sidecar container.
 SIDECAR_MEMORY_RANGE = (6, 4096)
 # What the service container keeps of the task's memory after the sidecars' limits: the reference service

@@ -27,6 +27,9 @@ WAF_MANAGED_RULE_GROUPS: dict[str, str] = {
     "aws-sqli-rule-set": "AWSManagedRulesSQLiRuleSet",
 }
 WAF_RULES = (WAF_RATE_RULE, WAF_PAYMENT_RATE_RULE, WAF_BODY_SIZE_RULE, *WAF_MANAGED_RULE_GROUPS)
+# The longest region name AWS has had (ap-southeast-5 and the like are shorter), for a name checked without its
+# environment's regions.
+LONGEST_REGION = "ap-northeast-3"
 
 
 @dataclass(frozen=True)
@@ -136,8 +139,9 @@ class PhysicalNames:
     def waf_metric(self, rule: str) -> str:
         return f"{self.prefix}-{rule}"
 
-    def limits(self) -> dict[str, tuple[str, int]]:
-        """Each named thing: (name, AWS length limit)."""
+    def limits(self, regions: tuple[str | None, ...] = ()) -> dict[str, tuple[str, int]]:
+        """Each named thing: (name, AWS length limit); region-named ones in each of `regions`, or, with none given,
+        in the longest region name AWS has had."""
         named = {f"stack name ({kind})": (self.stack(kind), 128) for kind in STACK_KINDS}
         named["WAF web ACL name"] = (self.web_acl, 128)
         for rule in WAF_RULES:
@@ -152,12 +156,17 @@ class PhysicalNames:
         named["metrics namespace"] = (self.metrics_namespace, 255)
         named["break-glass role name"] = (self.break_glass_role, 64)
         named["key administrator role name"] = (self.key_admin_role, 64)
-        # The longest region name AWS has had (ap-southeast-5 and the like are shorter).
-        named["execution role name"] = (self.execution_role("ap-northeast-3"), 64)
+        for region in [r for r in regions if r is not None] or [LONGEST_REGION]:
+            named[f"execution role name in {region}"] = (self.execution_role(region), 64)
         return named
 
-    def problems(self) -> list[str]:
-        return [too_long(self, what, name, limit) for what, (name, limit) in self.limits().items() if len(name) > limit]
+    def problems(self, regions: tuple[str | None, ...] = ()) -> list[str]:
+        """Each name too long, in the environment's `regions` (the primary's and the standby's)."""
+        return [
+            too_long(self, what, name, limit)
+            for what, (name, limit) in self.limits(regions).items()
+            if len(name) > limit
+        ]
 
 
 def too_long(names: PhysicalNames, what: str, name: str, limit: int) -> str:

@@ -29,6 +29,9 @@ REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 ACCOUNT_VARIABLE = "CDK_DEFAULT_ACCOUNT"
 OVERRIDE_PREFIX = "config."
 WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+# Beyond any setting's range, and what a JSON number keeps exactly (a double holds whole numbers to 2**53): a value
+# past it is refused as given, not printed back as hundreds of digits (nor, past 4300 digits, a Python traceback).
+LARGEST_WHOLE_NUMBER = 2**53
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,15 @@ def resolve_config(
             [f"environment {name!r}: name: {profile.name!r} differs from its key in PROFILES; make them the same"]
         )
     overrides = _overrides(context)
+    if "account" in overrides and overrides["account"] is None:
+        # Cleared with `-c config.account=`: a mistake, not a request for CDK_DEFAULT_ACCOUNT (a profile asks for
+        # that with account=None).
+        raise ConfigError(
+            [
+                f"account: -c {OVERRIDE_PREFIX}account={context.get(OVERRIDE_PREFIX + 'account')!r} is not a 12-digit "
+                f"AWS account id; give one, or drop the override to use the profile's ({profile.account!r})"
+            ]
+        )
     account = overrides.pop("account", profile.account) or environ.get(ACCOUNT_VARIABLE) or None
     if account is None:
         raise ConfigError(
@@ -112,12 +124,25 @@ def _profile_name(
 def _zones(context: Mapping[str, Any], account: str, region: str, az_count: int) -> tuple[str, ...]:
     key = availability_zone_context_key(account, region)
     zones = context.get(key)
-    if not isinstance(zones, list) or not all(isinstance(zone, str) for zone in zones):
+    if zones is None:
         raise ConfigError(
             [
                 f"availability zones: cdk.context.json has no list under {key!r}; synth makes no AWS lookups, so "
                 f"add that key with the zone names of {region} (aws ec2 describe-availability-zones)"
             ]
+        )
+    if not isinstance(zones, list):
+        raise ConfigError(
+            [f"availability zones: {key!r} in cdk.context.json holds {zones!r}, not a list of zone names"]
+        )
+    strangers = [zone for zone in zones if not isinstance(zone, str)]
+    if strangers:
+        raise ConfigError(
+            [f"availability zones: {key!r} in cdk.context.json lists {strangers}, which are not zone names (text)"]
+        )
+    if len(set(zones)) != len(zones):
+        raise ConfigError(
+            [f"availability zones: {key!r} in cdk.context.json lists {zones}, which repeats a zone; list each once"]
         )
     if len(zones) < az_count:
         raise ConfigError(
@@ -131,20 +156,41 @@ def _overrides(context: Mapping[str, Any]) -> dict[str, Any]:
     settings = catalog.by_name()
     allowed = sorted(name for name, s in settings.items() if s.cli)
     overrides: dict[str, Any] = {}
+    # CDK would ignore any key not written exactly as it reads it: `-c CONFIG.task_cpu=300`, `-c " config.task_cpu=300"`
+    # and `-c "config.task_cpu =300"` (the key then ends in a space) are refused with the right spelling.
+    folded = {name.casefold(): name for name in settings}
     for key, raw in sorted(context.items()):
-        if not key.startswith(OVERRIDE_PREFIX):
-            if key in settings:  # `-c min_tasks=3`: a setting without its prefix would otherwise be ignored
-                raise ConfigError([f"{key}: a setting is given as -c {OVERRIDE_PREFIX}{key}=VALUE"])
+        normal = key.strip().casefold()
+        if not normal.startswith(OVERRIDE_PREFIX):
+            if normal in folded:  # `-c min_tasks=3`: a setting without its prefix would otherwise be ignored
+                raise ConfigError(
+                    [f"{key}: a setting is given as -c {OVERRIDE_PREFIX}{folded[normal]}=VALUE (-c {key!r} is ignored)"]
+                )
             continue
+        name = normal.removeprefix(OVERRIDE_PREFIX).strip()
+        if name in folded and key != OVERRIDE_PREFIX + folded[name]:
+            raise ConfigError(
+                [f"{key!r}: write it {OVERRIDE_PREFIX}{folded[name]}, exactly so (lower case, no spaces); CDK passes "
+                 "the key as written, and any other spelling would be ignored"]
+            )  # fmt: skip
         setting = settings.get(key.removeprefix(OVERRIDE_PREFIX))
         if setting is None:
-            close = difflib.get_close_matches(key.removeprefix(OVERRIDE_PREFIX), allowed, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
             hint = f"did you mean {OVERRIDE_PREFIX}{close[0]}?" if close else f"settings are {', '.join(allowed)}"
             raise ConfigError([f"{key}: no such setting; {hint}"])
         if not setting.cli:
             raise ConfigError([f"{key}: set in the profile (settings/profiles.py), not with -c"])
-        overrides[setting.name] = _convert(key, raw, setting.hint)
+        overrides[setting.name] = _convert(key, _command_line(setting.name, raw), setting.hint)
     return overrides
+
+
+def _command_line(name: str, raw: Any) -> Any:
+    """`CMD-SHELL,line` takes one command line, commas and all: from `-c`, everything after its first comma."""
+    if name == "health_check_command" and isinstance(raw, str):
+        kind, comma, line = raw.strip().partition(",")
+        if kind.strip() == "CMD-SHELL" and comma and line.strip():
+            return ["CMD-SHELL", line.strip()]
+    return raw
 
 
 def _convert(setting: str, raw: Any, hint: Any) -> Any:
@@ -176,9 +222,24 @@ def _convert(setting: str, raw: Any, hint: Any) -> Any:
     if hint is int:
         # ASCII digits only: int() would also take '1_000' and other scripts' digits (Arabic-Indic, full-width).
         if isinstance(raw, str) and WHOLE_NUMBER.fullmatch(raw.strip()):
+            if len(raw.strip().lstrip("+-")) > len(str(LARGEST_WHOLE_NUMBER)):
+                shown = (
+                    raw.strip() if len(raw.strip()) <= 20 else f"{raw.strip()[:12]}… ({len(raw.strip())} characters)"
+                )
+                raise ConfigError([f"{setting}: {shown} is far beyond any setting's range"])
             return int(raw)
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and float(raw).is_integer():
+        if (
+            isinstance(raw, int | float)
+            and not isinstance(raw, bool)
+            and not (isinstance(raw, float) and not raw.is_integer())
+        ):
+            if abs(raw) > LARGEST_WHOLE_NUMBER:
+                shown = repr(raw) if isinstance(raw, float) else f"a number of {raw.bit_length()} bits"
+                raise ConfigError([f"{setting}: {shown} is far beyond any setting's range"])
             return int(raw)
+        if raw is None:
+            # JSON null: also what a number too large for a double (1e400) becomes on its way through the CDK CLI.
+            raise ConfigError([f"{setting}: null is not a whole number (a JSON number beyond 1.8e308 arrives as null)"])
         raise ConfigError([f"{setting}: {raw!r} is not a whole number"])
     # A JSON number is text only as a whole number (an account id written without quotes); true/false and
     # fractions are never the text a setting means.

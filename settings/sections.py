@@ -12,6 +12,7 @@ import ipaddress
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -23,20 +24,28 @@ from settings.limits import (
     CERTIFICATE_ARN_PATTERN,
     CLOUDWATCH_RETENTION_DAYS,
     CONTAINER_NAME_PATTERN,
+    CONTAINERS_PER_TASK_DEFINITION,
     DOMAIN_PATTERN,
     EIP_ALLOCATION_PATTERN,
     EMAIL_PATTERN,
     FARGATE_SIZES,
     HOSTED_ZONE_ID_PATTERN,
     MAX_AUDIT_ARCHIVE_DAYS,
+    MAX_BUDGET_ALERT_PERCENTAGES,
+    MAX_CERTIFICATE_DOMAIN_LENGTH,
+    MAX_PROCESSOR_CIDRS,
+    MAX_SIDECARS,
     MAX_TASKS_CEILING,
     MIN_AUDIT_ARCHIVE_DAYS,
     MIN_LOG_RETENTION_DAYS,
     MIN_SERVICE_CONTAINER_MEMORY_MIB,
     MONTHLY_BUDGET_RANGE,
+    NOTIFICATIONS_PER_BUDGET,
+    OUTBOUND_RULES_PER_SECURITY_GROUP,
     REGION_PATTERN,
     REQUESTS_PER_TARGET_RANGE,
     SIDECAR_MEMORY_RANGE,
+    TASK_GROUP_OTHER_EGRESS_RULES,
     WAF_RATE_LIMIT_RANGE,
     guardduty_agent_memory_mib,
     image_problems,
@@ -196,9 +205,31 @@ MAX_HOST_LENGTH = 253
 # Each name becomes a stateful rule (TLS SNI); the rule group's fixed capacity holds this many, with room.
 MAX_PROCESSOR_HOSTS = 25
 RFC_1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
-# Not the internet either: carrier-grade NAT (RFC 6598) and "this network" (RFC 1122).
-SHARED_ADDRESS_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
-THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
+# Where no payment processor is: every block of IANA's IPv4 Special-Purpose Address Registry (RFC 6890) but the
+# documentation ranges, and multicast. The anycast services there (AS112, AMT, the deprecated 6to4 relay) are
+# reachable, but they are protocol infrastructure, not a processor's own addresses.
+NOT_A_PROCESSOR: dict[ipaddress.IPv4Network, str] = {
+    ipaddress.IPv4Network(network): what
+    for network, what in (
+        ("0.0.0.0/8", '"this network", RFC 791'),
+        ("10.0.0.0/8", "private, RFC 1918"),
+        ("100.64.0.0/10", "shared address space, RFC 6598"),
+        ("127.0.0.0/8", "loopback, RFC 1122"),
+        ("169.254.0.0/16", "link-local, RFC 3927"),
+        ("172.16.0.0/12", "private, RFC 1918"),
+        ("192.0.0.0/24", "IETF protocol assignments, RFC 6890"),
+        ("192.31.196.0/24", "AS112 DNS service, RFC 7535"),
+        ("192.52.193.0/24", "AMT relay anycast, RFC 7450"),
+        ("192.88.99.0/24", "6to4 relay anycast, deprecated, RFC 7526"),
+        ("192.168.0.0/16", "private, RFC 1918"),
+        ("192.175.48.0/24", "AS112 direct delegation, RFC 7534"),
+        ("198.18.0.0/15", "benchmarking, RFC 2544"),
+        ("224.0.0.0/4", "multicast, RFC 5771"),
+        ("240.0.0.0/4", "reserved, RFC 1112"),
+    )
+}
+# Also special-purpose (RFC 5737), but the examples and tests of this app use them, so they are accepted.
+DOCUMENTATION_RANGES = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
 
 
 @dataclass(frozen=True)
@@ -218,9 +249,10 @@ class NetworkSettings(Section):
         (),
         help="where tasks may reach the payment processor (HTTPS, through the NAT gateways); nothing else on the "
         "internet is reachable",
-        allowed="public IPv4 networks written `a.b.c.d/N`, of `/16` or narrower (not private, shared, link-local, "
-        "loopback, multicast or reserved space), none overlapping another; none (the default) means no internet "
-        "egress at all",
+        allowed=f"up to {MAX_PROCESSOR_CIDRS} public IPv4 networks written `a.b.c.d/N`, of `/16` or narrower (not "
+        "private, shared, link-local, loopback, benchmarking, multicast, reserved or other IANA special-purpose space; "
+        "the documentation ranges 192.0.2.0/24, 198.51.100.0/24 and 203.0.113.0/24 are accepted, for examples and "
+        "tests), none overlapping another; none (the default) means no internet egress at all",
     )
     processor_hosts: tuple[str, ...] = setting(
         (),
@@ -246,9 +278,8 @@ class NetworkSettings(Section):
                 found.append(f"availability_zones: {strangers} are not in region {region!r}")
         network = _network(self.vpc_cidr)
         if network is None:
-            found.append(
-                f"vpc_cidr: {self.vpc_cidr!r} is not an IPv4 network{_written_as(self.vpc_cidr, '10.0.0.0/16')}"
-            )
+            written = _written_as(self.vpc_cidr, "10.0.0.0/16", _fits_a_vpc)
+            found.append(f"vpc_cidr: {self.vpc_cidr!r} is not an IPv4 network{written}")
         else:
             if not 16 <= network.prefixlen <= 18:
                 found.append(
@@ -300,19 +331,25 @@ class NetworkSettings(Section):
             if domain.startswith(".") and host.lower() != domain.lower()
             and (host.lower() == domain[1:].lower() or host.lower().endswith(domain.lower()))
         ]  # fmt: skip
+        if len(self.processor_cidrs) > MAX_PROCESSOR_CIDRS:
+            found.append(
+                f"processor_cidrs: {len(self.processor_cidrs)} networks given; at most {MAX_PROCESSOR_CIDRS} fit: each "
+                f"is an egress rule of the task security group, which has {TASK_GROUP_OTHER_EGRESS_RULES} others, and "
+                f"the VPC quota is {OUTBOUND_RULES_PER_SECURITY_GROUP} outbound rules per security group"
+            )
         networks = []
         for cidr in self.processor_cidrs:
             network = _network(cidr)
             if network is None:
-                found.append(f"processor_cidrs: {cidr!r} is not an IPv4 network{_written_as(cidr, '203.0.113.0/24')}")
+                written = _written_as(cidr, "203.0.113.0/24", lambda n: _not_internet(n) is None)
+                found.append(f"processor_cidrs: {cidr!r} is not an IPv4 network{written}")
                 continue
             networks.append((cidr, network))
-            special = network.is_loopback or network.is_link_local or network.is_multicast or network.is_reserved
-            shared = network.overlaps(SHARED_ADDRESS_SPACE) or network.overlaps(THIS_NETWORK)
-            if network.prefixlen < 16 or any(network.overlaps(private) for private in RFC_1918) or special or shared:
+            reason = _not_internet(network)
+            if reason is not None:
                 found.append(
-                    f"processor_cidrs: {cidr!r} is not a public network of /16 or narrower; name the processor's "
-                    "own addresses, not the internet"
+                    f"processor_cidrs: {cidr!r} is not a public network of /16 or narrower{reason}; name the "
+                    "processor's own addresses, not the internet"
                 )
         if len(set(self.processor_cidrs)) != len(self.processor_cidrs):
             found.append(f"processor_cidrs: {list(self.processor_cidrs)} repeats a network")
@@ -335,13 +372,25 @@ def _network(cidr: str) -> ipaddress.IPv4Network | None:
     return network if str(network) == cidr else None
 
 
-def _written_as(cidr: str, example: str) -> str:
-    """How `cidr` should have been written, when it names a network at all."""
+def _not_internet(network: ipaddress.IPv4Network) -> str | None:
+    """Why `network` is not a processor's public network (`: it overlaps …`), `""` when only too wide, or None."""
+    for special, what in NOT_A_PROCESSOR.items():
+        if network.overlaps(special):
+            return f": it overlaps {special} ({what})"
+    return "" if network.prefixlen < 16 else None
+
+
+def _fits_a_vpc(network: ipaddress.IPv4Network) -> bool:
+    return 16 <= network.prefixlen <= 18 and any(network.subnet_of(private) for private in RFC_1918)
+
+
+def _written_as(cidr: str, example: str, acceptable: Callable[[ipaddress.IPv4Network], bool]) -> str:
+    """How `cidr` should have been written, when it names a network the setting accepts; else an example."""
     try:
         network = ipaddress.IPv4Network(cidr)
     except ValueError:
         return f" such as {example!r}"
-    return f"; write it {str(network)!r}"
+    return f"; write it {str(network)!r}" if acceptable(network) else f" such as {example!r}"
 
 
 @dataclass(frozen=True)
@@ -400,12 +449,15 @@ class ComputeSettings(Section):
         help="the container health check; unset: the reference service's check when the app builds it, none (the ALB's "
         "`/health` check only) for your own image",
         allowed="ECS exec form: `CMD,program,arg,…` or `CMD-SHELL,command line`; exits 0 while the container can serve "
-        "(see [the container contract](#the-container-contract))",
+        "(see [the container contract](#the-container-contract)); with `-c` every comma after `CMD` starts an "
+        "argument, so an argument holding a comma needs `CMD-SHELL` (its command line is all after the first comma) "
+        "or the profile",
     )
     sidecars: tuple[Sidecar, ...] = setting(
         (),
         help="extra containers in every task (log router, metrics agent)",
-        allowed="`Sidecar(name, image, memory_reservation_mib, essential)` in the profile; images pinned by digest",
+        allowed=f"up to {MAX_SIDECARS} `Sidecar(name, image, memory_reservation_mib, essential)` in the profile; "
+        "images pinned by digest",
         cli=False,
     )
     on_demand_weight: int = setting(
@@ -432,9 +484,10 @@ class ComputeSettings(Section):
         """`idle`: a pilot-light standby, which may run no task."""
         found: list[str] = []
         memories = FARGATE_SIZES.get(self.task_cpu)
+        sized = memories is not None and self.task_memory_mib in memories
         if memories is None:
             found.append(f"task_cpu: {self.task_cpu} is not a Fargate CPU size; use one of {list(FARGATE_SIZES)}")
-        elif self.task_memory_mib not in memories:
+        elif not sized:
             found.append(
                 f"task_memory_mib: {self.task_memory_mib} is not allowed with task_cpu {self.task_cpu}; "
                 f"Fargate accepts {memories[0]}..{memories[-1]} in steps of "
@@ -446,7 +499,13 @@ class ComputeSettings(Section):
             found += sidecar.problems(region)
         if len({sidecar.name for sidecar in self.sidecars}) != len(self.sidecars):
             found.append(f"sidecars: {[s.name for s in self.sidecars]} repeats a name")
-        if self.service_container_memory_mib < MIN_SERVICE_CONTAINER_MEMORY_MIB:
+        if len(self.sidecars) > MAX_SIDECARS:
+            found.append(
+                f"sidecars: {len(self.sidecars)} given; at most {MAX_SIDECARS} fit beside the service container: ECS "
+                f"takes {CONTAINERS_PER_TASK_DEFINITION} containers per task definition"
+            )
+        # Only for a task size Fargate has: what an impossible size leaves is not a second problem.
+        if sized and self.service_container_memory_mib < MIN_SERVICE_CONTAINER_MEMORY_MIB:
             agent = guardduty_agent_memory_mib(self.task_cpu, self.task_memory_mib)
             sidecars = self.task_memory_mib - self.service_container_memory_mib - agent
             found.append(
@@ -565,15 +624,19 @@ class EdgeSettings(Section):
     )
 
     def problems(self) -> list[str]:
+        found: list[str] = []
         low, high = WAF_RATE_LIMIT_RANGE
         if not low <= self.waf_rate_limit <= high:
-            return [f"waf_rate_limit: {self.waf_rate_limit} is outside {low}..{high} requests per 5 minutes"]
-        if not low <= self.waf_payment_rate_limit <= self.waf_rate_limit:
-            return [
-                f"waf_payment_rate_limit: {self.waf_payment_rate_limit} is outside {low}..{self.waf_rate_limit} "
-                "(waf_rate_limit) payments per 5 minutes"
-            ]
-        return self._version_problems()
+            found.append(f"waf_rate_limit: {self.waf_rate_limit} is outside {low}..{high} requests per 5 minutes")
+        # Bounded by waf_rate_limit only when that one is in range; else by the range itself.
+        ceiling = self.waf_rate_limit if low <= self.waf_rate_limit <= high else high
+        if not low <= self.waf_payment_rate_limit <= ceiling:
+            bound = f"{ceiling} (waf_rate_limit)" if ceiling == self.waf_rate_limit else str(ceiling)
+            found.append(
+                f"waf_payment_rate_limit: {self.waf_payment_rate_limit} is outside {low}..{bound} payments per 5 "
+                "minutes"
+            )
+        return found + self._version_problems()
 
     @property
     def pinned_versions(self) -> dict[str, str]:
@@ -582,16 +645,16 @@ class EdgeSettings(Section):
 
     def _version_problems(self) -> list[str]:
         groups = [entry.split("=", 1)[0] for entry in self.waf_rule_versions]
-        for entry in self.waf_rule_versions:
-            group, _, version = entry.partition("=")
-            if group not in VERSIONED_RULE_GROUPS or not RULE_GROUP_VERSION_PATTERN.match(version):
-                return [
-                    f"waf_rule_versions: {entry!r} is not GROUP=Version_N.N for a versioned group of the web ACL "
-                    f"({', '.join(VERSIONED_RULE_GROUPS)})"
-                ]
+        found = [
+            f"waf_rule_versions: {entry!r} is not GROUP=Version_N.N for a versioned group of the web ACL "
+            f"({', '.join(VERSIONED_RULE_GROUPS)})"
+            for entry in self.waf_rule_versions
+            if entry.partition("=")[0] not in VERSIONED_RULE_GROUPS
+            or not RULE_GROUP_VERSION_PATTERN.match(entry.partition("=")[2])
+        ]
         if len(set(groups)) != len(groups):
-            return [f"waf_rule_versions: {list(self.waf_rule_versions)} pins a group twice"]
-        return []
+            found.append(f"waf_rule_versions: {list(self.waf_rule_versions)} pins a group twice")
+        return found
 
 
 @dataclass(frozen=True)
@@ -608,7 +671,9 @@ class AlertingSettings(Section):
     )
     monthly_budget_usd: int = setting(1000, help="monthly cost budget", allowed="1 to 1,000,000")
     budget_alert_percentages: tuple[int, ...] = setting(
-        (50, 80, 100), help="budget thresholds that alert", allowed="distinct percentages of the budget, 1 to 1000"
+        (50, 80, 100),
+        help="budget thresholds that alert",
+        allowed=f"1 to {MAX_BUDGET_ALERT_PERCENTAGES} distinct percentages of the budget, each 1 to 1000",
     )
 
     def problems(self) -> list[str]:
@@ -631,7 +696,14 @@ class AlertingSettings(Section):
             or len(set(percentages)) != len(percentages)
         ):
             found.append(
-                f"budget_alert_percentages: {list(percentages)} must be 1 to 1000 distinct percentages of the budget"
+                f"budget_alert_percentages: {list(percentages)} must be distinct percentages of the budget, each 1 to "
+                "1000"
+            )
+        if len(percentages) > MAX_BUDGET_ALERT_PERCENTAGES:
+            found.append(
+                f"budget_alert_percentages: {len(percentages)} given; at most {MAX_BUDGET_ALERT_PERCENTAGES}: AWS "
+                f"Budgets takes {NOTIFICATIONS_PER_BUDGET} notifications per budget, and the app adds one at 100 % "
+                "forecast"
             )
         return found
 
@@ -660,11 +732,18 @@ class DisasterRecoverySettings(Section):
         allowed="an ECR image pinned by digest in `standby_region`; only with `container_image` and `standby_region`",
     )
 
-    def problems(self, *, region: str, container_image: str | None) -> list[str]:
+    def problems(self, *, region: str, container_image: str | None, role: Role = Role.PRIMARY) -> list[str]:
+        """`role`: STANDBY for the standby region's derived settings, which keep the mode and drop the region."""
         found: list[str] = []
         if self.standby_region is None:
             if self.standby_container_image is not None:
                 found.append("standby_container_image: set, but there is no standby_region to run it")
+            default_mode = _default(DisasterRecoverySettings, "standby_mode")
+            if role is Role.PRIMARY and self.standby_mode is not default_mode:
+                found.append(
+                    f"standby_mode: {self.standby_mode.value!r} has no effect without standby_region; set "
+                    f"standby_region, or leave standby_mode at its default ({default_mode.value!r})"
+                )
             return found
         if not REGION_PATTERN.match(self.standby_region):
             return [f"standby_region: {self.standby_region!r} is not an AWS region name such as 'us-west-2'"]
@@ -734,7 +813,12 @@ class TlsSettings(Section):
     def client_problems(self) -> list[str]:
         """Why clients could not be authenticated as configured."""
         if self.client_authentication is ClientAuthentication.OFF:
-            return []
+            if self.client_ca_bundle is None:
+                return []
+            return [
+                f"tls.client_ca_bundle: {self.client_ca_bundle!r} has no effect with tls.client_authentication 'off'; "
+                "set tls.client_authentication to 'mutual-tls', or unset tls.client_ca_bundle"
+            ]
         if self.client_ca_bundle is None:
             return ["tls.client_ca_bundle: not set; mutual TLS needs the CA certificates clients present"]
         path = REPOSITORY_ROOT / self.client_ca_bundle
@@ -789,15 +873,34 @@ class TlsSettings(Section):
             ]
         found: list[str] = []
         if not DOMAIN_PATTERN.match(domain):
-            found.append(f"tls.domain_name: {domain!r} is not a lower-case DNS name")
+            found.append(f"tls.domain_name: {domain!r} is not a lower-case DNS name{_dns_name_reason(domain)}")
+        elif len(domain) > MAX_CERTIFICATE_DOMAIN_LENGTH:
+            found.append(
+                f"tls.domain_name: {domain!r} is {len(domain)} characters; an ACM certificate's domain name takes at "
+                f"most {MAX_CERTIFICATE_DOMAIN_LENGTH}"
+            )
         if not HOSTED_ZONE_ID_PATTERN.match(zone_id):
             found.append(f"tls.hosted_zone_id: {zone_id!r} is not a Route 53 hosted zone id (Z...)")
         zone = zone_name.rstrip(".")
         if not DOMAIN_PATTERN.match(zone):
-            found.append(f"tls.hosted_zone_name: {zone_name!r} is not a lower-case DNS name")
+            found.append(f"tls.hosted_zone_name: {zone_name!r} is not a lower-case DNS name{_dns_name_reason(zone)}")
         elif domain != zone and not domain.endswith("." + zone):
             found.append(
                 f"tls.domain_name: {domain!r} is not inside hosted zone {zone!r}, "
                 "so DNS validation records cannot be written there"
             )
         return found
+
+
+def _dns_name_reason(name: str) -> str:
+    """Which DNS length limit `name` breaks, if it is one of those."""
+    if len(name) > 253:
+        return f" (it is {len(name)} characters; DNS allows 253)"
+    longest = max(name.split("."), key=len)
+    if len(longest) > 63:
+        return f" (its label {longest[:20]!r}… is {len(longest)} characters; DNS allows 63)"
+    return ""
+
+
+def _default(owner: type, field: str) -> Any:
+    return {f.name: f for f in dataclasses.fields(owner)}[field].default

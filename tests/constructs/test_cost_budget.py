@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_sns as sns
 
 from components.cost_budget import MonthlyCostBudget
+from settings.limits import MAX_BUDGET_ALERT_PERCENTAGES, NOTIFICATIONS_PER_BUDGET
 from settings.sections import AlertingSettings
 from tests.support.bare import bare_stack, one, resources, template
 
@@ -34,3 +35,11 @@ def test_budget_alerts_at_each_threshold_and_at_100_percent_forecast() -> None:
     (topic_id,) = resources(document, "AWS::SNS::Topic")
     for notification in notifications:
         assert notification["Subscribers"] == [{"Address": {"Ref": topic_id}, "SubscriptionType": "SNS"}]
+
+
+def test_as_many_alert_percentages_as_the_settings_allow_fill_the_budgets_notification_quota() -> None:
+    """AWS Budgets takes NOTIFICATIONS_PER_BUDGET notifications per budget; the forecast takes one of them."""
+    stack = bare_stack()
+    alerting = AlertingSettings(budget_alert_percentages=tuple(range(10, 10 * (MAX_BUDGET_ALERT_PERCENTAGES + 1), 10)))
+    MonthlyCostBudget(stack, "CostBudget", alerting=alerting, tags=TAGS, topic=sns.Topic(stack, "WarningTopic"))
+    assert len(one(template(stack), "AWS::Budgets::Budget")["NotificationsWithSubscribers"]) == NOTIFICATIONS_PER_BUDGET

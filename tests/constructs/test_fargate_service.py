@@ -26,7 +26,14 @@ from components.fargate_service import (
     TaskEgress,
     pulled_image,
 )
-from settings.limits import guardduty_agent_memory_mib
+from settings.limits import (
+    CONTAINERS_PER_TASK_DEFINITION,
+    MAX_PROCESSOR_CIDRS,
+    MAX_SIDECARS,
+    OUTBOUND_RULES_PER_SECURITY_GROUP,
+    TASK_GROUP_OTHER_EGRESS_RULES,
+    guardduty_agent_memory_mib,
+)
 from settings.naming import SERVICE_CONTAINER, PhysicalNames
 from settings.regions import gateway_prefix_lists
 from settings.sections import ComputeSettings, CpuArchitecture, Sidecar
@@ -263,6 +270,28 @@ def test_tasks_admit_only_the_load_balancer_and_reach_only_aws_endpoints_and_the
         r for r in properties(document, "AWS::EC2::SecurityGroupEgress") if r.get("FromPort") == CONTRACT.port
     ]
     assert [r["DestinationSecurityGroupId"] for r in alb_egress] == [{"Fn::GetAtt": [task_group_id, "GroupId"]}]
+
+
+def test_the_processor_networks_settings_allow_fill_the_task_groups_outbound_rule_quota(
+    document: dict[str, Any],
+) -> None:
+    """`processor_cidrs` takes at most MAX_PROCESSOR_CIDRS networks: the quota less the group's other egress rules,
+    counted here (each gateway prefix list, S3's and DynamoDB's, weighs one rule)."""
+    _, _, egress = task_group_rules(document)
+    assert len(egress) - len(PROCESSOR) == TASK_GROUP_OTHER_EGRESS_RULES
+    lists = gateway_prefix_lists(REGION)
+    assert sorted(r["DestinationPrefixListId"] for r in egress if "DestinationPrefixListId" in r) == sorted(
+        [lists.s3, lists.dynamodb]
+    )
+    assert MAX_PROCESSOR_CIDRS + TASK_GROUP_OTHER_EGRESS_RULES == OUTBOUND_RULES_PER_SECURITY_GROUP
+
+
+def test_the_sidecars_settings_allow_fill_the_task_definitions_container_quota() -> None:
+    sidecars = tuple(
+        Sidecar(name=f"agent{n}", image=SIDECAR.image, memory_reservation_mib=6) for n in range(MAX_SIDECARS)
+    )
+    document, _ = build(ComputeSettings(container_image=IMAGE, sidecars=sidecars))
+    assert len(one(document, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]) == CONTAINERS_PER_TASK_DEFINITION
 
 
 def test_without_a_processor_network_the_tasks_reach_aws_endpoints_only() -> None:

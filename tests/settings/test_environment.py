@@ -69,10 +69,10 @@ def test_environment_name_too_long_for_a_name_it_goes_into_is_refused() -> None:
 @pytest.mark.parametrize(
     ("service", "environment", "expected"),
     [
-        # the long part is the service's: both are named, and each part's room is given
-        ("p" * 40, "dev", "service_name '" + "p" * 40 + "' and name 'dev' make the execution role name"),
-        ("p" * 40, "dev", "the limit is 64: shorten service_name to at most 30 characters"),
-        ("payments", "d" * 60, "the limit is 64: shorten the environment name to at most 25 characters"),
+        # the long part is the service's: both are named, and each part's room is given, in the profile's region
+        ("p" * 40, "dev", "service_name '" + "p" * 40 + f"' and name 'dev' make the execution role name in {REGION} "),
+        ("p" * 40, "dev", "the limit is 64: shorten service_name to at most 35 characters"),
+        ("payments", "d" * 60, "the limit is 64: shorten the environment name to at most 30 characters"),
     ],
 )
 def test_a_name_that_is_too_long_names_both_of_its_parts(service: str, environment: str, expected: str) -> None:
@@ -232,3 +232,17 @@ def test_a_region_without_known_gateway_prefix_lists_is_refused_before_synth() -
 )
 def test_rule_group_versions_are_pinned_one_per_versioned_group(versions: tuple[str, ...], expected: str) -> None:
     assert expected in problems_of(replace(DEV, edge=replace(DEV.edge, waf_rule_versions=versions)))
+
+
+@pytest.mark.parametrize(("count", "refused"), [(9, False), (10, True), (12, True)])
+def test_no_more_sidecars_than_fit_beside_the_service_container(count: int, refused: bool) -> None:
+    """ECS takes 10 containers per task definition: the service's and nine sidecars (GuardDuty adds its agent to
+    the task, not the definition)."""
+    sidecars = tuple(Sidecar(name=f"agent{n}", image=SIDECAR_IMAGE, memory_reservation_mib=6) for n in range(count))
+    config = replace(DEV, compute=replace(DEV.compute, sidecars=sidecars))
+    expected = (
+        f"sidecars: {count} given; at most 9 fit beside the service container: ECS takes 10 containers per task "
+        "definition"
+    )
+    assert (expected in str(config.problems())) is refused
+    assert config.problems() == ([] if not refused else [expected])

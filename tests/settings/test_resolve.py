@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from settings import PROFILES, ConfigError, EnvironmentConfig, resolve_config
+from settings.catalog import by_name
 from settings.profiles import DEFAULT_PROFILE
 from settings.resolve import availability_zone_context_key
 from tests.support.synthesized import ROOT
@@ -122,17 +123,32 @@ def test_region_variable_that_agrees_is_accepted() -> None:
     assert resolve(environ={"AWS_REGION": region, "CDK_DEFAULT_REGION": region}).region == region
 
 
+# The default profile as one that names no account (account=None), so that CDK_DEFAULT_ACCOUNT is taken.
+WITHOUT_ACCOUNT = {DEFAULT_PROFILE: replace(PROFILES[DEFAULT_PROFILE], account=None)}
+
+
 def test_profile_without_account_takes_cdk_default_account() -> None:
     region = PROFILES[DEFAULT_PROFILE].region
-    context = {
-        "config.account": "",
+    context = cdk_context() | {
         availability_zone_context_key("444444444444", region): [f"{region}{zone}" for zone in "abc"],
     }
-    assert resolve(context, {"CDK_DEFAULT_ACCOUNT": "444444444444"}).account == "444444444444"
+    resolution = resolve_config(context, {"CDK_DEFAULT_ACCOUNT": "444444444444"}, WITHOUT_ACCOUNT)
+    assert resolution.config.account == "444444444444"
 
 
 def test_profile_without_account_and_no_credentials_is_refused() -> None:
-    assert "names no account and CDK_DEFAULT_ACCOUNT is not set" in error_of({"config.account": ""})
+    with pytest.raises(ConfigError, match="names no account and CDK_DEFAULT_ACCOUNT is not set"):
+        resolve_config(cdk_context(), {}, WITHOUT_ACCOUNT)
+
+
+@pytest.mark.parametrize("environ", [{}, {"CDK_DEFAULT_ACCOUNT": "444444444444"}], ids=["alone", "with credentials"])
+@pytest.mark.parametrize("cleared", ["", None])
+def test_an_account_cleared_with_an_override_is_not_an_account_id(environ: dict[str, str], cleared: Any) -> None:
+    """`-c config.account=` was reported as a profile naming no account and CDK_DEFAULT_ACCOUNT not set, both
+    false; the override is what is wrong."""
+    message = error_of({"config.account": cleared}, environ)
+    assert message.startswith(f"account: -c config.account={cleared!r} is not a 12-digit AWS account id")
+    assert "CDK_DEFAULT_ACCOUNT" not in message
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
@@ -382,3 +398,261 @@ def test_a_public_processor_network_and_an_own_account_certificate_are_accepted(
         {"env": "staging", "config.tls.certificate_arn": STAGING_CERTIFICATE.format(account="222222222222")}
     )
     assert staging.tls.certificate_arn == STAGING_CERTIFICATE.format(account="222222222222")
+
+
+def zones_context(zones: Any, region: str | None = None) -> dict[str, Any]:
+    """The default profile's availability-zone context entry, holding `zones`."""
+    profile = PROFILES[DEFAULT_PROFILE]
+    return {availability_zone_context_key(profile.account or "", region or profile.region): zones}
+
+
+LONG_LABEL = "a" * 64
+# Four labels of 60: a name of 255 characters with every label within DNS's 63.
+LONG_ZONE = ("a" * 60 + ".") * 4 + "example.com"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        # ACM takes a domain name of at most 64 characters (CDK's Certificate raised a RuntimeError at synth)
+        ({**ZONE, "config.tls.domain_name": "a" * 53 + ".example.com"},
+         "tls.domain_name: '" + "a" * 53 + ".example.com' is 65 characters; an ACM certificate's domain name takes at "
+         "most 64"),
+        # DNS: labels of at most 63, names of at most 253, and the message says which
+        ({**ZONE, "config.tls.domain_name": f"{LONG_LABEL}.example.com"}, "is 64 characters; DNS allows 63)"),
+        ({**ZONE, "config.tls.hosted_zone_name": LONG_ZONE}, "(it is 255 characters; DNS allows 253)"),
+        # AWS Budgets: ten notifications per budget, one of them the forecast
+        ({"config.budget_alert_percentages": ",".join(str(p) for p in range(10, 110, 10))},
+         "budget_alert_percentages: 10 given; at most 9: AWS Budgets takes 10 notifications per budget"),
+        # one egress rule per processor network, beside the task group's four others, within 60 outbound rules
+        ({"config.processor_cidrs": ",".join(f"203.0.{n}.0/24" for n in range(57))},
+         "processor_cidrs: 57 networks given; at most 56 fit: each is an egress rule of the task security group, "
+         "which has 4 others, and the VPC quota is 60 outbound rules per security group"),
+    ],
+)  # fmt: skip
+def test_a_value_beyond_an_aws_limit_is_refused_naming_the_limit(overrides: dict[str, Any], expected: str) -> None:
+    message = error_of(overrides)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_values_at_those_limits_are_accepted() -> None:
+    domain = "a" * 52 + ".example.com"
+    assert resolve({**ZONE, "config.tls.domain_name": domain}).tls.domain_name == domain
+    percentages = tuple(range(10, 100, 10))
+    assert resolve({"config.budget_alert_percentages": ",".join(map(str, percentages))}).alerting == replace(
+        PROFILES[DEFAULT_PROFILE].alerting, budget_alert_percentages=percentages
+    )
+    cidrs = tuple(f"203.0.{n}.0/24" for n in range(56))
+    assert resolve({"config.processor_cidrs": ",".join(cidrs)}).network.processor_cidrs == cidrs
+
+
+def test_arm64_tasks_may_run_on_fargate_spot() -> None:
+    """Not refused: FARGATE_SPOT takes ARM64 Linux tasks on platform version 1.4.0 (ECS API reference,
+    CapacityProviderStrategyItem; AWS What's New, September 2024: "Amazon ECS now supports AWS Graviton-based Spot
+    compute with AWS Fargate"), the version the service pins. Older pages of the ECS guide still say it does not."""
+    config = resolve({"config.cpu_architecture": "ARM64", "config.spot_weight": "3"})
+    assert (config.compute.cpu_architecture.value, config.compute.spot_weight) == ("ARM64", 3)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"config.standby_mode": "hot"},
+         "standby_mode: 'hot' has no effect without standby_region; set standby_region, or leave standby_mode at its "
+         "default ('warm')"),
+        ({"config.standby_mode": "pilot-light"}, "standby_mode: 'pilot-light' has no effect without standby_region"),
+        ({"config.tls.client_ca_bundle": "certs/clients-ca.pem"},
+         "tls.client_ca_bundle: 'certs/clients-ca.pem' has no effect with tls.client_authentication 'off'; set "
+         "tls.client_authentication to 'mutual-tls', or unset tls.client_ca_bundle"),
+        # the profile's own bundle, once its clients are no longer authenticated
+        ({"env": "staging", "config.data_classification": "internal", "config.tls.client_authentication": "off"},
+         "tls.client_ca_bundle: 'certs/clients-ca.pem' has no effect with tls.client_authentication 'off'"),
+    ],
+)  # fmt: skip
+def test_a_setting_that_would_have_no_effect_is_refused_naming_what_it_needs(
+    overrides: dict[str, Any], expected: str
+) -> None:
+    assert expected in error_of(overrides)
+
+
+def test_a_standby_mode_with_its_standby_region_is_accepted() -> None:
+    assert resolve(with_standby(None, **{"config.standby_mode": "hot"})).disaster_recovery.standby_mode.value == "hot"
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        # CDK passes a key as written; each of these was ignored, and the synth went on without the override
+        ({"CONFIG.task_cpu": "300"}, "'CONFIG.task_cpu': write it config.task_cpu, exactly so"),
+        ({" config.task_cpu": "300"}, "' config.task_cpu': write it config.task_cpu, exactly so"),
+        ({"config.task_cpu ": "300"}, "'config.task_cpu ': write it config.task_cpu, exactly so"),
+        ({"Config.TLS.Domain_Name": "pay.example.com"}, "'Config.TLS.Domain_Name': write it config.tls.domain_name"),
+        ({"config. task_cpu": "300"}, "'config. task_cpu': write it config.task_cpu"),
+        ({"TASK_CPU": "300"}, "TASK_CPU: a setting is given as -c config.task_cpu=VALUE"),
+        ({" max_tasks": "6"}, " max_tasks: a setting is given as -c config.max_tasks=VALUE"),
+    ],
+)  # fmt: skip
+def test_an_override_key_not_written_as_its_setting_is_refused_with_the_right_spelling(
+    context: dict[str, Any], expected: str
+) -> None:
+    message = error_of(context)
+    assert message.startswith(expected)
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (" payments-dev", "cost_center: ' payments-dev' starts or ends with whitespace; write 'payments-dev'"),
+        ("payments-dev ", "cost_center: 'payments-dev ' starts or ends with whitespace"),
+        ("   ", "cost_center: '   ' is only whitespace"),
+        (" ", "cost_center: ' ' is only whitespace"),
+    ],
+)
+def test_a_free_text_tag_value_with_whitespace_at_an_edge_or_only_whitespace_is_refused(
+    value: str, expected: str
+) -> None:
+    assert expected in error_of({"config.cost_center": value})
+
+
+@pytest.mark.parametrize(
+    ("service", "reserved"),
+    [("xn--pay", "xn--"), ("sthree-pay", "sthree-"), ("sthree", "sthree-"), ("sthree-configurator", "sthree-"),
+     ("amzn-s3-demo-pay", "amzn-s3-demo-"), ("amzn-s3-demo", "amzn-s3-demo-")],
+)  # fmt: skip
+def test_a_service_name_that_starts_bucket_names_s3_refuses_is_refused(service: str, reserved: str) -> None:
+    assert (
+        f"service_name: {service!r} starts bucket names with '{service}-dev-', and S3 refuses bucket names that start "
+        f"with {reserved!r}"
+    ) in error_of({"config.service_name": service})
+
+
+def test_a_service_name_near_the_reserved_prefixes_is_accepted() -> None:
+    for service in ("xn-pay", "sthreepay", "amzn-s3"):
+        assert resolve({"config.service_name": service}).service_name == service
+
+
+@pytest.mark.parametrize(
+    ("cidr", "what"),
+    [
+        ("198.18.0.0/16", "it overlaps 198.18.0.0/15 (benchmarking, RFC 2544)"),
+        ("198.19.4.0/24", "it overlaps 198.18.0.0/15 (benchmarking"),
+        ("192.0.0.0/24", "it overlaps 192.0.0.0/24 (IETF protocol assignments"),
+        ("192.0.0.8/29", "it overlaps 192.0.0.0/24 (IETF protocol assignments"),
+        ("192.88.99.0/24", "it overlaps 192.88.99.0/24 (6to4 relay anycast"),
+        ("192.31.196.0/24", "it overlaps 192.31.196.0/24 (AS112 DNS service"),
+        ("192.52.193.0/24", "it overlaps 192.52.193.0/24 (AMT relay anycast"),
+        ("192.175.48.0/24", "it overlaps 192.175.48.0/24 (AS112 direct delegation"),
+        ("192.0.0.0/16", "it overlaps 192.0.0.0/24"),
+    ],
+)
+def test_special_purpose_address_space_is_no_processor_network(cidr: str, what: str) -> None:
+    message = error_of({"config.processor_cidrs": cidr})
+    assert f"processor_cidrs: {cidr!r} is not a public network of /16 or narrower: {what}" in message
+
+
+def test_the_documentation_ranges_the_examples_use_are_accepted_and_said_to_be() -> None:
+    ranges = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+    assert resolve({"config.processor_cidrs": ",".join(ranges)}).network.processor_cidrs == ranges
+    assert all(network in by_name()["processor_cidrs"].allowed for network in ranges)
+
+
+@pytest.mark.parametrize(
+    ("zones", "expected"),
+    [
+        (["us-east-1a", "us-east-1a"], "lists ['us-east-1a', 'us-east-1a'], which repeats a zone; list each once"),
+        (["us-east-1a", "us-east-1b", "us-east-1a"], "which repeats a zone"),
+        (["us-east-1a", 3], "lists [3], which are not zone names (text)"),
+        (["us-east-1a", None, "us-east-1b"], "lists [None], which are not zone names"),
+        ("us-east-1a,us-east-1b", "holds 'us-east-1a,us-east-1b', not a list of zone names"),
+        ({"a": "us-east-1a"}, "holds {'a': 'us-east-1a'}, not a list of zone names"),
+    ],
+)
+def test_an_availability_zone_list_that_is_not_distinct_zone_names_is_refused_as_such(
+    zones: Any, expected: str
+) -> None:
+    message = error_of(zones_context(zones))
+    assert message.startswith("availability zones: 'availability-zones:account=")
+    assert expected in message
+    assert "has no list" not in message
+
+
+def test_the_standby_regions_zones_are_held_to_the_same_rule() -> None:
+    standby = with_standby(None)
+    standby |= zones_context(["us-west-2a", "us-west-2a", "us-west-2b"], region=standby["config.standby_region"])
+    assert "region=us-west-2' in cdk.context.json lists" in error_of(standby)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        # a suggestion the setting then refuses is no help ('10.0.0.0/32' was advised): the rule's example instead
+        ({"config.vpc_cidr": "10.0.0.0"}, "vpc_cidr: '10.0.0.0' is not an IPv4 network such as '10.0.0.0/16'"),
+        ({"config.vpc_cidr": "10.10.0.0/008"}, "vpc_cidr: '10.10.0.0/008' is not an IPv4 network such as"),
+        ({"config.processor_cidrs": "10.0.0.5"},
+         "processor_cidrs: '10.0.0.5' is not an IPv4 network such as '203.0.113.0/24'"),
+    ],
+)  # fmt: skip
+def test_a_network_message_advises_only_a_form_the_setting_takes(overrides: dict[str, Any], expected: str) -> None:
+    assert expected in error_of(overrides)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        # a number past any range, as given and briefly
+        ({"config.max_tasks": 1e300}, "config.max_tasks: 1e+300 is far beyond any setting's range"),
+        ({"config.max_tasks": 10**400}, "config.max_tasks: a number of 1329 bits is far beyond any setting's range"),
+        ({"config.max_tasks": "1" * 301}, "config.max_tasks: 111111111111… (301 characters) is far beyond"),
+        ({"config.max_tasks": "9" * 5000}, "config.max_tasks: 999999999999… (5000 characters) is far beyond"),
+        # what the CDK CLI makes of 1e400 (JSON.parse gives Infinity, JSON.stringify writes null)
+        ({"config.max_tasks": None}, "config.max_tasks: null is not a whole number (a JSON number beyond 1.8e308"),
+    ],
+)  # fmt: skip
+def test_a_number_past_any_range_is_shown_as_given_and_briefly(overrides: dict[str, Any], expected: str) -> None:
+    message = error_of(overrides)
+    assert expected in message
+    assert len(message) < 300
+
+
+@pytest.mark.parametrize(
+    ("overrides", "count"),
+    [
+        # an impossible task size is one problem, not also a service container short of memory
+        ({"config.task_memory_mib": "-1"}, 1),
+        ({"config.task_cpu": "300"}, 1),
+        # the edge section reports every problem, not its first
+        ({"config.waf_rate_limit": "5", "config.waf_payment_rate_limit": "1",
+          "config.waf_rule_versions": "AWSManagedRulesCommonRuleSet=latest,AWSManagedRulesSQLiRuleSet=latest"}, 4),
+    ],
+)  # fmt: skip
+def test_each_problem_is_reported_once_and_none_is_left_out(overrides: dict[str, Any], count: int) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve(overrides)
+    assert len(caught.value.problems) == count, caught.value.problems
+
+
+def test_a_shell_health_check_from_the_command_line_keeps_its_commas() -> None:
+    """`-c` splits a list at every comma; CMD-SHELL takes one command line, so all after its first comma is it."""
+    command = "CMD-SHELL,python -c 'print(1,2)' || exit 1"
+    config = resolve({"config.health_check_command": command})
+    assert config.compute.health_check_command == ("CMD-SHELL", "python -c 'print(1,2)' || exit 1")
+    assert "every comma after `CMD` starts an argument" in by_name()["health_check_command"].allowed
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        (
+            ZONE | {"config.tls.domain_name": "a" * 60 + ".example.com"},
+            "an ACM certificate's domain name takes at most",
+        ),
+        ({"config.max_tasks": "9" * 5000}, "config.max_tasks: 999999999999… (5000 characters) is far beyond"),
+    ],
+)
+def test_app_reports_what_used_to_be_a_traceback_as_one_line_and_exit_2(context: dict[str, Any], expected: str) -> None:
+    result = run_app(context, {})
+    assert (result.returncode, "Traceback" in result.stderr) == (2, False), result.stderr[-2000:]
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert expected in line
