@@ -8,6 +8,7 @@ table use (unique across sections), and its metadata says what it does and what 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import re
 import types
@@ -196,6 +197,53 @@ def _type_mismatch(value: Any, hint: Any) -> str | None:
 
 # Where relative paths in settings (the client CA bundle) start.
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
+
+
+@functools.cache
+def _public_suffixes() -> Any:
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
+def is_public_suffix(domain: str) -> bool:
+    """Whether anyone can register names under `domain` (`co.uk`, `com.au`, `execute-api.us-east-1.amazonaws.com`),
+    by the Public Suffix List the pinned `publicsuffixlist` ships (no lookup: synth stays offline)."""
+    return bool(_public_suffixes().is_public(domain.lower()))
+
+
+def ca_bundle_problems(given: str, bundle: bytes) -> list[str]:
+    """Why a client CA bundle could not be the load balancer's trust store: every PEM block a CA certificate. It is
+    uploaded as an asset for the trust store, so anything else in it (a private key) would be uploaded too."""
+    from cryptography import x509
+
+    labels = [label.decode() for label in PEM_BLOCK.findall(bundle)]
+    others = sorted({label for label in labels if label != "CERTIFICATE"})
+    if others:
+        return [
+            f"tls.client_ca_bundle: {given!r} holds a {others[0]} block; the bundle is uploaded for the load "
+            "balancer's trust store: give CA certificates only"
+        ]
+    if not labels:
+        return [f"tls.client_ca_bundle: {given!r} holds no PEM certificate"]
+    try:
+        certificates = x509.load_pem_x509_certificates(bundle)
+    except ValueError:
+        return [f"tls.client_ca_bundle: {given!r} holds a block that is not an X.509 certificate"]
+    for number, certificate in enumerate(certificates, start=1):
+        try:
+            authority = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:
+            authority = False
+        if not authority:
+            return [
+                f"tls.client_ca_bundle: {given!r}: certificate {number} ({certificate.subject.rfc4514_string()}) is "
+                "not a CA certificate (basic constraints CA:TRUE); give the CAs that issue client certificates"
+            ]
+    return []
+
+
 # Network Firewall domain-list syntax: a DNS name of two labels or more, or one with a leading dot for the name
 # and all its subdomains. Case does not matter to DNS; the rule group gets lower case.
 PROCESSOR_HOST_PATTERN = re.compile(
@@ -260,7 +308,8 @@ class NetworkSettings(Section):
         "server names between the private subnets and the NAT gateways; built only when set, and costs money "
         "(`make cost`)",
         allowed=f"up to {MAX_PROCESSOR_HOSTS} DNS names such as `api.processor.example`, or `.processor.example` "
-        "for the name and all its subdomains (no name under another's leading dot), not with `processor_cidrs`; none "
+        "for the name and all its subdomains (no name under another's leading dot, and no public suffix such as "
+        "`.co.uk`), not with `processor_cidrs`; none "
         "(the default) builds no firewall",
     )
 
@@ -320,6 +369,12 @@ class NetworkSettings(Section):
                 "both (with host names every HTTPS destination crosses the egress firewall, which passes only those "
                 "names)"
             )
+        found += [
+            f"processor_hosts: {host!r} would allow every name under {host[1:].lower()!r}, a public suffix (the Public "
+            "Suffix List: names anyone can register under it); give the processor's own domain"
+            for host in self.processor_hosts
+            if host.startswith(".") and PROCESSOR_HOST_PATTERN.fullmatch(host) and is_public_suffix(host[1:])
+        ]
         lowered = [host.lower() for host in self.processor_hosts]
         if len(set(lowered)) != len(lowered):
             found.append(f"processor_hosts: {list(self.processor_hosts)} repeats a name")
@@ -821,13 +876,16 @@ class TlsSettings(Section):
             ]
         if self.client_ca_bundle is None:
             return ["tls.client_ca_bundle: not set; mutual TLS needs the CA certificates clients present"]
-        path = REPOSITORY_ROOT / self.client_ca_bundle
+        given = self.client_ca_bundle
+        path = (REPOSITORY_ROOT / given).resolve()
+        if Path(given).is_absolute() or not path.is_relative_to(REPOSITORY_ROOT):
+            return [
+                f"tls.client_ca_bundle: {given!r} is outside the repository; give a path relative to the repository "
+                "root (the bundle is committed and reviewed with the code)"
+            ]
         if not path.is_file():
-            return [f"tls.client_ca_bundle: {self.client_ca_bundle!r} is not a file in the repository"]
-        certificates = path.read_text(errors="replace").count("-----BEGIN CERTIFICATE-----")
-        if certificates == 0:
-            return [f"tls.client_ca_bundle: {self.client_ca_bundle!r} holds no PEM certificate"]
-        return []
+            return [f"tls.client_ca_bundle: {given!r} is not a file in the repository"]
+        return ca_bundle_problems(given, path.read_bytes())
 
     @property
     def client_ca_bundle_path(self) -> Path | None:

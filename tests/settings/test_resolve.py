@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +17,7 @@ from settings import PROFILES, ConfigError, EnvironmentConfig, resolve_config
 from settings.catalog import by_name
 from settings.profiles import DEFAULT_PROFILE
 from settings.resolve import availability_zone_context_key
+from settings.sections import ca_bundle_problems
 from tests.support.synthesized import ROOT
 from tooling.synthesis import cdk_context
 
@@ -656,3 +658,78 @@ def test_app_reports_what_used_to_be_a_traceback_as_one_line_and_exit_2(context:
     assert (result.returncode, "Traceback" in result.stderr) == (2, False), result.stderr[-2000:]
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert expected in line
+
+
+def _certificate(*, authority: bool) -> bytes:
+    """A self-signed certificate in PEM, a CA's or a leaf's (made for the test, its key thrown away)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "authority" if authority else "leaf")])
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(start).not_valid_after(start + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=authority, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.mark.parametrize(
+    ("bundle", "expected"),
+    [
+        (lambda: _certificate(authority=True), None),
+        (lambda: _certificate(authority=True) + _certificate(authority=True), None),
+        # The bundle is uploaded as an asset for the trust store: a key in it would be uploaded too.
+        (lambda: _certificate(authority=True) + b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+         "holds a PRIVATE KEY block; the bundle is uploaded for the load balancer's trust store: give CA "
+         "certificates only"),
+        (lambda: _certificate(authority=False), "certificate 1 (CN=leaf) is not a CA certificate"),
+        (lambda: b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
+         "holds a block that is not an X.509 certificate"),
+        (lambda: b"no PEM here", "holds no PEM certificate"),
+    ],
+)  # fmt: skip
+def test_the_client_ca_bundle_holds_ca_certificates_and_nothing_else(
+    bundle: Callable[[], bytes], expected: str | None
+) -> None:
+    problems = ca_bundle_problems("bundle.pem", bundle())
+    assert problems == [] if expected is None else expected in " ".join(problems)
+
+
+@pytest.mark.parametrize("path", ["/etc/ssl/certs/ca-certificates.crt", "../clients-ca.pem", "certs/../../x.pem"])
+def test_the_client_ca_bundle_is_a_file_of_the_repository(path: str) -> None:
+    """A bundle outside the repository (a system store trusts every public CA) is not reviewed with the code."""
+    error = error_of({"env": "staging", "config.tls.client_ca_bundle": path})
+    assert f"tls.client_ca_bundle: {path!r} is outside the repository; give a path relative to the repository root" in (
+        error
+    )
+
+
+@pytest.mark.parametrize(
+    ("hosts", "refused"),
+    [
+        (".co.uk", True),
+        (".com.au", True),
+        # Anyone's API: every API Gateway API of the region.
+        (".execute-api.us-east-1.amazonaws.com", True),
+        (".processor.co.uk", False),
+        (".gateway.processor.example", False),
+        ("api.processor.example", False),
+    ],
+)
+def test_a_host_pattern_on_a_public_suffix_is_refused(hosts: str, refused: bool) -> None:
+    """A leading dot allows the name and every name under it: on a public suffix, names anyone can register."""
+    overrides = {"config.processor_hosts": hosts}
+    if refused:
+        assert f"processor_hosts: {hosts!r} would allow every name under {hosts[1:]!r}, a public suffix" in error_of(
+            overrides
+        )
+    else:
+        assert resolve(overrides).network.processor_hosts == (hosts,)
