@@ -25,8 +25,9 @@ COST_ARGS ?=
 # cdk deploy's approval of security-broadening changes: `never` only where nobody can answer (the sandbox workflow).
 APPROVAL ?= broadening
 # Setting overrides, each once, e.g. CDK_ARGS='-c config.task_cpu=1024 -c config.task_memory_mib=2048': cdk and the
-# ops commands both take them (the profile is ENV's, never -c env). Other CDK CLI options (synth, diff, deploy,
-# destroy) go in CDK_CLI_ARGS, e.g. CDK_CLI_ARGS='--profile sandbox'.
+# ops commands both take them (the profile is ENV's). Other CDK CLI options (synth, diff, deploy, destroy) go in
+# CDK_CLI_ARGS, e.g. CDK_CLI_ARGS='--verbose'; choose an account's credentials with AWS_PROFILE=NAME make …, which the
+# ops commands use too.
 CDK_ARGS ?=
 CDK_CLI_ARGS ?=
 # What synth, diff, deploy and destroy check before they delete or call anything: the profile with CDK_ARGS.
@@ -140,7 +141,7 @@ drift: deps ## CloudFormation drift detection on every stack of ENV (both region
 	CDK_VALIDATION=false python -m ops drift --env $(ENV) $(CDK_ARGS)
 
 cost: deps ## Monthly cost estimate of ENV from the synthesized templates, all profiles side by side
-	CDK_VALIDATION=false python -m ops cost --env $(ENV) $(COST_ARGS) $(CDK_ARGS)
+	@CDK_VALIDATION=false python -m ops cost --env $(ENV) $(COST_ARGS) $(CDK_ARGS)
 
 diff: deps ## cdk diff ENV against the deployed stacks (needs AWS credentials)
 	$(CHECK)

@@ -251,7 +251,11 @@ NOT_MODELLED = [
     "lifecycle transitions (0.01 USD per 1,000 objects into Standard-IA, 0.02 into Glacier Instant Retrieval)",
     "free tiers and allowances (not deducted)",
     "S3 server access logs (the audit buckets' own requests), AWS Config's files, GuardDuty's DNS log analysis, ECR "
-    "image storage",
+    "image storage, Container Insights' performance log events",
+    "with `governance: verify`, what the organization's GuardDuty, AWS Config and Security Hub charge for this app's "
+    "resources (priced only with `governance: create`)",
+    "objects under 128 KB stay in S3 Standard (lifecycle transitions skip them by default): small log files cost a "
+    "little more than priced",
 ]
 
 

@@ -6,7 +6,7 @@ rather than creating them. Each check names what is missing.
   validation and a customer-managed key;
 - AWS Config recorder (11.5.2, 1.2.7, 2.2): recording every supported resource type, its last delivery not failed;
 - Security Hub PCI DSS v4.0.1 (the standard's controls, 10.4.1): the standard enabled and READY, its controls
-  enabled (some disabled: a WARN naming them and their reasons; all disabled: a FAIL);
+  enabled (some disabled, each with its reason: a WARN naming them; one without a reason, or all: a FAIL);
 - GuardDuty runtime monitoring (5.2.1-5.3.2, 11.5.1): an enabled detector with Runtime Monitoring and its ECS
   Fargate agent managed (the app admits the agent: see `runtime_monitoring`);
 - ECR image scanning (6.3.1, 6.3.3, 11.3.1): the registry scans every repository on push or continuously.
@@ -155,9 +155,9 @@ def pci_standard(securityhub: Any, region: str) -> Check:
 
 
 def _controls(securityhub: Any, subscription: str, region: str) -> Check:
-    """A standard READY with its controls disabled evaluates nothing: every control enabled passes; some disabled
-    is a WARN naming them and why (an organization may disable a control for a service it does not use, and an
-    assessor asks for that reason); all of them disabled fails."""
+    """A standard READY with its controls disabled evaluates nothing: every control enabled passes; some disabled,
+    each with its reason, is a WARN naming them (an organization may disable a control for a service it does not
+    use, and an assessor asks for that reason); a control disabled without a reason, or all of them, fails."""
     controls: list[dict[str, Any]] = []
     token: str | None = None
     while True:
@@ -171,6 +171,14 @@ def _controls(securityhub: Any, subscription: str, region: str) -> Check:
     disabled = [c for c in controls if c.get("ControlStatus") == "DISABLED"]
     if not controls or len(disabled) == len(controls):
         return failed(STANDARD, f"enabled and ready in {region}, but none of its {len(controls)} controls is enabled")
+    unexplained = [c["ControlId"] for c in disabled if not (c.get("DisabledReason") or "").strip()]
+    if unexplained:
+        return failed(
+            STANDARD,
+            f"enabled and ready in {region}; {len(unexplained)} controls disabled without a reason: "
+            f"{', '.join(unexplained[:5])}{' and more' if len(unexplained) > 5 else ''} (give each its DisabledReason, "
+            "or enable it)",
+        )
     if disabled:
         named = ", ".join(f"{c['ControlId']} ({c.get('DisabledReason') or 'no reason given'})" for c in disabled[:5])
         more = f" and {len(disabled) - 5} more" if len(disabled) > 5 else ""

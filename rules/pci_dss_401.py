@@ -573,19 +573,22 @@ def undelivered_alerts_kept(node: CfnResource, index: StackIndex) -> NagRuleComp
 
 # What changing each kind of resource out of band is called in CloudTrail (one call each is enough to show a
 # watch exists; components/change_guard.py watches them all).
-# Each watched kind of resource, and every CloudTrail call that changes its security posture: a guard that warns
-# on one of them (UpdateService) but not another (DeleteService) lets that change through unseen.
-CHANGE_CALLS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "AWS::ECS::Service": ("aws.ecs", ("UpdateService", "DeleteService")),
-    "AWS::EC2::SecurityGroup": (
-        "aws.ec2",
-        ("AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
-         "RevokeSecurityGroupEgress", "ModifySecurityGroupRules", "DeleteSecurityGroup"),
-    ),
-    "AWS::S3::BucketPolicy": ("aws.s3", ("PutBucketPolicy", "DeleteBucketPolicy")),
-    "AWS::ElasticLoadBalancingV2::Listener": (
-        "aws.elasticloadbalancing", ("ModifyListener", "CreateRule", "DeleteListener"),
-    ),
+# Each watched kind of resource, every CloudTrail call that changes its security posture, and the request field
+# (a dotted path in `requestParameters`, as CloudTrail records the call) that names the resource or its owner: a
+# guard that warns on one call (UpdateService) but not another (DeleteService), or filters a field the call does
+# not record, lets the change through unseen.
+CHANGE_CALLS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
+    "AWS::ECS::Service": ("aws.ecs", {"cluster": ("UpdateService", "DeleteService")}),
+    "AWS::EC2::SecurityGroup": ("aws.ec2", {
+        "groupId": ("AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
+                    "RevokeSecurityGroupEgress", "DeleteSecurityGroup"),
+        "ModifySecurityGroupRulesRequest.GroupId": ("ModifySecurityGroupRules",),
+    }),
+    "AWS::S3::BucketPolicy": ("aws.s3", {"bucketName": ("PutBucketPolicy", "DeleteBucketPolicy")}),
+    "AWS::ElasticLoadBalancingV2::Listener": ("aws.elasticloadbalancing", {
+        "listenerArn": ("ModifyListener", "ModifyListenerAttributes", "AddListenerCertificates",
+                        "RemoveListenerCertificates", "CreateRule", "DeleteListener"),
+    }),
 }  # fmt: skip
 
 
@@ -619,12 +622,21 @@ def _watched_resource(node: CfnResource, index: StackIndex) -> set[str]:
     return found - {""}
 
 
+def _at(request: Any, path: str) -> Any:
+    """The pattern's value at a dotted path of `requestParameters` (None where it filters no such field)."""
+    for name in path.split("."):
+        if not isinstance(request, dict) or name not in request:
+            return None
+        request = request[name]
+    return request
+
+
 def change_detected(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
     """Every call that changes the resource is watched in its region by a rule with a target, each either for
-    every resource (no request filter) or naming this one."""
-    source, calls = CHANGE_CALLS[index.type_of(node)]
+    every resource (no request filter) or naming this one at the field CloudTrail records for that call."""
+    source, fields = CHANGE_CALLS[index.type_of(node)]
     names = _watched_resource(node, index)
-    watched: set[str] = set()
+    missing = {call for calls in fields.values() for call in calls}
     for rule in index.in_region(node, "AWS::Events::Rule"):
         props = index.properties(rule)
         pattern = props.get("eventPattern", {})
@@ -635,10 +647,12 @@ def change_detected(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
             and props.get("targets")
         ):
             continue
-        request = pattern.get("detail", {}).get("requestParameters")
-        if request is None or _names(request, names):
-            watched |= set(pattern.get("detail", {}).get("eventName", []))
-    return NagRuleCompliance.COMPLIANT if set(calls) <= watched else NagRuleCompliance.NON_COMPLIANT
+        detail = pattern.get("detail", {})
+        request = detail.get("requestParameters")
+        for field, calls in fields.items():
+            if request is None or _names(_at(request, field), names):
+                missing -= set(calls) & set(detail.get("eventName", []))
+    return NagRuleCompliance.NON_COMPLIANT if missing else NagRuleCompliance.COMPLIANT
 
 
 def alarms_can_notify(node: CfnResource, index: StackIndex) -> NagRuleCompliance:
@@ -915,7 +929,8 @@ RULES: tuple[RuleDefinition, ...] = (
         "A CloudTrail call that changes the resource is watched by no rule in its region - (Requirement 11.5.2).",
         "A change-detection mechanism alerts on unauthorized modification: EventBridge rules with a target on every "
         "CloudTrail call that changes an ECS service, a security group (rules edited in place too), a bucket policy "
-        "or a listener, each rule for all such resources or naming this one.",
+        "or a listener (its attributes and certificates too), each rule for all such resources or naming this one "
+        "at the request field CloudTrail records for that call.",
         change_detected,
         frozenset(CHANGE_CALLS),
     ),

@@ -36,6 +36,7 @@ AWS_PARTITIONS: dict[str, tuple[str, ...]] = {
     "aws-iso-b": ("us-isob-east-1", "us-isob-west-1"),
     "aws-iso-e": ("eu-isoe-west-1",),
     "aws-iso-f": ("us-isof-east-1", "us-isof-south-1"),
+    "aws-eusc": ("eusc-de-east-1",),
 }  # fmt: skip
 PARTITION_OF: dict[str, str] = {region: name for name, regions in AWS_PARTITIONS.items() for region in regions}
 

@@ -56,8 +56,9 @@ def check(name: str, arguments: Sequence[str], environ: Mapping[str, str]) -> li
         given = overrides(arguments)
     except ConfigError as error:
         return error.problems
-    if "env" in given:
+    if given.get("env", name) != name:
         return [f"CDK_ARGS: -c env={given['env']} conflicts with ENV={name}; choose the profile with ENV alone"]
+    given.pop("env", None)
     suffix = environ.get(SUFFIX_VARIABLE)
     if suffix and suffix != name:
         return [f"ENV={name} and {SUFFIX_VARIABLE}={suffix} disagree; give one of them"]

@@ -17,7 +17,6 @@ from components.change_guard import (
     EXPECTED_CALLERS,
     WATCHED,
     OutOfBandChangeGuard,
-    request_filter,
 )
 from settings import GovernanceMode
 from tests.support.bare import bare_stack, one, properties, resources, template
@@ -59,7 +58,11 @@ def test_each_kind_watches_the_calls_that_change_it_on_this_apps_resources_only(
         pattern = rules[kind]["EventPattern"]
         assert (pattern["source"], pattern["detail-type"]) == ([source], ["AWS API Call via CloudTrail"])
         assert pattern["detail"]["eventName"] == list(calls)
-        assert pattern["detail"]["requestParameters"] == request_filter(field, IDENTIFIERS[kind])
+        *outer, last = field.split(".")
+        expected: dict[str, Any] = {last: IDENTIFIERS[kind]}
+        for name in reversed(outer):
+            expected = {name: expected}
+        assert pattern["detail"]["requestParameters"] == expected
 
 
 def test_a_security_group_rule_edited_in_place_warns_too(document: dict[str, Any]) -> None:

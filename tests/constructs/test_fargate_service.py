@@ -272,18 +272,18 @@ def test_tasks_admit_only_the_load_balancer_and_reach_only_aws_endpoints_and_the
     assert [r["DestinationSecurityGroupId"] for r in alb_egress] == [{"Fn::GetAtt": [task_group_id, "GroupId"]}]
 
 
-def test_the_processor_networks_settings_allow_fill_the_task_groups_outbound_rule_quota(
-    document: dict[str, Any],
-) -> None:
-    """`processor_cidrs` takes at most MAX_PROCESSOR_CIDRS networks: the quota less the group's other egress rules,
-    counted here (each gateway prefix list, S3's and DynamoDB's, weighs one rule)."""
+def test_the_processor_networks_settings_allow_fill_the_task_groups_outbound_rule_quota() -> None:
+    """`processor_cidrs` at its most (MAX_PROCESSOR_CIDRS networks) gives the task group exactly the 60 outbound
+    rules a security group holds by default (each gateway prefix list, S3's and DynamoDB's, weighs one rule)."""
+    networks = tuple(f"203.0.{n}.0/24" for n in range(MAX_PROCESSOR_CIDRS))
+    document, _ = build(COMPUTE, processor=networks)
     _, _, egress = task_group_rules(document)
-    assert len(egress) - len(PROCESSOR) == TASK_GROUP_OTHER_EGRESS_RULES
+    assert len(egress) == OUTBOUND_RULES_PER_SECURITY_GROUP == 60
+    assert len(egress) - len(networks) == TASK_GROUP_OTHER_EGRESS_RULES
     lists = gateway_prefix_lists(REGION)
     assert sorted(r["DestinationPrefixListId"] for r in egress if "DestinationPrefixListId" in r) == sorted(
         [lists.s3, lists.dynamodb]
     )
-    assert MAX_PROCESSOR_CIDRS + TASK_GROUP_OTHER_EGRESS_RULES == OUTBOUND_RULES_PER_SECURITY_GROUP
 
 
 def test_the_sidecars_settings_allow_fill_the_task_definitions_container_quota() -> None:

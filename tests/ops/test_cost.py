@@ -584,3 +584,32 @@ def test_the_estimate_follows_an_override_of_the_deployment(dev: Synthesized) ->
     assert bigger.total - base.total == pytest.approx(
         line(list(bigger.items), "Fargate on-demand") - line(list(base.items), "Fargate on-demand")
     )
+
+
+# Figures worked out by hand from ops/prices.py's us-east-1 table and the profiles, at the default traffic: what the
+# formulas above must keep giving (an independent check of them, not their arithmetic again).
+BY_HAND = {
+    "dev": {
+        "NAT gateways": 65.70,  # 2 x 730 h x 0.045
+        "Interface endpoints": 58.40,  # 4 endpoints x 2 zones x 730 h x 0.01
+        "Fargate on-demand": 36.04,  # 2 tasks x (0.5 x 0.04048 + 1 x 0.004445) x 730 h
+        "ALB capacity units": 0.89,  # 10 M / 2,628,000 s / 25 new connections = 0.152 LCU x 730 h x 0.008
+        "CloudWatch Logs": 12.95,  # 22 GB x 0.50 in + (22 GB x 90 d / 30.42 d) x 0.03 kept
+        "DynamoDB ledger writes": 25.00,  # 10 M payments x 4 write units x 0.625 per million
+        "Container Insights (enhanced)": 65.10,  # 217 metrics (2 tasks, 2 containers) x 0.30
+    },
+    "prod": {
+        "Interface endpoints": 87.60,  # 4 endpoints x 3 zones x 730 h x 0.01
+        "Fargate on-demand": 54.06,  # 3 tasks
+        "S3 cross-region replication": 1.33,  # 38 GB x (0.02 + 0.015)
+        "S3 replication metrics": 4.80,  # 4 rules x 4 metrics x 0.30
+        "Container Insights (enhanced)": 83.70,  # 279 metrics (3 tasks, 2 containers) x 0.30
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(BY_HAND))
+def test_the_estimate_matches_figures_worked_out_by_hand(name: str, app_profiles: dict[str, Synthesized]) -> None:
+    items = estimate(app_profiles[name].documents, "us-east-1")
+    for item, usd in BY_HAND[name].items():
+        assert round(line(items, item), 2) == usd, item

@@ -549,6 +549,9 @@ def test_preflight_needs_security_hubs_pci_dss_standard_ready(
          "enabled and ready in us-east-1; 1 of 4 controls disabled: PCI.ECS.2 (no public IPs here)"),
         ((("PCI.A", "x"), ("PCI.B", "y")), 2, FAIL,
          "enabled and ready in us-east-1, but none of its 2 controls is enabled"),
+        ((("PCI.ECS.2", ""), ("PCI.S3.1", "no public buckets")), 4, FAIL,
+         "enabled and ready in us-east-1; 1 controls disabled without a reason: PCI.ECS.2 (give each its "
+         "DisabledReason, or enable it)"),
     ],
 )  # fmt: skip
 def test_a_ready_standard_counts_only_with_its_controls_enabled(

@@ -385,20 +385,50 @@ def rule_to_topic(*, dead_letters: bool) -> Builder:
 
 
 def watched_service(
-    *, calls: tuple[str, ...] = ("UpdateService", "DeleteService"), cluster: str | None = None, watched: bool = True
+    *,
+    calls: tuple[str, ...] = ("UpdateService", "DeleteService"),
+    cluster: str | None = None,
+    watched: bool = True,
+    field: str = "cluster",
 ) -> Builder:
-    """A service in a cluster, and a guard rule on `calls` (none when not `watched`), filtered on `cluster` when
-    given: "own" names the service's cluster, anything else another one."""
+    """A service in a cluster, and a guard rule on `calls` (none when not `watched`), filtered at `field` on
+    `cluster` when given: "own" names the service's cluster, anything else another one."""
 
     def build(stack: Stack) -> None:
         own = ecs.CfnCluster(stack, "Cluster")
         ecs.CfnService(stack, "Service", cluster=own.ref, task_definition="arn:task")
         detail: dict[str, Any] = {"eventName": list(calls) if watched else ["CreateCluster"]}
         if cluster is not None:
-            detail["requestParameters"] = {"cluster": [own.ref if cluster == "own" else cluster]}
+            detail["requestParameters"] = {field: [own.ref if cluster == "own" else cluster]}
         pattern = {"source": ["aws.ecs"], "detail-type": ["AWS API Call via CloudTrail"], "detail": detail}
         target = events.CfnRule.TargetProperty(id="Warn", arn="arn:aws:sns:us-east-1:1:warning")
         events.CfnRule(stack, "Guard", event_pattern=pattern, targets=[target])
+
+    return build
+
+
+SECURITY_GROUP_CALLS = (
+    "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
+    "RevokeSecurityGroupEgress", "DeleteSecurityGroup",
+)  # fmt: skip
+
+
+def watched_group(*, calls: tuple[str, ...], in_place: bool = True) -> Builder:
+    """A security group, a guard rule on `calls` at `groupId`, and (`in_place`) one on ModifySecurityGroupRules at
+    `ModifySecurityGroupRulesRequest.GroupId`."""
+
+    def build(stack: Stack) -> None:
+        group = ec2.CfnSecurityGroup(stack, "Group", group_description="tasks", vpc_id="vpc-1")
+        target = events.CfnRule.TargetProperty(id="Warn", arn="arn:aws:sns:us-east-1:1:warning")
+        patterns = [{"eventName": list(calls), "requestParameters": {"groupId": [group.attr_group_id]}}]
+        if in_place:
+            patterns.append({
+                "eventName": ["ModifySecurityGroupRules"],
+                "requestParameters": {"ModifySecurityGroupRulesRequest": {"GroupId": [group.attr_group_id]}},
+            })  # fmt: skip
+        for number, detail in enumerate(patterns):
+            pattern = {"source": ["aws.ec2"], "detail-type": ["AWS API Call via CloudTrail"], "detail": detail}
+            events.CfnRule(stack, f"Guard{number}", event_pattern=pattern, targets=[target])
 
     return build
 
@@ -410,8 +440,22 @@ def watched_service(
         (watched_service(calls=("UpdateService",)), False),
         (watched_service(calls=("UpdateService", "DeleteService"), cluster="own"), True),
         (watched_service(calls=("UpdateService", "DeleteService"), cluster="someone-elses-cluster"), False),
+        # Its cluster, but in a field CloudTrail does not record for these calls: the rule never matches.
+        (watched_service(calls=("UpdateService", "DeleteService"), cluster="own", field="nonsenseField"), False),
+        (watched_group(calls=SECURITY_GROUP_CALLS), True),
+        # A rule edited in place (ModifySecurityGroupRules) records its group under its own request's name.
+        (watched_group(calls=(*SECURITY_GROUP_CALLS, "ModifySecurityGroupRules"), in_place=False), False),
+        (watched_group(calls=SECURITY_GROUP_CALLS, in_place=False), False),
     ],
-    ids=["one call of two", "filtered on its own cluster", "filtered on another cluster"],
+    ids=[
+        "one call of two",
+        "filtered on its own cluster",
+        "filtered on another cluster",
+        "a field never recorded",
+        "a group, every call at its field",
+        "ModifySecurityGroupRules at groupId",
+        "ModifySecurityGroupRules unwatched",
+    ],
 )
 def test_change_detection_needs_every_changing_call_on_this_resource(builder: Builder, compliant: bool) -> None:
     assert (rule_id("11.5.2-ChangeDetection") not in findings_of(builder)) == compliant

@@ -27,3 +27,15 @@ def test_an_image_must_be_pinned_by_digest_in_the_tasks_region() -> None:
     assert "must be an ECR image pinned by digest" in tagged
     (elsewhere,) = image_problems("container_image", IMAGE, "eu-west-1")
     assert "repository is in 'us-east-1'; tasks in 'eu-west-1'" in elsewhere
+
+
+def test_the_region_list_is_the_one_the_pinned_botocore_knows() -> None:
+    """settings/regions.py lists AWS's regions by partition; when the pinned botocore learns of a new region, this
+    fails so that the list (and the region's gateway prefix lists) is brought up to date."""
+    import botocore.session
+
+    from settings.regions import AWS_PARTITIONS
+
+    endpoints = botocore.session.get_session().get_data("endpoints")
+    known = {partition["partition"]: sorted(partition["regions"]) for partition in endpoints["partitions"]}
+    assert {name: sorted(regions) for name, regions in AWS_PARTITIONS.items()} == known

@@ -38,6 +38,8 @@ def test_make_refuses_what_synth_would_get_wrong_before_it_deletes_anything(
         ("dev", [], {}),
         ("prod", ["-c", "config.task_cpu=1024", "--context", "config.task_memory_mib=2048"], {}),
         ("dev", ["--context=config.min_tasks=2"], {"ENVIRONMENT_SUFFIX": "dev", "AWS_REGION": "us-east-1"}),
+        # The same profile twice is no conflict (python -m ops takes -c env equal to --env too).
+        ("staging", ["-c", "env=staging"], {}),
     ],
 )
 def test_what_synth_accepts_passes(name: str, arguments: list[str], environ: dict[str, str]) -> None:
