@@ -30,12 +30,15 @@ APPROVAL ?= broadening
 # ops commands use too.
 CDK_ARGS ?=
 CDK_CLI_ARGS ?=
-# What synth, diff, deploy and destroy check before they delete or call anything: the profile with CDK_ARGS.
-CHECK = python -m tooling.profiles check "$(ENV)" $(CDK_ARGS)
+# What every target that takes ENV checks before it deletes or calls anything: the profile with CDK_ARGS, and (read
+# from the environment, never pasted into a command line) ENV, STACKS, APPROVAL and CDK_CLI_ARGS. CDK_ARGS and the
+# *_ARGS of the ops targets are shell words, as typed on a command line.
+export ENV STACKS APPROVAL CDK_CLI_ARGS
+CHECK = python -m tooling.profiles check "$$ENV" $(CDK_ARGS)
 # The CDK CLI tells the app a region of its own (CDK_DEFAULT_REGION, from your AWS configuration, else
 # us-east-1). Unless you set AWS_REGION or AWS_DEFAULT_REGION yourself, it is given the profile's region, so
 # that the app's region check objects only to a region you chose.
-WITH_REGION = AWS_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(python -m tooling.profiles region "$(ENV)" $(CDK_ARGS))}}"
+WITH_REGION = AWS_REGION="$${AWS_REGION:-$${AWS_DEFAULT_REGION:-$$(python -m tooling.profiles region "$$ENV" $(CDK_ARGS))}}"
 
 # node_modules/.bin first: the CDK CLI and the jsii runtime behind aws-cdk-lib both run on that Node.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -126,21 +129,27 @@ bench-synth: deps ## Synth wall time per profile (median of 3, every check on) a
 	python -m tooling.bench_synth $(BENCH_SYNTH_ARGS)
 
 preflight: deps ## Check the account before deploying ENV: credentials, bootstrap, quotas, permissions, certificate
+	@$(CHECK)
 	CDK_VALIDATION=false python -m ops preflight --env $(ENV) $(PREFLIGHT_ARGS) $(CDK_ARGS)
 
 verify: deps ## Check deployed ENV: HTTPS health, redirect, targets, tasks, WAF, flow logs, log groups, alarms
+	@$(CHECK)
 	CDK_VALIDATION=false python -m ops verify --env $(ENV) $(VERIFY_ARGS) $(CDK_ARGS)
 
 drill: deps ## Stop one task of ENV and time its replacement (DRILL_ARGS: --allow-prod for prod, --failover for the DR drill)
+	@$(CHECK)
 	CDK_VALIDATION=false python -m ops drill --env $(ENV) $(DRILL_ARGS) $(CDK_ARGS)
 
 load: deps $(BENCH_VENV)/.installed ## Bounded load on deployed ENV: LOAD_ARGS='--rps 50 --duration 300' (prod: --allow-prod)
+	@$(CHECK)
 	CDK_VALIDATION=false python -m ops load --env $(ENV) --locust-python $(BENCH_VENV)/bin/python $(LOAD_ARGS) $(CDK_ARGS)
 
 drift: deps ## CloudFormation drift detection on every stack of ENV (both regions where it has a standby)
+	@$(CHECK)
 	CDK_VALIDATION=false python -m ops drift --env $(ENV) $(CDK_ARGS)
 
 cost: deps ## Monthly cost estimate of ENV from the synthesized templates, all profiles side by side
+	@$(CHECK)
 	@CDK_VALIDATION=false python -m ops cost --env $(ENV) $(COST_ARGS) $(CDK_ARGS)
 
 diff: deps ## cdk diff ENV against the deployed stacks (needs AWS credentials)

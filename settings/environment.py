@@ -228,6 +228,11 @@ class EnvironmentConfig:
             found += self.names.problems(regions=tuple(r for r in regions if r and REGION_PATTERN.match(r)))
         if not isinstance(self.service_name, str) or not ENV_NAME_PATTERN.match(self.service_name):
             found.append(f"service_name: {self.service_name!r} must use only lower-case letters, digits and '-'")
+        elif not self.service_name[0].isalpha():
+            found.append(
+                f"service_name: {self.service_name!r} must start with a letter: it starts every stack name, and "
+                "CloudFormation stack names start with a letter"
+            )
         else:
             bucket_start = f"{self.names.prefix}-"
             found += [

@@ -176,7 +176,11 @@ def _overrides(context: Mapping[str, Any]) -> dict[str, Any]:
         setting = settings.get(key.removeprefix(OVERRIDE_PREFIX))
         if setting is None:
             close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-            hint = f"did you mean {OVERRIDE_PREFIX}{close[0]}?" if close else f"settings are {', '.join(allowed)}"
+            hint = (
+                f"did you mean {OVERRIDE_PREFIX}{close[0]}?"
+                if close
+                else "see the README's settings table (make settings-table) for every setting"
+            )
             raise ConfigError([f"{key}: no such setting; {hint}"])
         if not setting.cli:
             raise ConfigError([f"{key}: set in the profile (settings/profiles.py), not with -c"])
@@ -203,7 +207,11 @@ def _convert(setting: str, raw: Any, hint: Any) -> Any:
         (hint,) = [argument for argument in arguments if argument is not type(None)]
         origin = typing.get_origin(hint)
     if origin is tuple:
-        items = [item.strip() for item in raw.split(",") if item.strip()] if isinstance(raw, str) else raw
+        items = [item.strip() for item in raw.split(",")] if isinstance(raw, str) and raw.strip() else raw
+        if isinstance(raw, str) and not raw.strip():
+            items = []
+        if isinstance(items, list) and any(isinstance(item, str) and not item for item in items):
+            raise ConfigError([f"{setting}: {raw!r} has an empty item; separate items with single commas"])
         if not isinstance(items, list | tuple):
             raise ConfigError([f"{setting}: {raw!r} is not a comma-separated list"])
         item_type = typing.get_args(hint)[0]

@@ -653,7 +653,8 @@ class RetentionSettings(Section):
 
 # The managed rule groups of the web ACL that have static versions (AWS's IP reputation lists have none).
 VERSIONED_RULE_GROUPS = tuple(group for group in WAF_MANAGED_RULE_GROUPS.values() if "IpReputation" not in group)
-RULE_GROUP_VERSION_PATTERN = re.compile(r"^Version_[0-9]+\.[0-9]+\Z")
+# AWS names managed rule group versions Version_MAJOR.MINOR, without leading zeros.
+RULE_GROUP_VERSION_PATTERN = re.compile(r"^Version_[1-9][0-9]{0,2}\.(0|[1-9][0-9]{0,2})\Z")
 
 
 @dataclass(frozen=True)
@@ -878,6 +879,11 @@ class TlsSettings(Section):
             return ["tls.client_ca_bundle: not set; mutual TLS needs the CA certificates clients present"]
         given = self.client_ca_bundle
         path = (REPOSITORY_ROOT / given).resolve()
+        if Path(given).is_absolute() and path.is_relative_to(REPOSITORY_ROOT):
+            return [
+                f"tls.client_ca_bundle: {given!r}: give it relative to the repository root "
+                f"({str(path.relative_to(REPOSITORY_ROOT))!r})"
+            ]
         if Path(given).is_absolute() or not path.is_relative_to(REPOSITORY_ROOT):
             return [
                 f"tls.client_ca_bundle: {given!r} is outside the repository; give a path relative to the repository "
@@ -930,6 +936,8 @@ class TlsSettings(Section):
                 f"hosted_zone_name={zone_name!r})"
             ]
         found: list[str] = []
+        if domain.endswith("."):
+            return [f"tls.domain_name: {domain!r} ends with a dot; give it without ({domain.rstrip('.')!r})"]
         if not DOMAIN_PATTERN.match(domain):
             found.append(f"tls.domain_name: {domain!r} is not a lower-case DNS name{_dns_name_reason(domain)}")
         elif len(domain) > MAX_CERTIFICATE_DOMAIN_LENGTH:
@@ -940,7 +948,12 @@ class TlsSettings(Section):
         if not HOSTED_ZONE_ID_PATTERN.match(zone_id):
             found.append(f"tls.hosted_zone_id: {zone_id!r} is not a Route 53 hosted zone id (Z...)")
         zone = zone_name.rstrip(".")
-        if not DOMAIN_PATTERN.match(zone):
+        if zone and is_public_suffix(zone):
+            found.append(
+                f"tls.hosted_zone_name: {zone_name!r} is a public suffix (the Public Suffix List), no one's zone; give "
+                "the zone your domain is registered in"
+            )
+        elif not DOMAIN_PATTERN.match(zone):
             found.append(f"tls.hosted_zone_name: {zone_name!r} is not a lower-case DNS name{_dns_name_reason(zone)}")
         elif domain != zone and not domain.endswith("." + zone):
             found.append(

@@ -9,6 +9,7 @@ mistake, as synth would say it), overrides given once each, and no second way to
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -16,6 +17,12 @@ from settings import PROFILES, ConfigError, resolve_config
 from settings.profiles import DEFAULT_PROFILE
 from tooling.synthesis import cdk_context
 
+# The make variables check reads from the environment (never from a command line they were pasted into).
+APPROVALS = ("never", "any-change", "broadening")
+WORD = re.compile(r"[A-Za-z0-9=._/:@,+%-]+\Z")
+STACK_WORD = re.compile(r"(--all|[A-Za-z0-9*-]+)\Z")
+# CDK CLI options that would choose the profile, the app or the output behind the check's back.
+CLI_OVERRIDES = ("-c", "--context", "-o", "--output", "-a", "--app")
 USAGE = "usage: python -m tooling.profiles names | default | region NAME [CDK_ARGS...] | check NAME [CDK_ARGS...]"
 SUFFIX_VARIABLE = "ENVIRONMENT_SUFFIX"
 
@@ -48,14 +55,46 @@ def overrides(arguments: Sequence[str]) -> dict[str, str]:
     return found
 
 
+def make_variables(environ: Mapping[str, str]) -> list[str]:
+    """What is wrong with STACKS, APPROVAL and CDK_CLI_ARGS as make put them in the environment."""
+    found: list[str] = []
+    stacks = environ.get("STACKS", "--all")
+    if not stacks.split() or not all(STACK_WORD.match(word) for word in stacks.split()):
+        found.append(f"STACKS={stacks!r}: give --all or stack names (letters, digits, '-', '*')")
+    approval = environ.get("APPROVAL", "broadening")
+    if approval not in APPROVALS:
+        found.append(f"APPROVAL={approval!r} is not one of {', '.join(APPROVALS)}")
+    for word in environ.get("CDK_CLI_ARGS", "").split():
+        option = word.split("=", 1)[0]
+        if option in CLI_OVERRIDES or (option.startswith("-c") and not option.startswith("--")):
+            found.append(
+                f"CDK_CLI_ARGS: {word!r} would choose the profile, app or output behind the check; settings go in "
+                "CDK_ARGS, the profile in ENV"
+            )
+            break
+        if not WORD.match(word):
+            found.append(f"CDK_CLI_ARGS: {word!r} holds a character a CDK CLI option does not; give plain options")
+            break
+    return found
+
+
 def check(name: str, arguments: Sequence[str], environ: Mapping[str, str]) -> list[str]:
     """What is wrong with `make … ENV=name CDK_ARGS=arguments`, one line each (nothing: go ahead)."""
     if name not in PROFILES:
         return [f"ENV={name!r} is not a profile; give one of {', '.join(PROFILES)}"]
+    variables = make_variables(environ)
+    if variables:
+        return variables
     try:
         given = overrides(arguments)
     except ConfigError as error:
         return error.problems
+    strays = [key for key in given if key != "env" and not key.startswith("config.")]
+    if strays:
+        key = strays[0]
+        meant = key.strip().casefold()
+        hint = f"; did you mean -c {meant}?" if meant.startswith("config.") else ""
+        return [f"CDK_ARGS: -c {key!r} is not a setting; a setting is given as -c config.NAME=VALUE{hint}"]
     if given.get("env", name) != name:
         return [f"CDK_ARGS: -c env={given['env']} conflicts with ENV={name}; choose the profile with ENV alone"]
     given.pop("env", None)

@@ -82,7 +82,8 @@ def test_unknown_environment_lists_the_profiles() -> None:
         # a typo gets the closest setting, not the whole list
         ({"config.max_task": "6"}, "config.max_task: no such setting; did you mean config.max_tasks?"),
         ({"config.standby_regoin": "us-west-2"}, "did you mean config.standby_region?"),
-        ({"config.zzz": "1"}, "config.zzz: no such setting; settings are "),
+        # No close match: pointed at the settings table, not all of them listed.
+        ({"config.zzz": "1"}, "config.zzz: no such setting; see the README's settings table (make settings-table)"),
         # whole numbers are whole: a fraction is not truncated
         ({"config.max_tasks": 6.5}, "config.max_tasks: 6.5 is not a whole number"),
         ({"config.max_tasks": "6.5"}, "config.max_tasks: '6.5' is not a whole number"),
@@ -200,7 +201,7 @@ def test_zones_of_every_region_come_from_committed_context_not_lookups(name: str
         ),
         ({"config.task_cpu": "lots"}, "config.task_cpu: 'lots' is not a whole number"),
         ({"config.termination_protection": "maybe"}, "config.termination_protection: 'maybe' is not true or false"),
-        ({"config.colour": "blue"}, "config.colour: no such setting; settings are account, audit_archive_days"),
+        ({"config.colour": "blue"}, "config.colour: no such setting; see the README's settings table"),
         ({"config.name": "prod"}, "config.name: set in the profile (settings/profiles.py), not with -c"),
         ({"config.sidecars": "otel"}, "config.sidecars: set in the profile (settings/profiles.py), not with -c"),
     ],
@@ -733,3 +734,24 @@ def test_a_host_pattern_on_a_public_suffix_is_refused(hosts: str, refused: bool)
         )
     else:
         assert resolve(overrides).network.processor_hosts == (hosts,)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"config.service_name": "1payments"}, "service_name: '1payments' must start with a letter"),
+        ({"config.paging_emails": "a@b.example,"}, "paging_emails: 'a@b.example,' has an empty item"),
+        ({"config.paging_emails": "a@b.example, ,c@d.example"}, "has an empty item; separate items with single commas"),
+        ({"config.waf_rule_versions": "AWSManagedRulesCommonRuleSet=Version_01.0"}, "is not GROUP=Version_N.N"),
+        ({"config.waf_rule_versions": "AWSManagedRulesCommonRuleSet=Version_99999999999999999999.0"},
+         "is not GROUP=Version_N.N"),
+        ({**ZONE, "config.tls.domain_name": "payments.example.com."},
+         "tls.domain_name: 'payments.example.com.' ends with a dot; give it without ('payments.example.com')"),
+        ({**ZONE, "config.tls.domain_name": "payments.co.uk", "config.tls.hosted_zone_name": "co.uk"},
+         "tls.hosted_zone_name: 'co.uk' is a public suffix"),
+        ({"env": "staging", "config.tls.client_ca_bundle": str(ROOT / "certs" / "clients-ca.pem")},
+         "give it relative to the repository root ('certs/clients-ca.pem')"),
+    ],
+)  # fmt: skip
+def test_a_third_rounds_hidden_inputs_are_refused_naming_what_to_give(overrides: dict[str, Any], expected: str) -> None:
+    assert expected in error_of(overrides)

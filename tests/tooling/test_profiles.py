@@ -21,6 +21,18 @@ from tooling.profiles import check, main, region
         ("dev -c config.task_cpu=300", [], {}, "ENV='dev -c config.task_cpu=300' is not a profile"),
         ("dev", [], {"ENVIRONMENT_SUFFIX": "prod"}, "ENV=dev and ENVIRONMENT_SUFFIX=prod disagree; give one of them"),
         ("dev", ["-c", "config.task_cpu=300"], {}, "task_cpu: 300 is not a Fargate CPU size"),
+        # Read from the environment make exports, never pasted into a command line.
+        ("dev", [], {"STACKS": "--all; echo INJECTED"}, "STACKS='--all; echo INJECTED': give --all or stack names"),
+        ("dev", [], {"APPROVAL": "bogus"}, "APPROVAL='bogus' is not one of never, any-change, broadening"),
+        ("dev", [], {"APPROVAL": ""}, "APPROVAL='' is not one of"),
+        ("dev", [], {"CDK_CLI_ARGS": "--context env=prod"}, "CDK_CLI_ARGS: '--context' would choose the profile"),
+        ("dev", [], {"CDK_CLI_ARGS": "-c env=prod"}, "CDK_CLI_ARGS: '-c' would choose the profile"),
+        ("dev", [], {"CDK_CLI_ARGS": "-o /tmp/elsewhere"}, "CDK_CLI_ARGS: '-o' would choose"),
+        ("dev", [], {"CDK_CLI_ARGS": "--verbose;true"}, "CDK_CLI_ARGS: '--verbose;true' holds a character"),
+        ("`touch x`dev", [], {}, "ENV='`touch x`dev' is not a profile"),
+        # An override key that is no setting would be ignored by synth (and refused by the ops commands).
+        ("dev", ["-c", "confg.task_cpu=1024"], {}, "CDK_ARGS: -c 'confg.task_cpu' is not a setting"),
+        ("dev", ["-c", "@aws-cdk/aws-s3:createDefaultLoggingPolicy=false"], {}, "is not a setting"),
         # A region you set yourself is still compared; the one make gives the CLI is not in this environment.
         ("dev", [], {"AWS_REGION": "eu-west-1"}, "AWS_REGION='eu-west-1' disagrees with region 'us-east-1'"),
     ],
@@ -40,6 +52,11 @@ def test_make_refuses_what_synth_would_get_wrong_before_it_deletes_anything(
         ("dev", ["--context=config.min_tasks=2"], {"ENVIRONMENT_SUFFIX": "dev", "AWS_REGION": "us-east-1"}),
         # The same profile twice is no conflict (python -m ops takes -c env equal to --env too).
         ("staging", ["-c", "env=staging"], {}),
+        (
+            "prod",
+            [],
+            {"STACKS": "payments-prod-Security payments-prod-*", "APPROVAL": "never", "CDK_CLI_ARGS": "--verbose"},
+        ),
     ],
 )
 def test_what_synth_accepts_passes(name: str, arguments: list[str], environ: dict[str, str]) -> None:
