@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import ssl
 import sys
 from pathlib import Path
@@ -28,6 +29,20 @@ from settings import PROFILES, ConfigError, catalog
 TIMEOUT_RANGE = (1, 86_400)
 
 
+def whole(text: str) -> int:
+    """A whole number in ASCII digits (int() would take '1_0' and other scripts' digits)."""
+    if not re.fullmatch(r"-?[0-9]+", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (digits 0-9)")
+    return int(text)  # its range is the command's to check
+
+
+def seconds(text: str) -> float:
+    """A number of seconds in ASCII digits, with an optional decimal part."""
+    if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|-?(nan|inf)", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (digits 0-9, a decimal point)")
+    return float(text)  # its range (TIMEOUT_RANGE) is checked with the other usage mistakes
+
+
 class Once(argparse.Action):
     """An option given at most once: a second value is a usage mistake, never a silent replacement of the first."""
 
@@ -40,7 +55,7 @@ class Once(argparse.Action):
     ) -> None:
         given: dict[str, Any] = namespace.__dict__.setdefault("_given", {})
         if self.dest in given:
-            parser.error(f"{option_string} is given twice ({given[self.dest]!r}, {values!r}); give it once")
+            parser.error(f"{option_string} is given twice ({str(given[self.dest])!r}, {str(values)!r}); give it once")
         given[self.dest] = values
         setattr(namespace, self.dest, values)
 
@@ -81,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument("--client-cert", type=Path, help="PEM client certificate, for a mutual-TLS listener")
             sub.add_argument("--client-key", type=Path, help="its PEM private key")
         if command == "load":
-            sub.add_argument("--rps", type=int, required=True, help="payments a second to send")
-            sub.add_argument("--duration", type=int, required=True, help="seconds to send them for")
+            sub.add_argument("--rps", type=whole, required=True, help="payments a second to send")
+            sub.add_argument("--duration", type=whole, required=True, help="seconds to send them for")
             sub.add_argument("--allow-prod", action="store_true", help="allow it against a protected profile")
             sub.add_argument("--locust-python", default=".venv-bench/bin/python", help="a Python with Locust")
         if command == "verify":
@@ -99,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                 help="allow the drill against a protected profile (termination_protection, as prod)",
             )
             sub.add_argument(
-                "--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for the replacement"
+                "--timeout", type=seconds, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for the replacement"
             )
             sub.add_argument(
                 "--failover",
@@ -111,12 +126,12 @@ def main(argv: list[str] | None = None) -> int:
             cost_options.add_arguments(sub)
         if command in ("failover", "failback"):
             sub.add_argument(
-                "--timeout", type=float, default=FAILOVER_TIMEOUT_SECONDS, help="seconds to wait at each step"
+                "--timeout", type=seconds, default=FAILOVER_TIMEOUT_SECONDS, help="seconds to wait at each step"
             )
         if command == "drift":
             sub.add_argument(
                 "--timeout",
-                type=float,
+                type=seconds,
                 default=DRIFT_TIMEOUT_SECONDS,
                 help="seconds to wait for each stack's detection",
             )
@@ -237,13 +252,20 @@ def client_certificate(certificate: Path | None, key: Path | None) -> ClientCert
         given, missing = ("--client-cert", "--client-key") if certificate else ("--client-key", "--client-cert")
         raise ConfigError([f"{given} needs {missing}: a client certificate is given as both files"])
     for option, path in (("--client-cert", certificate), ("--client-key", key)):
+        if not str(path).strip() or str(path) == ".":
+            raise ConfigError([f"{option}: empty; give a PEM file"])
         if not path.is_file():
             raise ConfigError([f"{option}: {str(path)!r} is not a file; give a PEM file"])
     try:
         # A password callback, so that an encrypted key is refused here instead of prompting on the terminal.
         ssl.create_default_context().load_cert_chain(certificate, key, password=lambda: b"")
     except ssl.SSLError as error:
-        reason = "the key is another certificate's" if "KEY_VALUES_MISMATCH" in str(error) else "not PEM, or encrypted"
+        reasons = {
+            "KEY_VALUES_MISMATCH": "the key is another certificate's",
+            "NO_CERTIFICATE_ASSIGNED": "the key is not the certificate's",
+            "BAD_DECRYPT": "the key is encrypted",
+        }
+        reason = next((why for code, why in reasons.items() if code in str(error)), "not PEM, or encrypted")
         raise ConfigError(
             [
                 f"--client-cert {str(certificate)!r} and --client-key {str(key)!r} are not a PEM certificate and its "
@@ -252,7 +274,25 @@ def client_certificate(certificate: Path | None, key: Path | None) -> ClientCert
         ) from None
     except OSError as error:
         raise ConfigError([f"--client-cert/--client-key: cannot be read: {error.strerror or error}"]) from None
+    expired = _expired(certificate)
+    if expired:
+        raise ConfigError([f"--client-cert {str(certificate)!r} {expired}; give a current certificate"])
     return ClientCertificate(certificate, key)
+
+
+def _expired(certificate: Path) -> str | None:
+    """Why the certificate is not valid now (expired, or not yet valid), or None."""
+    import datetime
+
+    from cryptography import x509
+
+    found = x509.load_pem_x509_certificate(certificate.read_bytes())
+    now = datetime.datetime.now(datetime.UTC)
+    if found.not_valid_after_utc < now:
+        return f"expired on {found.not_valid_after_utc:%Y-%m-%d}"
+    if found.not_valid_before_utc > now:
+        return f"is not valid before {found.not_valid_before_utc:%Y-%m-%d}"
+    return None
 
 
 if __name__ == "__main__":

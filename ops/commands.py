@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 from aws_cdk.assertions import Template
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from cryptography.exceptions import InvalidSignature
 
 from components.web_acl import RATE_WINDOW_SECONDS
 from ops import drift as drift_module
@@ -32,7 +33,7 @@ from ops.cost_report import (
     render_modes,
     render_table,
 )
-from settings import ConfigError, EnvironmentConfig, StandbyMode, resolve_config
+from settings import ClientAuthentication, ConfigError, EnvironmentConfig, GovernanceMode, StandbyMode, resolve_config
 from settings.naming import STACK_KINDS
 from tooling.synthesis import build_profile, cdk_context, profile_names
 
@@ -40,6 +41,38 @@ from tooling.synthesis import build_profile, cdk_context, profile_names
 def profile(name: str, environ: Mapping[str, str], overrides: Mapping[str, str] | None = None) -> EnvironmentConfig:
     """The same validation as synth, with the same `-c KEY=VALUE` overrides: a ConfigError names what is wrong."""
     return resolve_config(cdk_context() | {"env": name} | dict(overrides or {}), environ).config
+
+
+def client_problems(
+    config: EnvironmentConfig, certificate: verify_module.ClientCertificate | None, *, required: bool
+) -> list[str]:
+    """What is wrong with the client certificate given for the profile's listener (`required`: the command cannot
+    do without one behind mutual TLS)."""
+    mutual = config.tls.client_authentication is ClientAuthentication.MUTUAL_TLS
+    if certificate is None:
+        if mutual and required:
+            return [f"{config.name} authenticates clients (mutual TLS): give --client-cert and --client-key"]
+        return []
+    if not mutual:
+        return [
+            f"--client-cert: {config.name} does not authenticate clients (tls.client_authentication "
+            f"{config.tls.client_authentication.value!r}), so the certificate has no effect; drop it"
+        ]
+    from cryptography import x509
+
+    bundle = config.tls.client_ca_bundle_path
+    assert bundle is not None  # mutual TLS is validated with its bundle
+    issued = x509.load_pem_x509_certificate(certificate.certificate.read_bytes())
+    for authority in x509.load_pem_x509_certificates(bundle.read_bytes()):
+        try:
+            issued.verify_directly_issued_by(authority)
+            return []
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+    return [
+        f"--client-cert {str(certificate.certificate)!r} is not issued by a CA of tls.client_ca_bundle "
+        f"({config.tls.client_ca_bundle!r}): the load balancer would refuse it"
+    ]
 
 
 def require_credentials() -> None:
@@ -93,6 +126,9 @@ def verify_command(
 ) -> int:
     config = profile(name, environ, overrides)
     targets = in_regions(config, region)
+    problems = client_problems(config, certificate, required=False)
+    if problems:
+        raise ConfigError(problems)
     require_credentials()
     checks: list[Check] = []
     for region_config, suffix in targets:
@@ -129,6 +165,12 @@ def drill_command(
             "run it with --allow-prod to mean it",
             file=sys.stderr,
         )
+        return 2
+    if failover and _without_standby(config):
+        return 2
+    if failover and region is not None:
+        print("error: --region: the DR drill (--failover) always moves between both regions; drop --region",
+              file=sys.stderr)  # fmt: skip
         return 2
     targets = [] if failover else in_regions(config, region)
     require_credentials()
@@ -266,6 +308,8 @@ def load_command(
             f"address, above waf_payment_rate_limit {limit}: the WAF would block the run; deploy with a higher "
             "waf_payment_rate_limit for the test (and give make load the same -c), or lower --rps or --duration"
         )
+    if not problems:
+        problems += client_problems(config, certificate, required=True)
     if not problems and shutil.which(locust_python) is None:  # checked last: it names a file, not a bound
         problems.append(
             f"--locust-python: {locust_python!r} is not an executable; give a Python with Locust installed "
@@ -352,6 +396,22 @@ def cost_command(
     """Exit 0 within the profile's budget, 1 over it, 2 for a configuration mistake."""
     config = profile(name, environ, overrides)
     traffic = traffic or TrafficAssumptions()
+    governance_options = [
+        option
+        for option, given in (
+            ("--other-trail", not traffic.first_trail),
+            ("--config-items", traffic.config_items_per_month is not None),
+            ("--security-hub-checks", traffic.security_hub_checks_per_month is not None),
+        )
+        if given
+    ]
+    if governance_options and config.governance is not GovernanceMode.CREATE:
+        raise ConfigError(
+            [
+                f"{', '.join(governance_options)}: price the Governance stack, which {name} does not build (governance "
+                f"{config.governance.value!r}), so they have no effect; drop them, or give -c config.governance=create"
+            ]
+        )
     report = cost_report(name, traffic, overrides)
     if output == "json":
         print(render_json(report))

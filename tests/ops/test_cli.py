@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from ops.__main__ import main
-from ops.commands import profile
+from ops.commands import client_problems, profile
 from settings import PROFILES
 from settings.profiles import DEFAULT_PROFILE
+from tests.support.aws import with_client_ca
+from tests.support.certificates import certificates
 
 
 @pytest.mark.parametrize("name", [name for name, config in PROFILES.items() if config.termination_protection])
@@ -236,3 +238,88 @@ def test_no_credentials_is_a_setup_mistake_in_every_aws_command(
     assert capsys.readouterr().err.strip().splitlines()[-1] == (
         "error: no AWS credentials; configure a profile or role for the target account"
     )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        (
+            ["load", "--env", "dev", "--rps", "\u0665", "--duration", "60"],
+            "argument --rps: '\u0665' is not a whole number",
+        ),
+        (["load", "--env", "dev", "--rps", "1_0", "--duration", "60"], "argument --rps: '1_0' is not a whole number"),
+        (["load", "--env", "dev", "--rps", " 5", "--duration", "60"], "argument --rps: ' 5' is not a whole number"),
+        (["drill", "--env", "dev", "--timeout", "1_000"], "argument --timeout: '1_000' is not a number of seconds"),
+        (["drill", "--env", "dev", "--timeout", "\u0661\u0660\u0660"], "is not a number of seconds"),
+    ],
+)
+def test_numbers_of_the_ops_flags_are_ascii_digits(
+    arguments: list[str], error: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(arguments)
+    assert exited.value.code == 2
+    assert error in capsys.readouterr().err
+
+
+def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def expired_certificate(directory: Path) -> tuple[Path, Path]:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "old client")])
+    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(start).not_valid_after(start + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    (directory / "old.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (directory / "old.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))  # fmt: skip
+    return directory / "old.pem", directory / "old.key"
+
+
+def test_the_ops_commands_refuse_what_cannot_work_before_any_aws_call(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each a usage mistake named in one line (exit 2), not a run that fails on AWS or says nothing."""
+    no_credentials(monkeypatch, tmp_path)
+    _, _, client = certificates(tmp_path)
+    old_cert, old_key = expired_certificate(tmp_path)
+    pair = ["--client-cert", str(client.certificate), "--client-key", str(client.key)]
+    load = ["--rps", "1", "--duration", "60", "--locust-python", sys.executable]
+    cases = [
+        (["drill", "--env", "dev", "--failover"], "dev has no standby region (standby_region)"),
+        (["drill", "--env", "prod", "--allow-prod", "--failover", "--region", "primary"], "--region: the DR drill"),
+        (["verify", "--env", "dev", *pair], "dev does not authenticate clients"),
+        (["load", "--env", "staging", *load], "staging authenticates clients (mutual TLS): give --client-cert"),
+        (["load", "--env", "staging", *load, *pair], "is not issued by a CA of tls.client_ca_bundle"),
+        (["verify", "--env", "staging", "--client-cert", str(old_cert), "--client-key", str(old_key)],
+         "expired on 2020-01-02; give a current certificate"),
+        (["cost", "--env", "dev", "--other-trail"], "--other-trail: price the Governance stack, which dev"),
+        (["verify", "--env", "dev", "--client-cert", "", "--client-key", ""], "--client-cert: empty; give a PEM file"),
+    ]  # fmt: skip
+    for arguments, error in cases:
+        assert main(arguments) == 2, arguments
+        err = capsys.readouterr().err
+        assert error in err, (arguments, err)
+        assert "no AWS credentials" not in err
+
+
+def test_a_client_certificate_issued_by_the_profiles_ca_is_taken(tmp_path: Path) -> None:
+    authority, _, client = certificates(tmp_path)
+    config = with_client_ca(profile("staging", {}), str(authority))
+    assert client_problems(config, client, required=True) == []

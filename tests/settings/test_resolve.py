@@ -755,3 +755,25 @@ def test_a_host_pattern_on_a_public_suffix_is_refused(hosts: str, refused: bool)
 )  # fmt: skip
 def test_a_third_rounds_hidden_inputs_are_refused_naming_what_to_give(overrides: dict[str, Any], expected: str) -> None:
     assert expected in error_of(overrides)
+
+
+@pytest.mark.parametrize(
+    ("environ", "error"),
+    [
+        ({"CDK_CONTEXT_JSON": '{"env": "dev"', "CDK_OUTDIR": "/nonexistent"}, "CDK_CONTEXT_JSON is not JSON"),
+        ({"CDK_CONTEXT_JSON": "[1, 2]", "CDK_OUTDIR": "/nonexistent"},
+         "CDK_CONTEXT_JSON holds a JSON list, not an object of context keys"),
+        ({"CDK_CONTEXT_JSON": '{"env": "dev", "env": "prod"}', "CDK_OUTDIR": "/nonexistent"},
+         "CDK_CONTEXT_JSON gives 'env' 2 times; give it once"),
+        ({}, "app.py runs under the CDK CLI (make synth, or cdk synth)"),
+    ],
+)  # fmt: skip
+def test_the_context_the_cli_hands_over_is_checked_before_the_cdk_reads_it(environ: dict[str, str], error: str) -> None:
+    """Malformed, not an object, a key twice (the last would win), or no CLI at all: one line and exit 2."""
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("CDK_")}
+    done = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=clean | environ, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2
+    assert error in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
