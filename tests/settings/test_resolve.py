@@ -777,3 +777,12 @@ def test_the_context_the_cli_hands_over_is_checked_before_the_cdk_reads_it(envir
     assert done.returncode == 2
     assert error in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_clearing_the_standby_region_clears_the_standby_without_blaming_its_mode() -> None:
+    """prod's profile sets standby_mode pilot-light; -c config.standby_region= turns the standby off, which is what
+    was asked, not a standby_mode mistake (a mode given with the override still is one)."""
+    assert resolve({"env": "prod", "config.standby_region": ""}).standby_region is None
+    assert "standby_mode: 'hot' has no effect without standby_region" in error_of(
+        {"env": "prod", "config.standby_region": "", "config.standby_mode": "hot"}
+    )
