@@ -7,7 +7,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 # The profile: ENV, else ENVIRONMENT_SUFFIX, else settings/profiles.py's DEFAULT_PROFILE (settings/ needs nothing but
 # Python).
-ENV ?= $(or $(ENVIRONMENT_SUFFIX),$(shell $(PYTHON) -m tooling.profiles default))
+# Evaluated once (it is exported), with settings/ alone: no virtualenv needed.
+ifeq ($(origin ENV),undefined)
+ENV := $(or $(ENVIRONMENT_SUFFIX),$(shell $(PYTHON) -m tooling.profiles default))
+endif
 VENV := .venv
 # The reference service's dependencies exactly as its image installs them (the Dockerfile's build stage);
 # the container contract test runs the service on these alone.
@@ -34,7 +37,9 @@ CDK_CLI_ARGS ?=
 # from the environment, never pasted into a command line) ENV, STACKS, APPROVAL and CDK_CLI_ARGS. CDK_ARGS and the
 # *_ARGS of the ops targets are shell words, as typed on a command line.
 export ENV STACKS APPROVAL CDK_CLI_ARGS
-CHECK = python -m tooling.profiles check "$$ENV" $(CDK_ARGS)
+# $(call CHECK,KIND): synth, deploy, change (diff, destroy), ops, or preflight (whose table reports the profile's
+# mistakes itself).
+CHECK = python -m tooling.profiles check --for=$(1) "$$ENV" $(CDK_ARGS)
 # The CDK CLI tells the app a region of its own (CDK_DEFAULT_REGION, from your AWS configuration, else
 # us-east-1). Unless you set AWS_REGION or AWS_DEFAULT_REGION yourself, it is given the profile's region, so
 # that the app's region check objects only to a region you chose.
@@ -75,7 +80,7 @@ $(BENCH_VENV)/.installed: requirements-bench.txt
 deps: $(VENV)/.installed node_modules/.installed $(SERVICE_PACKAGES)/.installed ## Install Python and Node dependencies (pinned)
 
 synth: deps ## Synthesize ENV (default dev) with every check: 5 cdk-nag packs, CloudFormation validation, cfn-lint
-	$(CHECK)
+	$(call CHECK,synth)
 	rm -rf $(OUT)
 	$(WITH_REGION) cdk synth --no-lookups --quiet -c env=$(ENV) $(CDK_ARGS) $(CDK_CLI_ARGS) -o $(OUT)
 	python -m tooling.report $(OUT)/validation-report.json
@@ -129,39 +134,39 @@ bench-synth: deps ## Synth wall time per profile (median of 3, every check on) a
 	python -m tooling.bench_synth $(BENCH_SYNTH_ARGS)
 
 preflight: deps ## Check the account before deploying ENV: credentials, bootstrap, quotas, permissions, certificate
-	@$(CHECK)
+	@$(call CHECK,preflight)
 	CDK_VALIDATION=false python -m ops preflight --env $(ENV) $(PREFLIGHT_ARGS) $(CDK_ARGS)
 
 verify: deps ## Check deployed ENV: HTTPS health, redirect, targets, tasks, WAF, flow logs, log groups, alarms
-	@$(CHECK)
+	@$(call CHECK,ops)
 	CDK_VALIDATION=false python -m ops verify --env $(ENV) $(VERIFY_ARGS) $(CDK_ARGS)
 
 drill: deps ## Stop one task of ENV and time its replacement (DRILL_ARGS: --allow-prod for prod, --failover for the DR drill)
-	@$(CHECK)
+	@$(call CHECK,ops)
 	CDK_VALIDATION=false python -m ops drill --env $(ENV) $(DRILL_ARGS) $(CDK_ARGS)
 
 load: deps $(BENCH_VENV)/.installed ## Bounded load on deployed ENV: LOAD_ARGS='--rps 50 --duration 300' (prod: --allow-prod)
-	@$(CHECK)
+	@$(call CHECK,ops)
 	CDK_VALIDATION=false python -m ops load --env $(ENV) --locust-python $(BENCH_VENV)/bin/python $(LOAD_ARGS) $(CDK_ARGS)
 
 drift: deps ## CloudFormation drift detection on every stack of ENV (both regions where it has a standby)
-	@$(CHECK)
+	@$(call CHECK,ops)
 	CDK_VALIDATION=false python -m ops drift --env $(ENV) $(CDK_ARGS)
 
 cost: deps ## Monthly cost estimate of ENV from the synthesized templates, all profiles side by side
-	@$(CHECK)
+	@$(call CHECK,ops)
 	@CDK_VALIDATION=false python -m ops cost --env $(ENV) $(COST_ARGS) $(CDK_ARGS)
 
 diff: deps ## cdk diff ENV against the deployed stacks (needs AWS credentials)
-	$(CHECK)
+	$(call CHECK,change)
 	$(WITH_REGION) cdk diff $(STACKS) -c env=$(ENV) $(CDK_ARGS) $(CDK_CLI_ARGS)
 
 deploy: deps ## cdk deploy ENV (needs AWS credentials and a bootstrapped account)
-	$(CHECK)
+	$(call CHECK,deploy)
 	$(WITH_REGION) cdk deploy $(STACKS) -c env=$(ENV) $(CDK_ARGS) $(CDK_CLI_ARGS) --require-approval $(APPROVAL)
 
 destroy: deps ## cdk destroy ENV's stacks (retained resources stay: docs/RUNBOOK.md)
-	$(CHECK)
+	$(call CHECK,change)
 	$(WITH_REGION) cdk destroy $(STACKS) -c env=$(ENV) $(CDK_ARGS) $(CDK_CLI_ARGS) --force
 
 clean: ## Remove build output and installed dependencies

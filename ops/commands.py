@@ -62,13 +62,27 @@ def client_problems(
 
     bundle = config.tls.client_ca_bundle_path
     assert bundle is not None  # mutual TLS is validated with its bundle
-    issued = x509.load_pem_x509_certificate(certificate.certificate.read_bytes())
-    for authority in x509.load_pem_x509_certificates(bundle.read_bytes()):
-        try:
-            issued.verify_directly_issued_by(authority)
+    # The file's own intermediates may lead to a CA of the bundle (the client sends its whole chain).
+    chain = x509.load_pem_x509_certificates(certificate.certificate.read_bytes())
+    authorities = x509.load_pem_x509_certificates(bundle.read_bytes())
+
+    def issuer_of(issued: x509.Certificate, candidates: list[x509.Certificate]) -> x509.Certificate | None:
+        for candidate in candidates:
+            try:
+                issued.verify_directly_issued_by(candidate)
+                return candidate
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+        return None
+
+    current = chain[0]
+    for _ in range(len(chain)):
+        if issuer_of(current, authorities) is not None:
             return []
-        except (ValueError, TypeError, InvalidSignature):
-            continue
+        found = issuer_of(current, [c for c in chain[1:] if c is not current])
+        if found is None:
+            break
+        current = found
     return [
         f"--client-cert {str(certificate.certificate)!r} is not issued by a CA of tls.client_ca_bundle "
         f"({config.tls.client_ca_bundle!r}): the load balancer would refuse it"

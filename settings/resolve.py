@@ -74,9 +74,14 @@ def resolve_config(
                 "set the account in the profile or run with credentials for the target account"
             ]
         )
-    if "standby_region" in overrides and overrides["standby_region"] is None and "standby_mode" not in overrides:
-        # Clearing the standby region clears the standby: the profile's mode for it is moot, not a mistake.
-        overrides["standby_mode"] = catalog.default_of(catalog.by_name()["standby_mode"])
+    if "standby_region" in overrides and overrides["standby_region"] is None and profile.standby_region is not None:
+        notices.append(
+            f"notice: -c config.standby_region= removes {name}'s standby region ({profile.standby_region}): no "
+            "disaster recovery for this synth"
+        )
+        if "standby_mode" not in overrides:
+            # Clearing the standby region clears the standby: the profile's mode for it is moot, not a mistake.
+            overrides["standby_mode"] = catalog.default_of(catalog.by_name()["standby_mode"])
     config = catalog.with_values(profile, overrides | {"account": account}).validated()
     mismatched = [
         f"{variable}={environ[variable]!r} disagrees with region {config.region!r} of environment {name!r}"

@@ -10,20 +10,32 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import sys
 from collections.abc import Mapping, Sequence
 
 from settings import PROFILES, ConfigError, resolve_config
 from settings.profiles import DEFAULT_PROFILE
-from tooling.synthesis import cdk_context
 
 # The make variables check reads from the environment (never from a command line they were pasted into).
 APPROVALS = ("never", "any-change", "broadening")
-WORD = re.compile(r"[A-Za-z0-9=._/:@,+%-]+\Z")
-STACK_WORD = re.compile(r"(--all|[A-Za-z0-9*-]+)\Z")
-# CDK CLI options that would choose the profile, the app or the output behind the check's back.
-CLI_OVERRIDES = ("-c", "--context", "-o", "--output", "-a", "--app")
-USAGE = "usage: python -m tooling.profiles names | default | region NAME [CDK_ARGS...] | check NAME [CDK_ARGS...]"
+# What lets a shell run something else when make pastes the words into a command line.
+SHELL_CONTROL = re.compile(r"[;&|`$<>()\n\\]")
+# Construct IDs (Compute, Standby*), as the CDK CLI selects stacks.
+STACK_WORD = re.compile(r"(--all|[A-Za-z*][A-Za-z0-9*-]*)\Z")
+# CDK CLI options that would choose the profile, the app or the output behind the check's back, or repeat what make
+# gives (APPROVAL).
+CLI_OVERRIDES = ("-c", "--context", "-o", "--output", "-a", "--app", "--require-approval")
+# The make variables each kind of target pastes into a command line (checked only where used).
+USES = {
+    "synth": ("CDK_CLI_ARGS",),
+    "deploy": ("STACKS", "APPROVAL", "CDK_CLI_ARGS"),
+    "change": ("STACKS", "CDK_CLI_ARGS"),
+}
+USAGE = (
+    "usage: python -m tooling.profiles names | default | region NAME [CDK_ARGS...] | "
+    "check [--for=synth|deploy|change|ops|preflight] NAME [CDK_ARGS...]"
+)
 SUFFIX_VARIABLE = "ENVIRONMENT_SUFFIX"
 
 
@@ -55,34 +67,43 @@ def overrides(arguments: Sequence[str]) -> dict[str, str]:
     return found
 
 
-def make_variables(environ: Mapping[str, str]) -> list[str]:
-    """What is wrong with STACKS, APPROVAL and CDK_CLI_ARGS as make put them in the environment."""
+def make_variables(environ: Mapping[str, str], uses: Sequence[str]) -> list[str]:
+    """What is wrong with the make variables a target uses (`uses`), as make put them in the environment."""
     found: list[str] = []
     stacks = environ.get("STACKS", "--all")
-    if not stacks.split() or not all(STACK_WORD.match(word) for word in stacks.split()):
-        found.append(f"STACKS={stacks!r}: give --all or stack names (letters, digits, '-', '*')")
+    if "STACKS" in uses and (not stacks.split() or not all(STACK_WORD.match(word) for word in stacks.split())):
+        found.append(f"STACKS={stacks!r}: give --all or stack IDs (Compute, Standby*: letters, digits, '-', '*')")
     approval = environ.get("APPROVAL", "broadening")
-    if approval not in APPROVALS:
+    if "APPROVAL" in uses and approval not in APPROVALS:
         found.append(f"APPROVAL={approval!r} is not one of {', '.join(APPROVALS)}")
-    for word in environ.get("CDK_CLI_ARGS", "").split():
-        option = word.split("=", 1)[0]
-        if option in CLI_OVERRIDES or (option.startswith("-c") and not option.startswith("--")):
-            found.append(
-                f"CDK_CLI_ARGS: {word!r} would choose the profile, app or output behind the check; settings go in "
-                "CDK_ARGS, the profile in ENV"
-            )
-            break
-        if not WORD.match(word):
-            found.append(f"CDK_CLI_ARGS: {word!r} holds a character a CDK CLI option does not; give plain options")
-            break
+    options = environ.get("CDK_CLI_ARGS", "")
+    if "CDK_CLI_ARGS" in uses and options.strip():
+        if SHELL_CONTROL.search(options):
+            return [*found, f"CDK_CLI_ARGS={options!r} holds a shell control character; give plain options"]
+        try:
+            words = shlex.split(options)
+        except ValueError as error:
+            return [*found, f"CDK_CLI_ARGS={options!r}: {error}"]
+        for word in words:
+            option = word.split("=", 1)[0]
+            if option in CLI_OVERRIDES or (option.startswith("-c") and not option.startswith("--")):
+                found.append(
+                    f"CDK_CLI_ARGS: {word!r} would choose the profile, app, output or approval behind the check; "
+                    "settings go in CDK_ARGS, the profile in ENV, the approval in APPROVAL"
+                )
+                break
     return found
 
 
-def check(name: str, arguments: Sequence[str], environ: Mapping[str, str]) -> list[str]:
-    """What is wrong with `make … ENV=name CDK_ARGS=arguments`, one line each (nothing: go ahead)."""
+def check(
+    name: str, arguments: Sequence[str], environ: Mapping[str, str], uses: Sequence[str] = (), resolve: bool = True
+) -> list[str]:
+    """What is wrong with `make … ENV=name CDK_ARGS=arguments`, one line each (nothing: go ahead). `uses`: the make
+    variables the target pastes into a command line; `resolve`: also the profile with its overrides (preflight
+    reports that itself, in its table)."""
     if name not in PROFILES:
         return [f"ENV={name!r} is not a profile; give one of {', '.join(PROFILES)}"]
-    variables = make_variables(environ)
+    variables = make_variables(environ, uses)
     if variables:
         return variables
     try:
@@ -101,6 +122,10 @@ def check(name: str, arguments: Sequence[str], environ: Mapping[str, str]) -> li
     suffix = environ.get(SUFFIX_VARIABLE)
     if suffix and suffix != name:
         return [f"ENV={name} and {SUFFIX_VARIABLE}={suffix} disagree; give one of them"]
+    if not resolve:
+        return []
+    from tooling.synthesis import cdk_context  # aws_cdk: only where the profile is resolved
+
     try:
         resolve_config(
             cdk_context() | given | {"env": name}, {k: v for k, v in environ.items() if k != SUFFIX_VARIABLE}
@@ -121,6 +146,12 @@ def region(name: str, arguments: Sequence[str]) -> str:
     return PROFILES[name].region if name in PROFILES else ""
 
 
+def report(problems: list[str]) -> int:
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return 2 if problems else 0
+
+
 def main(arguments: list[str]) -> int:
     match arguments:
         case ["names"]:
@@ -129,11 +160,14 @@ def main(arguments: list[str]) -> int:
             print(DEFAULT_PROFILE)
         case ["region", name, *rest]:
             print(region(name, rest))
+        case ["check", first, *rest] if first.startswith("--for="):
+            kind = first.removeprefix("--for=")
+            if kind not in (*USES, "ops", "preflight") or not rest:
+                print(USAGE, file=sys.stderr)
+                return 2
+            return report(check(rest[0], rest[1:], os.environ, uses=USES.get(kind, ()), resolve=kind != "preflight"))
         case ["check", name, *rest]:
-            problems = check(name, rest, os.environ)
-            for problem in problems:
-                print(f"error: {problem}", file=sys.stderr)
-            return 2 if problems else 0
+            return report(check(name, rest, os.environ))
         case _:
             print(USAGE, file=sys.stderr)
             return 2

@@ -323,3 +323,39 @@ def test_a_client_certificate_issued_by_the_profiles_ca_is_taken(tmp_path: Path)
     authority, _, client = certificates(tmp_path)
     config = with_client_ca(profile("staging", {}), str(authority))
     assert client_problems(config, client, required=True) == []
+
+
+def test_a_client_certificate_chaining_to_the_bundle_through_its_own_intermediate_is_taken(tmp_path: Path) -> None:
+    """The client sends its whole chain: leaf and intermediate in its file, the root in the bundle."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from ops.verify import ClientCertificate
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def issue(name: str, key: Any, issuer: x509.Name, signer: Any, ca: bool) -> x509.Certificate:
+        return (
+            x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(issuer).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True).sign(signer, hashes.SHA256())
+        )  # fmt: skip
+
+    keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
+    root = issue("root", keys[0], x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "root")]), keys[0], True)
+    middle = issue("intermediate", keys[1], root.subject, keys[0], True)
+    leaf = issue("merchant", keys[2], middle.subject, keys[1], False)
+    pem = serialization.Encoding.PEM
+    (tmp_path / "root.pem").write_bytes(root.public_bytes(pem))
+    (tmp_path / "chain.pem").write_bytes(leaf.public_bytes(pem) + middle.public_bytes(pem))
+    (tmp_path / "leaf.pem").write_bytes(leaf.public_bytes(pem))
+    config = with_client_ca(profile("staging", {}), str(tmp_path / "root.pem"))
+    key = tmp_path / "leaf.key"
+    assert client_problems(config, ClientCertificate(tmp_path / "chain.pem", key), required=True) == []
+    (problem,) = client_problems(config, ClientCertificate(tmp_path / "leaf.pem", key), required=True)
+    assert "is not issued by a CA of tls.client_ca_bundle" in problem

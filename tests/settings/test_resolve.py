@@ -786,3 +786,9 @@ def test_clearing_the_standby_region_clears_the_standby_without_blaming_its_mode
     assert "standby_mode: 'hot' has no effect without standby_region" in error_of(
         {"env": "prod", "config.standby_region": "", "config.standby_mode": "hot"}
     )
+
+
+def test_removing_the_standby_region_says_so() -> None:
+    """Disaster recovery gone by a one-off override deserves a line, not silence."""
+    resolution = resolve_config(cdk_context() | {"env": "prod", "config.standby_region": ""}, {})
+    assert any("removes prod's standby region (us-west-2)" in notice for notice in resolution.notices)
