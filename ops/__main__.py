@@ -224,6 +224,8 @@ def usage_problems(arguments: argparse.Namespace) -> list[str]:
     if unknown:
         key = unknown[0]
         meant = key.strip().casefold()
+        if meant in known:  # -c MIN_TASKS=3: a setting's name in another case, without its prefix
+            meant = f"config.{meant}"
         hint = f"; did you mean -c {meant}?" if meant.startswith("config.") else ""
         return [f"-c {key!r}: not a setting; a setting is given as -c config.NAME=VALUE{hint}"]
     repeated = sorted({key for key in keys if keys.count(key) > 1})

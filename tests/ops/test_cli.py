@@ -213,6 +213,8 @@ def test_an_option_given_twice_is_refused_not_replaced(
         (["-c", "CONFIG.task_cpu=300"], "-c 'CONFIG.task_cpu': not a setting; a setting is given as -c "
          "config.NAME=VALUE; did you mean -c config.task_cpu?"),
         (["-c", " config.task_cpu=300"], "did you mean -c config.task_cpu?"),
+        (["-c", "MIN_TASKS=3"], "-c 'MIN_TASKS': not a setting; a setting is given as -c config.NAME=VALUE; did you "
+         "mean -c config.min_tasks?"),
     ],
 )  # fmt: skip
 def test_an_override_that_would_be_ignored_or_replaced_is_refused(
