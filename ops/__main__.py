@@ -24,6 +24,7 @@ from ops.failover import DEFAULT_TIMEOUT_SECONDS as FAILOVER_TIMEOUT_SECONDS
 from ops.preflight import BOTH, PRIMARY, STANDBY
 from ops.verify import ClientCertificate
 from settings import PROFILES, ConfigError, catalog
+from settings.resolve import meant_override
 
 # --timeout of drill, drift, failover and failback: a positive number of seconds, at most a day.
 TIMEOUT_RANGE = (1, 86_400)
@@ -223,10 +224,8 @@ def usage_problems(arguments: argparse.Namespace) -> list[str]:
     unknown = [key for key in keys if key != "env" and not key.startswith("config.") and key not in known]
     if unknown:
         key = unknown[0]
-        meant = key.strip().casefold()
-        if meant in known:  # -c MIN_TASKS=3: a setting's name in another case, without its prefix
-            meant = f"config.{meant}"
-        hint = f"; did you mean -c {meant}?" if meant.startswith("config.") else ""
+        meant = meant_override(key)
+        hint = f"; did you mean -c {meant}?" if meant else ""
         return [f"-c {key!r}: not a setting; a setting is given as -c config.NAME=VALUE{hint}"]
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:

@@ -979,7 +979,11 @@ def total(items: Sequence[LineItem]) -> float:
     return sum(item.monthly_usd for item in items)
 
 
+def resource_types(documents: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """Every resource type the templates declare."""
+    return {resource["Type"] for document in documents.values() for resource in document["Resources"].values()}
+
+
 def unpriced_types(documents: Mapping[str, Mapping[str, Any]]) -> set[str]:
     """Resource types in the templates that are neither priced nor excluded with a reason."""
-    found = {resource["Type"] for document in documents.values() for resource in document["Resources"].values()}
-    return found - PRICED - set(EXCLUDED)
+    return resource_types(documents) - PRICED - set(EXCLUDED)

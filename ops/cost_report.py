@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ops.cost import EXCLUDED, NOT_MODELLED, Kind, LineItem, TrafficAssumptions, total
+from ops.cost import EXCLUDED, NOT_MODELLED, Kind, LineItem, TrafficAssumptions, resource_types, total
 from ops.prices import PRICES
 
 SCHEMA = Path(__file__).with_name("cost.schema.json")
@@ -81,12 +81,7 @@ def budget_of(documents: Mapping[str, Mapping[str, Any]]) -> float | None:
 
 
 def excluded_types(regions: Sequence[tuple[str, Mapping[str, Mapping[str, Any]]]]) -> tuple[str, ...]:
-    found = {
-        resource["Type"]
-        for _, documents in regions
-        for document in documents.values()
-        for resource in document["Resources"].values()
-    }
+    found = set().union(*(resource_types(documents) for _, documents in regions))
     return tuple(sorted(found & set(EXCLUDED)))
 
 

@@ -159,6 +159,15 @@ def _zones(context: Mapping[str, Any], account: str, region: str, az_count: int)
     return tuple(sorted(zones)[:az_count])
 
 
+def meant_override(key: str) -> str | None:
+    """The `config.NAME` a key that is not written as an override most likely meant (`CONFIG.task_cpu`,
+    ` config.task_cpu`, `MIN_TASKS`), or None when it names neither the prefix nor a setting."""
+    meant = key.strip().casefold()
+    if meant in {name.casefold() for name in catalog.by_name()}:
+        return OVERRIDE_PREFIX + meant
+    return meant if meant.startswith(OVERRIDE_PREFIX) else None
+
+
 def _overrides(context: Mapping[str, Any]) -> dict[str, Any]:
     """`-c config.NAME=VALUE` context entries, by setting name, converted to the setting's type."""
     settings = catalog.by_name()

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from settings import PROFILES, ConfigError, resolve_config
 from settings.profiles import DEFAULT_PROFILE
+from settings.resolve import meant_override
 
 # The make variables check reads from the environment (never from a command line they were pasted into).
 APPROVALS = ("never", "any-change", "broadening")
@@ -113,8 +114,8 @@ def check(
     strays = [key for key in given if key != "env" and not key.startswith("config.")]
     if strays:
         key = strays[0]
-        meant = key.strip().casefold()
-        hint = f"; did you mean -c {meant}?" if meant.startswith("config.") else ""
+        meant = meant_override(key)
+        hint = f"; did you mean -c {meant}?" if meant else ""
         return [f"CDK_ARGS: -c {key!r} is not a setting; a setting is given as -c config.NAME=VALUE{hint}"]
     if given.get("env", name) != name:
         return [f"CDK_ARGS: -c env={given['env']} conflicts with ENV={name}; choose the profile with ENV alone"]

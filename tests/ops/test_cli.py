@@ -226,14 +226,10 @@ def test_an_override_that_would_be_ignored_or_replaced_is_refused(
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c != "cost"])
 def test_no_credentials_is_a_setup_mistake_in_every_aws_command(
-    command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+    command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Exit 2 and one line, not every check failing with it (nor 1 in some commands and 2 in others)."""
-    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    no_credentials(monkeypatch, tmp_path)
     name = "prod" if command in ("failover", "failback") else "dev"
     extra = {"load": ["--rps", "1", "--duration", "60", "--locust-python", sys.executable]}.get(command, [])
     assert main([command, "--env", name, *extra]) == 2
