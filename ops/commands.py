@@ -376,12 +376,18 @@ def cost_report(name: str, traffic: TrafficAssumptions, overrides: Mapping[str, 
     )
 
 
-def profile_reports(traffic: TrafficAssumptions) -> tuple[dict[str, Report], dict[str, str]]:
+def profile_reports(
+    traffic: TrafficAssumptions, known: Mapping[str, Report] | None = None
+) -> tuple[dict[str, Report], dict[str, str]]:
     """Every profile's estimate, and why a profile could not be priced (a region without a price table: an
-    adopter's new region is reported, not a failure of every other profile's estimate)."""
+    adopter's new region is reported, not a failure of every other profile's estimate). `known`: estimates
+    already made, by profile (not synthesized again)."""
     reports: dict[str, Report] = {}
     unpriced: dict[str, str] = {}
     for name in profile_names():
+        if known and name in known:
+            reports[name] = known[name]
+            continue
         try:
             reports[name] = cost_report(name, traffic)
         except CostError as error:
@@ -390,11 +396,16 @@ def profile_reports(traffic: TrafficAssumptions) -> tuple[dict[str, Report], dic
 
 
 def mode_reports(
-    name: str, traffic: TrafficAssumptions, overrides: Mapping[str, Any] | None = None
+    name: str,
+    traffic: TrafficAssumptions,
+    overrides: Mapping[str, Any] | None = None,
+    known: Mapping[str, Report] | None = None,
 ) -> dict[str, Report]:
-    """The profile's estimate under each disaster-recovery mode, each synthesized as that mode."""
+    """The profile's estimate under each disaster-recovery mode, each synthesized as that mode. `known`: estimates
+    already made, by mode (not synthesized again)."""
     return {
-        mode.value: cost_report(name, traffic, {**(overrides or {}), "config.standby_mode": mode.value})
+        mode.value: (known or {}).get(mode.value)
+        or cost_report(name, traffic, {**(overrides or {}), "config.standby_mode": mode.value})
         for mode in StandbyMode
     }
 
@@ -433,15 +444,15 @@ def cost_command(
         print(render_csv(report), end="")
     else:
         print(render_table(report))
-        reports, unpriced = profile_reports(traffic)
-        reports[name] = report
+        reports, unpriced = profile_reports(traffic, known={name: report})
         print("\nAll profiles (the others as they are, this one as given):")
         print(render_comparison(reports))
         for each, reason in unpriced.items():
             print(f"  {each}: not estimated: {reason}")
         if config.standby_region is not None:
             print(f"\n{name} by disaster-recovery mode (now `{config.disaster_recovery.standby_mode.value}`):")
-            print(render_modes(name, mode_reports(name, traffic, overrides)))
+            now = {config.disaster_recovery.standby_mode.value: report}
+            print(render_modes(name, mode_reports(name, traffic, overrides, known=now)))
     if report.over_budget():
         print(f"error: {name}: the estimate exceeds monthly_budget_usd ({report.budget_usd:,.0f} USD)", file=sys.stderr)
         return 1
