@@ -37,8 +37,8 @@ CDK_CLI_ARGS ?=
 # from the environment, never pasted into a command line) ENV, STACKS, APPROVAL and CDK_CLI_ARGS. CDK_ARGS and the
 # *_ARGS of the ops targets are shell words, as typed on a command line.
 export ENV STACKS APPROVAL CDK_CLI_ARGS
-# $(call CHECK,KIND): synth, deploy, change (diff, destroy), ops, or preflight (whose table reports the profile's
-# mistakes itself).
+# $(call CHECK,KIND): synth, deploy, change (diff, destroy), ops or preflight (the ops commands resolve the profile
+# themselves and report its mistakes, preflight in its table: their check is ENV and the shape of CDK_ARGS).
 CHECK = python -m tooling.profiles check --for=$(1) "$$ENV" $(CDK_ARGS)
 # The CDK CLI tells the app a region of its own (CDK_DEFAULT_REGION, from your AWS configuration, else
 # us-east-1). Unless you set AWS_REGION or AWS_DEFAULT_REGION yourself, it is given the profile's region, so

@@ -100,8 +100,8 @@ def check(
     name: str, arguments: Sequence[str], environ: Mapping[str, str], uses: Sequence[str] = (), resolve: bool = True
 ) -> list[str]:
     """What is wrong with `make … ENV=name CDK_ARGS=arguments`, one line each (nothing: go ahead). `uses`: the make
-    variables the target pastes into a command line; `resolve`: also the profile with its overrides (preflight
-    reports that itself, in its table)."""
+    variables the target pastes into a command line; `resolve`: also the profile with its overrides (the ops
+    commands resolve it themselves, and report its mistakes in one line each, or preflight in its table)."""
     if name not in PROFILES:
         return [f"ENV={name!r} is not a profile; give one of {', '.join(PROFILES)}"]
     variables = make_variables(environ, uses)
@@ -166,7 +166,7 @@ def main(arguments: list[str]) -> int:
             if kind not in (*USES, "ops", "preflight") or not rest:
                 print(USAGE, file=sys.stderr)
                 return 2
-            return report(check(rest[0], rest[1:], os.environ, uses=USES.get(kind, ()), resolve=kind != "preflight"))
+            return report(check(rest[0], rest[1:], os.environ, uses=USES.get(kind, ()), resolve=kind in USES))
         case ["check", name, *rest]:
             return report(check(name, rest, os.environ))
         case _:
